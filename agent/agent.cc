@@ -1,0 +1,331 @@
+#include "agent/agent.h"
+
+#include <zmq.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "agent/containers.h"
+#include "common/clock.h"
+#include "common/docker_client.h"
+#include "common/log.h"
+#include "protocol/protocol.h"
+#include "protocol/transport.h"
+
+namespace orcastra::agent {
+namespace {
+
+constexpr char kVersion[] = ORCASTRA_VERSION;
+constexpr std::size_t kMaxQueuedEvents = 256;
+// Managers change rarely; the list is re-read this often (sooner while no leader is known).
+constexpr std::chrono::seconds kDiscoveryInterval{30};
+constexpr std::chrono::seconds kDiscoveryRetry{5};
+// A burst of events (a crash-looping container) causes at most one extra report per this gap.
+constexpr std::chrono::milliseconds kMinReportGap{500};
+
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+// The host part of "HOST:PORT" or "[V6]:PORT".
+std::string HostOf(const std::string& addr) {
+  if (!addr.empty() && addr.front() == '[') {
+    auto close = addr.find(']');
+    return close == std::string::npos ? addr : addr.substr(0, close + 1);
+  }
+  auto colon = addr.rfind(':');
+  return colon == std::string::npos ? addr : addr.substr(0, colon);
+}
+
+// Owns the connections to the leader instances and sends reports and events.
+class Reporter final : public Service {
+ public:
+  Reporter(const AgentOptions& options, EventQueue& events)
+      : Service("reporter"), options_(options), events_(events) {}
+
+ protected:
+  void Run(std::stop_token stop) override;
+
+ private:
+  void Discover(docker::Client& docker, zmq::context_t& context);
+  void Broadcast(const protocol::Body& body);
+  void DrainReplies();
+
+  const AgentOptions& options_;
+  EventQueue& events_;
+  SystemClock clock_;
+  std::map<std::string, zmq::socket_t> links_;  // endpoint -> DEALER socket
+  std::string node_id_;
+  std::string hostname_;
+  std::uint64_t seq_ = 0;
+};
+
+void Reporter::Discover(docker::Client& docker, zmq::context_t& context) {
+  auto log = Logger("agent");
+  auto info = docker.Info();
+  if (!info.ok()) {
+    log->warn("cannot read the local daemon's info, keeping {} leader link(s): {}", links_.size(),
+              info.status().ToString());
+    return;
+  }
+  node_id_ = info->swarm_node_id;
+  hostname_ = info->name;
+  std::vector<std::string> wanted = options_.leader_endpoints.empty()
+                                        ? LeaderEndpointsFromInfo(*info, options_.leader_port)
+                                        : options_.leader_endpoints;
+  if (wanted.empty()) {
+    log->warn("no leader known: node '{}' is not in a swarm and no --leader was given", hostname_);
+  }
+  std::set<std::string> wanted_set(wanted.begin(), wanted.end());
+  for (auto it = links_.begin(); it != links_.end();) {
+    if (wanted_set.count(it->first)) {
+      ++it;
+    } else {
+      log->info("leader endpoint '{}' is gone, disconnecting", it->first);
+      it = links_.erase(it);
+    }
+  }
+  for (const auto& endpoint : wanted) {
+    if (links_.count(endpoint)) continue;
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    protocol::ConfigureSocket(socket);
+    // Reports are only worth sending fresh: never queue them for a leader that is not connected.
+    socket.set(zmq::sockopt::immediate, 1);
+    socket.set(zmq::sockopt::sndhwm, 16);
+    try {
+      socket.connect(endpoint);
+    } catch (const zmq::error_t& e) {
+      log->error("cannot connect to leader endpoint '{}': {}", endpoint, e.what());
+      continue;
+    }
+    log->info("connecting to leader endpoint '{}'", endpoint);
+    links_.emplace(endpoint, std::move(socket));
+  }
+  // Announce ourselves (again) to every instance; a hello is cheap and lets a restarted leader
+  // check our version at once.
+  Broadcast(protocol::Hello{kVersion, node_id_, hostname_,
+                            static_cast<std::uint32_t>(options_.report_interval.count()),
+                            options_.memory_source.ToString()});
+}
+
+void Reporter::Broadcast(const protocol::Body& body) {
+  protocol::Message message{{protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()}, body};
+  for (auto& [endpoint, socket] : links_) {
+    Status sent = protocol::Send(socket, message);
+    if (!sent.ok()) {
+      Logger("agent")->debug("{} to '{}' not sent: {}", protocol::TypeName(body), endpoint,
+                             sent.ToString());
+    }
+  }
+}
+
+void Reporter::DrainReplies() {
+  auto log = Logger("agent");
+  for (auto& [endpoint, socket] : links_) {
+    while (auto incoming = protocol::TryReceive(socket, /*is_router=*/false)) {
+      if (!incoming->message.ok()) {
+        log->warn("bad message from leader '{}': {}", endpoint, incoming->message.status().ToString());
+        continue;
+      }
+      const auto& body = incoming->message->body;
+      if (const auto* error = std::get_if<protocol::Error>(&body)) {
+        log->error("leader '{}' refused our message: {} ({})", endpoint, error->message, error->code);
+      } else if (const auto* welcome = std::get_if<protocol::Welcome>(&body)) {
+        log->debug("welcomed by leader instance on '{}' (active: {})", welcome->leader_hostname,
+                   welcome->active);
+      }
+    }
+  }
+}
+
+void Reporter::Run(std::stop_token stop) {
+  auto log = Logger("agent");
+  docker::Client docker({.socket_path = options_.docker_socket});
+  zmq::context_t context(1);
+  NodeMetricsCollector metrics(options_.proc_root, options_.memory_source);
+  ContainerCollector containers(options_.proc_root, options_.cgroup_root);
+  SteadyTime next_discovery = clock_.Now();
+  SteadyTime last_report{};
+  bool first_report = true;
+
+  while (!stop.stop_requested()) {
+    if (clock_.Now() >= next_discovery) {
+      Discover(docker, context);
+      next_discovery = clock_.Now() + (links_.empty() ? kDiscoveryRetry : kDiscoveryInterval);
+    }
+    for (auto& event : events_.TakeAll()) {
+      containers.Invalidate(event.subject);
+      Broadcast(std::move(event));
+    }
+    // Events can wake us often; keep reports at least kMinReportGap apart.
+    auto since_last = clock_.Now() - last_report;
+    if (!first_report && since_last < kMinReportGap) {
+      if (!WaitFor(stop, std::chrono::duration_cast<std::chrono::milliseconds>(kMinReportGap - since_last))) break;
+    }
+    protocol::NodeReport report;
+    report.node_id = node_id_;
+    report.hostname = hostname_;
+    report.report_interval_ms = static_cast<std::uint32_t>(options_.report_interval.count());
+    Status collected = metrics.Collect(report);
+    auto listed = collected.ok() ? containers.Collect(docker)
+                                 : Result<std::vector<protocol::ContainerReport>>(collected);
+    if (listed.ok()) {
+      report.containers = std::move(listed).value();
+      Broadcast(std::move(report));
+      first_report = false;
+    } else {
+      // Never send half a picture: the leader would take missing containers for stopped ones.
+      log->warn("report skipped: {}", listed.status().ToString());
+    }
+    last_report = clock_.Now();
+    DrainReplies();
+    if (!WaitFor(stop, options_.report_interval)) break;
+    DrainReplies();
+  }
+  links_.clear();  // sockets close before the context
+}
+
+// Follows the local daemon's container events and passes the important ones to the Reporter.
+class EventWatcher final : public Service {
+ public:
+  EventWatcher(const AgentOptions& options, EventQueue& events, Reporter& reporter)
+      : Service("event-watcher"), options_(options), events_(events), reporter_(reporter) {}
+
+ protected:
+  void Run(std::stop_token stop) override {
+    auto log = Logger("agent");
+    docker::Client docker({.socket_path = options_.docker_socket});
+    SystemClock clock;
+    std::chrono::milliseconds backoff{1000};
+    while (!stop.stop_requested()) {
+      SteadyTime started = clock.Now();
+      Status ended = docker.StreamEvents(
+          {{"type", {"container"}}},
+          [&](const docker::Event& event) {
+            std::string kind = ImportantEventKind(event);
+            if (kind.empty()) return;
+            protocol::Event out;
+            out.kind = kind;
+            out.subject = event.actor_id;
+            out.message = event.action;
+            for (const char* key : {"name", "image", "exitCode", "com.docker.swarm.service.name"}) {
+              auto it = event.actor_attributes.find(key);
+              if (it != event.actor_attributes.end()) out.attrs[key] = it->second;
+            }
+            events_.Push(std::move(out));
+            reporter_.Wake();
+          },
+          stop);
+      if (stop.stop_requested()) break;
+      if (clock.Now() - started > std::chrono::minutes(1)) backoff = std::chrono::milliseconds(1000);
+      log->warn("event stream ended, retrying in {} ms: {}", backoff.count(), ended.ToString());
+      if (!WaitFor(stop, backoff)) break;
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+    }
+  }
+
+ private:
+  const AgentOptions& options_;
+  EventQueue& events_;
+  Reporter& reporter_;
+};
+
+}  // namespace
+
+void EventQueue::Push(protocol::Event event) {
+  std::lock_guard lock(mutex_);
+  if (events_.size() >= kMaxQueuedEvents) events_.pop_front();
+  events_.push_back(std::move(event));
+}
+
+std::vector<protocol::Event> EventQueue::TakeAll() {
+  std::lock_guard lock(mutex_);
+  std::vector<protocol::Event> out(std::make_move_iterator(events_.begin()),
+                                   std::make_move_iterator(events_.end()));
+  events_.clear();
+  return out;
+}
+
+std::vector<std::string> LeaderEndpointsFromInfo(const docker::SystemInfo& info, std::uint16_t port) {
+  std::set<std::string> endpoints;
+  for (const auto& manager : info.swarm_remote_managers) {
+    std::string host = HostOf(manager.addr);
+    if (!host.empty()) endpoints.insert("tcp://" + host + ":" + std::to_string(port));
+  }
+  return {endpoints.begin(), endpoints.end()};
+}
+
+Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env) {
+  FlagSpec spec{{"docker-host", "proc-root", "cgroup-root", "memory-source", "report-interval",
+                 "leader", "leader-port", "log-level"},
+                {}};
+  auto flags = ParseFlags(args, spec);
+  if (!flags.ok()) return flags.status();
+  if (!flags->positional.empty()) {
+    return Status::InvalidArgument("unexpected argument '" + flags->positional.front() + "'");
+  }
+  auto pick = [&](const char* flag, const char* var) -> std::optional<std::string> {
+    if (auto v = flags->Get(flag)) return v;
+    return env(var);
+  };
+  AgentOptions options;
+  if (auto host = pick("docker-host", "DOCKER_HOST")) {
+    auto socket = docker::SocketPathFromHost(*host);
+    if (!socket.ok()) return socket.status();
+    options.docker_socket = *socket;
+  }
+  options.proc_root = pick("proc-root", "ORCASTRA_PROC_ROOT").value_or(procfs::ProcReader::DefaultRoot());
+  options.cgroup_root = pick("cgroup-root", "ORCASTRA_CGROUP_ROOT").value_or(cgroup::DefaultRoot());
+  if (auto source = pick("memory-source", "ORCASTRA_MEMORY_SOURCE")) {
+    auto parsed = ParseMemorySource(*source);
+    if (!parsed.ok()) return parsed.status();
+    options.memory_source = *parsed;
+  }
+  if (auto interval = pick("report-interval", "REPORT_INTERVAL")) {
+    auto parsed = ParseDuration(*interval, std::chrono::seconds(1));
+    if (!parsed.ok()) return parsed.status().WithContext("report interval");
+    if (*parsed < std::chrono::milliseconds(100)) {
+      return Status::InvalidArgument("report interval " + *interval + " is below 100ms");
+    }
+    options.report_interval = *parsed;
+  }
+  if (auto leader = pick("leader", "ORCASTRA_LEADER")) options.leader_endpoints = SplitComma(*leader);
+  if (auto port = pick("leader-port", "ORCASTRA_AGENT_PORT")) {
+    int value = std::atoi(port->c_str());
+    if (value <= 0 || value > 65535) return Status::InvalidArgument("leader port '" + *port + "'");
+    options.leader_port = static_cast<std::uint16_t>(value);
+  }
+  return options;
+}
+
+int RunAgent(const AgentOptions& options) {
+  auto log = Logger("agent");
+  log->info("agent {} starting: docker '{}', proc root '{}', memory source '{}', report every {} ms",
+            kVersion, options.docker_socket, options.proc_root, options.memory_source.ToString(),
+            options.report_interval.count());
+  log->warn("protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
+            "on a trusted network");
+  EventQueue events;
+  auto reporter = std::make_shared<Reporter>(options, events);
+  auto watcher = std::make_shared<EventWatcher>(options, events, *reporter);
+  ServiceRunner runner;
+  runner.Add(reporter);
+  runner.Add(watcher);
+  runner.StartAll();
+  int signal_number = WaitForShutdownSignal();
+  log->info("signal {} received, stopping", signal_number);
+  runner.StopAll();
+  return 0;
+}
+
+}  // namespace orcastra::agent

@@ -1,0 +1,61 @@
+// The agent: one per node. It reports the node's metrics and containers to every leader instance
+// (all managers, so standbys stay warm) every report interval, and at once when a container dies,
+// is OOM-killed or changes health.
+//
+// Threads: the Reporter owns the ZeroMQ sockets and the Docker client it reports with; the
+// EventWatcher owns a second Docker client for the event stream and hands events to the Reporter
+// through a mutex-guarded queue.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/node_metrics.h"
+#include "common/docker_types.h"
+#include "common/flags.h"
+#include "common/service.h"
+#include "protocol/messages.h"
+
+namespace orcastra::agent {
+
+struct AgentOptions {
+  std::string docker_socket = "/var/run/docker.sock";
+  std::string proc_root;    // default: /host/proc when present, else /proc
+  std::string cgroup_root;  // default: /host/sys/fs/cgroup when present, else /sys/fs/cgroup
+  MemorySource memory_source;
+  std::chrono::milliseconds report_interval{5000};
+  // Explicit leader endpoints (tcp://HOST:PORT); empty = every manager of the local daemon's swarm.
+  std::vector<std::string> leader_endpoints;
+  std::uint16_t leader_port = 7470;
+};
+
+// `orcastra agent` flags and env: --docker-host/DOCKER_HOST, --proc-root/ORCASTRA_PROC_ROOT,
+// --cgroup-root/ORCASTRA_CGROUP_ROOT, --memory-source/ORCASTRA_MEMORY_SOURCE,
+// --report-interval/REPORT_INTERVAL (seconds, or with a unit), --leader/ORCASTRA_LEADER
+// (comma-separated), --leader-port/ORCASTRA_AGENT_PORT. Flags win over env.
+Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env);
+
+// Pure: the leader endpoints of a swarm node, one per manager ("tcp://198.51.100.11:7470"), from
+// the daemon's /info; empty when the node is not in a swarm. Sorted, without duplicates.
+std::vector<std::string> LeaderEndpointsFromInfo(const docker::SystemInfo& info, std::uint16_t port);
+
+// Hands important events from the EventWatcher to the Reporter.
+class EventQueue {
+ public:
+  void Push(protocol::Event event);
+  std::vector<protocol::Event> TakeAll();
+
+ private:
+  std::mutex mutex_;
+  std::deque<protocol::Event> events_;  // guarded by mutex_; bounded, oldest dropped
+};
+
+// Runs `orcastra agent` until SIGTERM/SIGINT. Returns the process exit code.
+int RunAgent(const AgentOptions& options);
+
+}  // namespace orcastra::agent

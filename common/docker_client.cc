@@ -1,0 +1,291 @@
+#include "common/docker_client.h"
+
+#include <curl/curl.h>
+
+#include <mutex>
+
+#include "common/log.h"
+
+namespace orcastra::docker {
+namespace {
+
+using nlohmann::json;
+
+void GlobalInitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_NOTHING); });
+}
+
+CURL* Handle(void* p) { return static_cast<CURL*>(p); }
+
+std::size_t AppendToString(char* data, std::size_t size, std::size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+// State shared with libcurl's callbacks while an event stream runs.
+struct StreamState {
+  std::string buffer;
+  const std::function<void(const Event&)>* on_event = nullptr;
+  std::stop_token stop;
+  std::size_t bad_lines = 0;
+};
+
+void DeliverCompleteLines(StreamState& state) {
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = state.buffer.find('\n', start);
+    if (end == std::string::npos) break;
+    std::string_view line(state.buffer.data() + start, end - start);
+    start = end + 1;
+    if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
+    json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    auto event = parsed.is_discarded() ? Result<Event>(Status::ParseError("not JSON"))
+                                       : DecodeEvent(parsed);
+    if (!event.ok()) {
+      ++state.bad_lines;
+      Logger("docker")->warn("skipping an undecodable event line: {}", event.status().ToString());
+      continue;
+    }
+    (*state.on_event)(*event);
+  }
+  state.buffer.erase(0, start);
+}
+
+std::size_t OnStreamData(char* data, std::size_t size, std::size_t count, void* user) {
+  auto& state = *static_cast<StreamState*>(user);
+  state.buffer.append(data, size * count);
+  // Events are single JSON objects per line; anything this long is not an event stream.
+  if (state.buffer.size() > (8u << 20)) return 0;
+  DeliverCompleteLines(state);
+  return size * count;
+}
+
+int OnStreamProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<StreamState*>(user)->stop.stop_requested() ? 1 : 0;
+}
+
+Status::Code CodeForHttp(long http_status) {
+  switch (http_status) {
+    case 400: return Status::Code::kInvalidArgument;
+    case 404: return Status::Code::kNotFound;
+    case 409: return Status::Code::kConflict;
+    case 503: return Status::Code::kUnavailable;
+    default: return Status::Code::kInternal;
+  }
+}
+
+Status MakeStatus(Status::Code code, std::string message) {
+  switch (code) {
+    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(message));
+    case Status::Code::kNotFound: return Status::NotFound(std::move(message));
+    case Status::Code::kConflict: return Status::Conflict(std::move(message));
+    case Status::Code::kUnavailable: return Status::Unavailable(std::move(message));
+    default: return Status::Internal(std::move(message));
+  }
+}
+
+std::string RequestName(std::string_view method, std::string_view path) {
+  std::string_view shown = path.substr(0, path.find('?'));
+  return "docker " + std::string(method) + " " + std::string(shown);
+}
+
+}  // namespace
+
+Result<std::string> SocketPathFromHost(std::string_view host) {
+  constexpr std::string_view kUnix = "unix://";
+  if (host.substr(0, kUnix.size()) == kUnix) host.remove_prefix(kUnix.size());
+  if (host.empty() || host.front() != '/') {
+    return Status::InvalidArgument("docker host '" + std::string(host) +
+                                   "': only unix:///path sockets are supported");
+  }
+  return std::string(host);
+}
+
+std::string UrlEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Client::Client(ClientOptions options) : options_(std::move(options)) {
+  GlobalInitOnce();
+  curl_ = curl_easy_init();
+}
+
+Client::~Client() { curl_easy_cleanup(Handle(curl_)); }
+
+Result<Response> Client::Call(std::string_view method, std::string_view path, std::string_view body) {
+  CURL* curl = Handle(curl_);
+  if (curl == nullptr) return Status::Internal("libcurl handle could not be created");
+  curl_easy_reset(curl);
+  std::string url = "http://docker/" + options_.api_version + std::string(path);
+  Response response;
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  std::string method_name(method);
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method_name.c_str());
+  curl_slist* headers = nullptr;
+  if (method != "GET") {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    std::string msg = RequestName(method, path) + " via " + options_.socket_path + ": " +
+                      curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT) return Status::Timeout(std::move(msg));
+    return Status::Unavailable(std::move(msg));
+  }
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.http_status);
+  return response;
+}
+
+Status Client::ErrorFor(std::string_view method, std::string_view path, const Response& response) const {
+  std::string docker_message;
+  json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
+    docker_message = parsed["message"].get<std::string>();
+  } else {
+    docker_message = response.body.substr(0, 200);
+  }
+  std::string msg = RequestName(method, path) + ": HTTP " + std::to_string(response.http_status) +
+                    ": " + docker_message;
+  // Swarm answers a stale version with a generic 500 carrying this text.
+  if (docker_message.find("update out of sequence") != std::string::npos) {
+    return Status::Conflict(std::move(msg));
+  }
+  return MakeStatus(CodeForHttp(response.http_status), std::move(msg));
+}
+
+Result<json> Client::ParseJson(std::string_view method, std::string_view path,
+                               const Response& response) const {
+  if (response.http_status < 200 || response.http_status >= 300) return ErrorFor(method, path, response);
+  json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return Status::ParseError(RequestName(method, path) + ": response body is not JSON");
+  }
+  return parsed;
+}
+
+Result<json> Client::GetJson(std::string_view path) {
+  auto response = Call("GET", path);
+  if (!response.ok()) return response.status();
+  return ParseJson("GET", path, *response);
+}
+
+namespace {
+
+template <typename T>
+Result<T> DecodeOne(Result<json> j, Result<T> (*decode)(const json&), std::string_view what) {
+  if (!j.ok()) return j.status();
+  auto decoded = decode(*j);
+  if (!decoded.ok()) return decoded.status().WithContext(what);
+  return decoded;
+}
+
+template <typename T>
+Result<std::vector<T>> DecodeMany(Result<json> j, Result<T> (*decode)(const json&), std::string_view what) {
+  if (!j.ok()) return j.status();
+  return DecodeList(*j, decode, what);
+}
+
+}  // namespace
+
+Result<SystemInfo> Client::Info() { return DecodeOne(GetJson("/info"), DecodeSystemInfo, "docker GET /info"); }
+
+Result<std::vector<Node>> Client::Nodes() {
+  return DecodeMany(GetJson("/nodes"), DecodeNode, "docker GET /nodes");
+}
+
+Result<Node> Client::InspectNode(std::string_view id) {
+  return DecodeOne(GetJson("/nodes/" + std::string(id)), DecodeNode, "docker GET /nodes/{id}");
+}
+
+Result<std::vector<Service>> Client::Services() {
+  return DecodeMany(GetJson("/services"), DecodeService, "docker GET /services");
+}
+
+Result<std::vector<Task>> Client::Tasks(const json& filters) {
+  std::string path = "/tasks";
+  if (!filters.empty()) path += "?filters=" + UrlEncode(filters.dump());
+  return DecodeMany(GetJson(path), DecodeTask, "docker GET /tasks");
+}
+
+Result<std::vector<ContainerSummary>> Client::Containers(bool all) {
+  return DecodeMany(GetJson(all ? "/containers/json?all=1" : "/containers/json"),
+                    DecodeContainerSummary, "docker GET /containers/json");
+}
+
+Result<ContainerDetails> Client::InspectContainer(std::string_view id) {
+  return DecodeOne(GetJson("/containers/" + std::string(id) + "/json"), DecodeContainerDetails,
+                   "docker GET /containers/{id}/json");
+}
+
+Status Client::UpdateNode(std::string_view id, std::uint64_t version, const json& spec) {
+  std::string path = "/nodes/" + std::string(id) + "/update?version=" + std::to_string(version);
+  auto response = Call("POST", path, spec.dump());
+  if (!response.ok()) return response.status();
+  if (response->http_status < 200 || response->http_status >= 300) return ErrorFor("POST", path, *response);
+  return Status::Ok();
+}
+
+Status Client::UpdateService(std::string_view id, std::uint64_t version, const json& spec) {
+  std::string path = "/services/" + std::string(id) + "/update?version=" + std::to_string(version);
+  auto response = Call("POST", path, spec.dump());
+  if (!response.ok()) return response.status();
+  if (response->http_status < 200 || response->http_status >= 300) return ErrorFor("POST", path, *response);
+  return Status::Ok();
+}
+
+Status Client::StreamEvents(const json& filters, const std::function<void(const Event&)>& on_event,
+                            std::stop_token stop) {
+  CURL* curl = Handle(curl_);
+  if (curl == nullptr) return Status::Internal("libcurl handle could not be created");
+  curl_easy_reset(curl);
+  std::string path = "/events";
+  if (!filters.empty()) path += "?filters=" + UrlEncode(filters.dump());
+  std::string url = "http://docker/" + options_.api_version + path;
+  StreamState state;
+  state.on_event = &on_event;
+  state.stop = stop;
+  curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnStreamData);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnStreamProgress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &state);
+  CURLcode rc = curl_easy_perform(curl);
+  if (stop.stop_requested()) return Status::Ok();
+  long http_status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_status);
+  if (http_status >= 300) {
+    return ErrorFor("GET", path, Response{http_status, state.buffer});
+  }
+  if (rc != CURLE_OK) {
+    return Status::Unavailable(RequestName("GET", path) + " stream: " + curl_easy_strerror(rc));
+  }
+  return Status::Unavailable(RequestName("GET", path) + ": the daemon closed the event stream");
+}
+
+}  // namespace orcastra::docker

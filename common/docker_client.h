@@ -1,0 +1,89 @@
+// Docker Engine API client over the daemon's unix socket (libcurl). No `docker` CLI anywhere.
+//
+// Every call has a timeout and returns a Status on failure whose message names the request, the
+// HTTP status and Docker's own message ("docker POST /nodes/x/update: HTTP 500: update out of
+// sequence"). HTTP statuses map to Status codes: 404 NotFound, 409 Conflict, 400 InvalidArgument,
+// 503 Unavailable (for example "not a swarm manager"), others Internal; a stale object version
+// ("update out of sequence") is Conflict; a socket that cannot be reached is Unavailable.
+//
+// Thread-compatibility: one Client per thread (it keeps one libcurl handle and its connection).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/docker_types.h"
+#include "common/status.h"
+
+namespace orcastra::docker {
+
+struct ClientOptions {
+  std::string socket_path = "/var/run/docker.sock";
+  // API 1.41 is Docker 20.10 (Debian 12); newer daemons still serve it.
+  std::string api_version = "v1.41";
+  std::chrono::milliseconds request_timeout{15000};
+  std::chrono::milliseconds connect_timeout{3000};
+};
+
+// Parses a DOCKER_HOST-style address; only "unix:///path" (or a bare absolute path) is supported.
+Result<std::string> SocketPathFromHost(std::string_view host);
+
+struct Response {
+  long http_status = 0;
+  std::string body;
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const ClientOptions& options() const { return options_; }
+
+  // One HTTP request; `path` starts after the version ("/nodes?x=y"). Transport errors only: any
+  // HTTP status is returned as a Response.
+  Result<Response> Call(std::string_view method, std::string_view path, std::string_view body = {});
+  // GET `path`, require a 2xx status and parse the body as JSON.
+  Result<nlohmann::json> GetJson(std::string_view path);
+
+  Result<SystemInfo> Info();
+  Result<std::vector<Node>> Nodes();
+  Result<Node> InspectNode(std::string_view id);
+  Result<std::vector<Service>> Services();
+  // `filters` is Docker's filter map, for example {"service": ["web"], "desired-state": ["running"]}.
+  Result<std::vector<Task>> Tasks(const nlohmann::json& filters = nlohmann::json::object());
+  Result<std::vector<ContainerSummary>> Containers(bool all);
+  Result<ContainerDetails> InspectContainer(std::string_view id);
+
+  // Updates with the version read before: Swarm refuses a stale version (Conflict).
+  Status UpdateNode(std::string_view id, std::uint64_t version, const nlohmann::json& spec);
+  Status UpdateService(std::string_view id, std::uint64_t version, const nlohmann::json& spec);
+
+  // Streams GET /events with `filters` and calls `on_event` for each event, from this thread, until
+  // `stop` is requested (returns Ok within about a second) or the stream ends or fails (returns
+  // why). Lines that do not decode are skipped with a warning, never passed on half-read.
+  Status StreamEvents(const nlohmann::json& filters, const std::function<void(const Event&)>& on_event,
+                      std::stop_token stop);
+
+ private:
+  Status ErrorFor(std::string_view method, std::string_view path, const Response& response) const;
+  Result<nlohmann::json> ParseJson(std::string_view method, std::string_view path,
+                                   const Response& response) const;
+
+  ClientOptions options_;
+  void* curl_;  // CURL*, kept opaque so users of this header do not include curl.h
+};
+
+// Percent-encodes a JSON value for a query string (Docker's `filters=` parameter).
+std::string UrlEncode(std::string_view text);
+
+}  // namespace orcastra::docker

@@ -1,0 +1,157 @@
+// Docker Engine API objects as Orcastra uses them, decoded from the daemon's JSON.
+//
+// Decoding is pure (JSON in, struct or Status out) so it is unit-tested on recorded responses
+// (tests/fixtures/docker). Fields Orcastra does not read are not modelled; objects that Orcastra
+// writes back (node and service specs) keep their raw spec so an update changes only what it means
+// to change. A required field that is missing or has the wrong type is a ParseError naming the
+// object and the field; optional fields default.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace orcastra::docker {
+
+using Labels = std::map<std::string, std::string>;
+
+struct RemoteManager {
+  std::string node_id;
+  std::string addr;  // "198.51.100.11:2377"
+};
+
+// GET /info
+struct SystemInfo {
+  std::string id;
+  std::string name;  // the daemon's hostname
+  std::string server_version;
+  std::int64_t mem_total_bytes = 0;
+  std::int64_t ncpu = 0;
+  std::string cgroup_version;  // "1" or "2"; empty on old daemons
+  // Swarm part.
+  std::string swarm_node_id;             // empty when not in a swarm
+  std::string swarm_node_addr;           // this node's advertise address
+  std::string swarm_local_node_state;    // inactive, pending, active, error, locked
+  bool swarm_control_available = false;  // true on managers
+  std::vector<RemoteManager> swarm_remote_managers;
+};
+
+// GET /nodes
+struct Node {
+  std::string id;
+  std::uint64_t version = 0;
+  std::string hostname;
+  std::string role;          // worker, manager
+  std::string availability;  // active, pause, drain
+  std::string state;         // unknown, down, ready, disconnected
+  std::string addr;          // Status.Addr
+  Labels labels;             // Spec.Labels: what Orcastra manages
+  Labels engine_labels;      // Description.Engine.Labels
+  std::int64_t memory_bytes = 0;
+  std::int64_t nano_cpus = 0;
+  bool manager_leader = false;     // ManagerStatus.Leader
+  std::string manager_reachability;  // ManagerStatus.Reachability
+  std::string manager_addr;          // ManagerStatus.Addr
+  nlohmann::json spec;               // the whole Spec, for updates
+};
+
+// GET /services
+struct Service {
+  std::string id;
+  std::uint64_t version = 0;
+  std::string name;
+  std::string mode;  // replicated, global, replicated-job, global-job
+  std::uint64_t replicas = 0;
+  std::string image;
+  Labels labels;
+  std::vector<std::string> constraints;
+  nlohmann::json spec;
+  nlohmann::json previous_spec;  // null when there is none
+};
+
+// GET /tasks
+struct Task {
+  std::string id;
+  std::string service_id;
+  std::string node_id;
+  std::int64_t slot = 0;
+  std::string desired_state;
+  std::string state;  // Status.State: new ... running, complete, failed, shutdown, rejected, orphaned
+  std::string message;
+  std::string error;
+  std::string container_id;
+  std::string timestamp;  // Status.Timestamp (RFC 3339)
+};
+
+// GET /containers/json
+struct ContainerSummary {
+  std::string id;
+  std::string name;  // without the leading '/'
+  std::string image;
+  std::string state;   // created, running, paused, restarting, removing, exited, dead
+  std::string status;  // "Up 5 minutes (healthy)"
+  Labels labels;
+};
+
+// GET /containers/{id}/json
+struct ContainerDetails {
+  std::string id;
+  std::string name;
+  std::string image;
+  std::string state;
+  std::string health;  // "" (no healthcheck), starting, healthy, unhealthy
+  int pid = 0;         // in the daemon's pid namespace; 0 when not running
+  int exit_code = 0;
+  bool oom_killed = false;
+  std::int64_t restart_count = 0;
+  std::string started_at;
+  std::string finished_at;
+  Labels labels;
+  // From the Swarm labels com.docker.swarm.{service,task}.*; empty for plain containers.
+  std::string service_id;
+  std::string service_name;
+  std::string task_id;
+};
+
+// One element of GET /events.
+struct Event {
+  std::string type;    // container, node, service, ...
+  std::string action;  // die, oom, health_status: unhealthy, update, ...
+  std::string actor_id;
+  Labels actor_attributes;
+  std::string scope;  // local, swarm
+  std::int64_t time_nano = 0;
+};
+
+Result<SystemInfo> DecodeSystemInfo(const nlohmann::json& j);
+Result<Node> DecodeNode(const nlohmann::json& j);
+Result<Service> DecodeService(const nlohmann::json& j);
+Result<Task> DecodeTask(const nlohmann::json& j);
+Result<ContainerSummary> DecodeContainerSummary(const nlohmann::json& j);
+Result<ContainerDetails> DecodeContainerDetails(const nlohmann::json& j);
+Result<Event> DecodeEvent(const nlohmann::json& j);
+
+// Decodes a JSON array of objects with `decode`; the first bad element fails the whole list (a
+// partial list must never be mistaken for the full one).
+template <typename T>
+Result<std::vector<T>> DecodeList(const nlohmann::json& j, Result<T> (*decode)(const nlohmann::json&),
+                                  std::string_view what) {
+  if (!j.is_array()) return Status::ParseError(std::string(what) + ": expected a JSON array");
+  std::vector<T> out;
+  out.reserve(j.size());
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    auto item = decode(j[i]);
+    if (!item.ok()) {
+      return item.status().WithContext(std::string(what) + "[" + std::to_string(i) + "]");
+    }
+    out.push_back(std::move(item).value());
+  }
+  return out;
+}
+
+}  // namespace orcastra::docker

@@ -1,0 +1,80 @@
+#include "common/flags.h"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace orcastra {
+
+std::optional<std::string> ParsedFlags::Get(const std::string& name) const {
+  auto it = values.find(name);
+  if (it == values.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const FlagSpec& spec) {
+  ParsedFlags out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
+      out.positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    if (spec.boolean.count(name)) {
+      if (value) return Status::InvalidArgument("flag --" + name + " takes no value");
+      out.values[name] = "";
+    } else if (spec.with_value.count(name)) {
+      if (!value) {
+        if (i + 1 >= args.size()) return Status::InvalidArgument("flag --" + name + " needs a value");
+        value = args[++i];
+      }
+      out.values[name] = *value;
+    } else {
+      return Status::InvalidArgument("unknown flag --" + name);
+    }
+  }
+  return out;
+}
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text,
+                                                std::chrono::milliseconds bare_unit) {
+  std::string_view original = text;
+  double number = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, number);
+  if (ec != std::errc() || number < 0) {
+    return Status::InvalidArgument("'" + std::string(original) + "' is not a duration");
+  }
+  std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
+  double ms = 0;
+  if (unit.empty()) {
+    ms = number * static_cast<double>(bare_unit.count());
+  } else if (unit == "ms") {
+    ms = number;
+  } else if (unit == "s") {
+    ms = number * 1000;
+  } else if (unit == "m") {
+    ms = number * 60'000;
+  } else if (unit == "h") {
+    ms = number * 3'600'000;
+  } else {
+    return Status::InvalidArgument("'" + std::string(original) + "': unknown unit '" +
+                                   std::string(unit) + "' (use ms, s, m or h)");
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
+
+}  // namespace orcastra

@@ -1,0 +1,41 @@
+// Command-line flags of the form `--name value`, `--name=value` and boolean `--name`, plus
+// positional arguments. Each subcommand declares what it accepts; anything else is a usage error.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace orcastra {
+
+struct ParsedFlags {
+  std::map<std::string, std::string> values;  // name (without --) -> value ("" for booleans)
+  std::vector<std::string> positional;
+
+  bool Has(const std::string& name) const { return values.count(name) > 0; }
+  std::optional<std::string> Get(const std::string& name) const;
+};
+
+struct FlagSpec {
+  std::set<std::string> with_value;  // --name VALUE
+  std::set<std::string> boolean;     // --name
+};
+
+// Parses `args` (without the program and subcommand names). InvalidArgument names the bad flag.
+Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const FlagSpec& spec);
+
+// Reads an environment variable; injectable so option parsing is testable.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnv();
+
+// "5", "5s", "500ms", "2m", "1h" -> duration. A bare number means `bare_unit`.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text,
+                                                std::chrono::milliseconds bare_unit);
+
+}  // namespace orcastra

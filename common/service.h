@@ -1,0 +1,63 @@
+// Background loops. A Service owns one thread that runs Run() until Stop(); Run() waits with
+// WaitFor(), which returns early on Stop() or Wake(). A ServiceRunner starts a set of services and
+// stops them in reverse order, each within a bounded time, when the process gets SIGTERM/SIGINT.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace orcastra {
+
+class Service {
+ public:
+  explicit Service(std::string name) : name_(std::move(name)) {}
+  virtual ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  // Starts the thread. Call once.
+  void Start();
+  // Asks Run() to return and joins the thread. Idempotent; safe from any thread but the service's own.
+  void Stop();
+  // Ends the current WaitFor() early (for example: an event arrived and a report is due now).
+  void Wake();
+
+ protected:
+  // The loop. Returns when `stop` is requested (check it after every WaitFor()).
+  virtual void Run(std::stop_token stop) = 0;
+  // Waits up to `timeout`; returns false when stop was requested, true otherwise (timeout or Wake()).
+  bool WaitFor(const std::stop_token& stop, std::chrono::milliseconds timeout);
+
+ private:
+  const std::string name_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_cv_;
+  bool woken_ = false;  // guarded by mutex_
+  std::jthread thread_;
+};
+
+// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (call before starting any thread, so
+// every thread inherits the mask), then WaitForShutdownSignal() returns the first one received.
+void BlockShutdownSignals();
+int WaitForShutdownSignal();
+
+// Starts services in order and stops them in reverse order.
+class ServiceRunner {
+ public:
+  void Add(std::shared_ptr<Service> service) { services_.push_back(std::move(service)); }
+  void StartAll();
+  void StopAll();
+
+ private:
+  std::vector<std::shared_ptr<Service>> services_;
+};
+
+}  // namespace orcastra

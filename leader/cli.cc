@@ -1,0 +1,187 @@
+#include "leader/cli.h"
+
+#include <zmq.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "protocol/protocol.h"
+#include "protocol/transport.h"
+
+namespace orcastra::leader {
+namespace {
+
+using nlohmann::json;
+
+std::string Text(const json& value, const std::string& fallback = "-") {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_null()) return fallback;
+  return value.dump();
+}
+
+std::string Fixed(double value, int digits) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+  return buffer;
+}
+
+// Left-aligned columns separated by three spaces, like `docker node ls`.
+std::string Table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::ostringstream out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 3, ' ');
+    }
+    out << line << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace
+
+std::string HumanBytes(const json& bytes) {
+  if (!bytes.is_number()) return "-";
+  double value = bytes.get<double>();
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  return Fixed(value, unit == 0 ? 0 : 1) + units[unit];
+}
+
+std::string RenderNodesTable(const json& nodes) {
+  std::vector<std::vector<std::string>> rows = {
+      {"ID", "HOSTNAME", "ROLE", "STATUS", "AVAILABILITY", "MEMORY USED/TOTAL", "PSI10", "AGENT", "LABELS"}};
+  for (const auto& node : nodes) {
+    std::string role = Text(node.value("role", json()));
+    const json& manager = node.value("manager", json());
+    if (manager.is_object() && manager.value("leader", false)) role += " (leader)";
+    const json& memory = node.value("memory", json::object());
+    std::string memory_text = "-";
+    if (memory.value("total_bytes", json()).is_number()) {
+      memory_text = HumanBytes(memory["used_bytes"]) + "/" + HumanBytes(memory["total_bytes"]) + " (" +
+                    Fixed(memory.value("used_percent", 0.0), 1) + "%)";
+    }
+    const json& pressure = node.value("pressure", json::object());
+    std::string psi = pressure.value("present", false) ? Fixed(pressure.value("some_avg10", 0.0), 2) : "-";
+    const json& agent = node.value("agent", json::object());
+    std::string agent_text = "never";
+    if (agent.value("last_seen_seconds", json()).is_number()) {
+      agent_text = (agent.value("connected", false) ? "" : "lost, ") +
+                   Fixed(agent["last_seen_seconds"].get<double>(), 0) + "s ago";
+    }
+    std::string labels;
+    const json node_labels = node.value("labels", json::object());
+    for (const auto& [key, value] : node_labels.items()) {
+      if (!labels.empty()) labels += ",";
+      labels += key + "=" + Text(value, "");
+    }
+    rows.push_back({Text(node.value("id", json())), Text(node.value("hostname", json())), role,
+                    Text(node.value("state", json())), Text(node.value("availability", json())),
+                    memory_text, psi, agent_text, labels.empty() ? "-" : labels});
+  }
+  return Table(rows);
+}
+
+std::string RenderStatus(const json& status) {
+  std::ostringstream out;
+  const json& leader = status.value("leader", json());
+  const json& answered = status.value("answered_by", json::object());
+  if (leader.is_object()) {
+    out << "Leader:      " << Text(leader.value("hostname", json())) << " ("
+        << Text(leader.value("node_id", json())) << ")\n";
+  } else {
+    out << "Leader:      none known\n";
+  }
+  out << "Answered by: " << Text(answered.value("hostname", json())) << " ("
+      << (answered.value("active", false) ? "active" : "standby") << ")\n";
+  const json& nodes = status.value("nodes", json::object());
+  out << "Nodes:       " << nodes.value("total", 0) << " total, " << nodes.value("ready", 0) << " ready, "
+      << nodes.value("down", 0) << " down";
+  if (nodes.value("other", 0) > 0) out << ", " << nodes.value("other", 0) << " other";
+  out << "\n";
+  const json& managers = status.value("managers", json::object());
+  out << "Managers:    " << managers.value("total", 0) << " total, " << managers.value("reachable", 0)
+      << " reachable\n";
+  const json& agents = status.value("agents", json::object());
+  out << "Agents:      " << agents.value("connected", 0) << " of " << agents.value("expected", 0)
+      << " connected\n";
+  const json& docker = status.value("docker", json::object());
+  out << "Docker:      " << (docker.value("ok", false) ? "ok" : "FAILING");
+  if (docker.value("node_list_age_seconds", json()).is_number()) {
+    out << ", node list " << Fixed(docker["node_list_age_seconds"].get<double>(), 1) << "s old";
+  }
+  if (docker.value("error", json()).is_string()) out << ", last error: " << Text(docker["error"]);
+  out << "\n";
+  const json& events = status.value("recent_events", json::array());
+  if (!events.empty()) {
+    out << "Recent events:\n";
+    for (const auto& e : events) {
+      out << "  " << Text(e.value("kind", json())) << " " << Text(e.value("subject", json())).substr(0, 12)
+          << " " << Text(e.value("message", json()), "") << "\n";
+    }
+  }
+  return out.str();
+}
+
+int RunQueryCommand(const std::string& command, const std::vector<std::string>& args,
+                    const EnvLookup& env) {
+  auto flags = ParseFlags(args, {{"leader", "timeout"}, {"json"}});
+  if (!flags.ok() || !flags->positional.empty()) {
+    std::cerr << "orcastra " << command << ": "
+              << (flags.ok() ? "unexpected argument '" + flags->positional.front() + "'"
+                             : flags.status().message())
+              << "\nusage: orcastra " << command << " [--json] [--leader tcp://HOST:PORT] [--timeout 5s]\n";
+    return 2;
+  }
+  std::string endpoint = flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
+  auto timeout = ParseDuration(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1));
+  if (!timeout.ok()) {
+    std::cerr << "orcastra " << command << ": --timeout: " << timeout.status().message() << "\n";
+    return 2;
+  }
+  zmq::context_t context(1);
+  protocol::Message request{{protocol::kMajorVersion, "", 1, 0}, protocol::Query{command, {}}};
+  auto answer = protocol::Request(context, endpoint, request, *timeout);
+  if (!answer.ok()) {
+    std::cerr << "orcastra " << command << ": " << answer.status().ToString() << "\n";
+    return 1;
+  }
+  if (const auto* error = std::get_if<protocol::Error>(&answer->body)) {
+    std::cerr << "orcastra " << command << ": the leader refused the query: " << error->message << "\n";
+    return 1;
+  }
+  const auto* reply = std::get_if<protocol::Reply>(&answer->body);
+  if (reply == nullptr) {
+    std::cerr << "orcastra " << command << ": unexpected '" << protocol::TypeName(answer->body)
+              << "' answer from " << endpoint << "\n";
+    return 1;
+  }
+  if (!reply->ok) {
+    std::cerr << "orcastra " << command << ": " << reply->error << "\n";
+    return 1;
+  }
+  json result = json::parse(reply->result_json, nullptr, /*allow_exceptions=*/false);
+  if (result.is_discarded()) {
+    std::cerr << "orcastra " << command << ": the leader's answer is not valid JSON\n";
+    return 1;
+  }
+  if (flags->Has("json")) {
+    std::cout << result.dump(2) << "\n";
+  } else {
+    std::cout << (command == "nodes" ? RenderNodesTable(result) : RenderStatus(result));
+  }
+  return 0;
+}
+
+}  // namespace orcastra::leader

@@ -1,0 +1,315 @@
+#include "leader/leader.h"
+
+#include <zmq.hpp>
+
+#include <memory>
+#include <mutex>
+
+#include "common/clock.h"
+#include "common/docker_client.h"
+#include "common/log.h"
+#include "common/service.h"
+#include "leader/cluster_state.h"
+#include "protocol/protocol.h"
+#include "protocol/transport.h"
+
+namespace orcastra::leader {
+namespace {
+
+constexpr std::chrono::milliseconds kPollTick{250};
+
+// The state both threads share.
+struct SharedState {
+  std::mutex mutex;
+  ClusterState cluster;  // guarded by mutex
+};
+
+// Reads Docker's node list and this instance's identity; wakes on node events.
+class NodeWatcher final : public Service {
+ public:
+  NodeWatcher(const LeaderOptions& options, SharedState& shared)
+      : Service("node-watcher"), options_(options), shared_(shared) {}
+
+ protected:
+  void Run(std::stop_token stop) override {
+    auto log = Logger("leader");
+    docker::Client docker({.socket_path = options_.docker_socket});
+    bool identity_known = false;
+    while (!stop.stop_requested()) {
+      if (!identity_known) identity_known = ReadIdentity(docker);
+      auto nodes = docker.Nodes();
+      {
+        std::lock_guard lock(shared_.mutex);
+        if (nodes.ok()) {
+          shared_.cluster.SetNodes(std::move(nodes).value(), clock_.Now());
+        } else {
+          shared_.cluster.RecordDockerFailure(nodes.status(), clock_.Now());
+        }
+      }
+      if (!nodes.ok()) log->warn("node list not refreshed, keeping the last good one: {}", nodes.status().ToString());
+      if (!WaitFor(stop, options_.poll_interval)) break;
+    }
+  }
+
+ private:
+  bool ReadIdentity(docker::Client& docker) {
+    auto info = docker.Info();
+    if (!info.ok()) {
+      Logger("leader")->warn("cannot read the local daemon's info: {}", info.status().ToString());
+      return false;
+    }
+    if (!info->swarm_control_available) {
+      Logger("leader")->error("the local daemon '{}' is not a swarm manager; the leader must run on managers",
+                              info->name);
+    }
+    std::lock_guard lock(shared_.mutex);
+    shared_.cluster.SetIdentity({info->swarm_node_id, info->name});
+    Logger("leader")->info("leader instance on node '{}' ({})", info->name, info->swarm_node_id);
+    return true;
+  }
+
+  const LeaderOptions& options_;
+  SharedState& shared_;
+  SystemClock clock_;
+};
+
+// Follows Swarm node events and makes the NodeWatcher re-read the list at once.
+class NodeEventWatcher final : public Service {
+ public:
+  NodeEventWatcher(const LeaderOptions& options, NodeWatcher& watcher)
+      : Service("node-event-watcher"), options_(options), watcher_(watcher) {}
+
+ protected:
+  void Run(std::stop_token stop) override {
+    docker::Client docker({.socket_path = options_.docker_socket});
+    std::chrono::milliseconds backoff{1000};
+    while (!stop.stop_requested()) {
+      Status ended = docker.StreamEvents({{"type", {"node"}}},
+                                         [&](const docker::Event&) {
+                                           backoff = std::chrono::milliseconds(1000);
+                                           watcher_.Wake();
+                                         },
+                                         stop);
+      if (stop.stop_requested()) break;
+      Logger("leader")->warn("node event stream ended, retrying in {} ms: {}", backoff.count(),
+                             ended.ToString());
+      if (!WaitFor(stop, backoff)) break;
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+    }
+  }
+
+ private:
+  const LeaderOptions& options_;
+  NodeWatcher& watcher_;
+};
+
+// Serves agents (reports in) and the CLI (queries in, replies out) on two ROUTER sockets.
+class Endpoints final : public Service {
+ public:
+  Endpoints(SharedState& shared, zmq::context_t& context, zmq::socket_t agents, zmq::socket_t control)
+      : Service("endpoints"),
+        shared_(shared),
+        context_(context),
+        agents_(std::move(agents)),
+        control_(std::move(control)) {}
+
+ protected:
+  void Run(std::stop_token stop) override {
+    zmq::pollitem_t items[] = {{agents_.handle(), 0, ZMQ_POLLIN, 0},
+                               {control_.handle(), 0, ZMQ_POLLIN, 0}};
+    while (!stop.stop_requested()) {
+      try {
+        zmq::poll(items, 2, kPollTick);
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;
+        Logger("leader")->error("poll failed: {}", e.what());
+        break;
+      }
+      if (items[0].revents & ZMQ_POLLIN) DrainAgents();
+      if (items[1].revents & ZMQ_POLLIN) DrainControl();
+    }
+    agents_.close();
+    control_.close();
+  }
+
+ private:
+  protocol::Header OwnHeader() {
+    std::lock_guard lock(shared_.mutex);
+    return {protocol::kMajorVersion, shared_.cluster.identity().node_id, ++seq_, clock_.WallMs()};
+  }
+
+  void Refuse(zmq::socket_t& socket, const std::string& peer, const Status& why) {
+    Logger("leader")->warn("refused a message: {}", why.ToString());
+    (void)protocol::SendTo(socket, peer, protocol::ErrorReplyFor(why, OwnHeader()));
+  }
+
+  void DrainAgents() {
+    while (auto incoming = protocol::TryReceive(agents_, /*is_router=*/true)) {
+      if (!incoming->message.ok()) {
+        Refuse(agents_, incoming->peer_identity, incoming->message.status());
+        continue;
+      }
+      const protocol::Message& message = *incoming->message;
+      SteadyTime now = clock_.Now();
+      if (const auto* report = std::get_if<protocol::NodeReport>(&message.body)) {
+        std::lock_guard lock(shared_.mutex);
+        shared_.cluster.RecordReport(*report, now);
+      } else if (const auto* hello = std::get_if<protocol::Hello>(&message.body)) {
+        protocol::Welcome welcome;
+        {
+          std::lock_guard lock(shared_.mutex);
+          shared_.cluster.RecordHello(*hello, now);
+          welcome = {shared_.cluster.identity().node_id, shared_.cluster.identity().hostname,
+                     shared_.cluster.IsActive()};
+        }
+        Logger("leader")->debug("hello from agent on '{}' ({}), version {}", hello->hostname,
+                                hello->node_id, hello->agent_version);
+        (void)protocol::SendTo(agents_, incoming->peer_identity, {OwnHeader(), welcome});
+      } else if (const auto* event = std::get_if<protocol::Event>(&message.body)) {
+        std::lock_guard lock(shared_.mutex);
+        shared_.cluster.RecordEvent(message.header.node, *event, message.header.ts_ms);
+      } else {
+        Refuse(agents_, incoming->peer_identity,
+               Status::Unsupported(std::string("message type '") +
+                                   std::string(protocol::TypeName(message.body)) +
+                                   "' is not accepted on the agent endpoint"));
+      }
+    }
+  }
+
+  void DrainControl() {
+    while (auto incoming = protocol::TryReceive(control_, /*is_router=*/true)) {
+      if (!incoming->message.ok()) {
+        Refuse(control_, incoming->peer_identity, incoming->message.status());
+        continue;
+      }
+      const auto* query = std::get_if<protocol::Query>(&incoming->message->body);
+      if (query == nullptr) {
+        Refuse(control_, incoming->peer_identity,
+               Status::Unsupported("only queries are accepted on the control endpoint"));
+        continue;
+      }
+      (void)protocol::SendTo(control_, incoming->peer_identity, {OwnHeader(), Answer(*query)});
+    }
+  }
+
+  protocol::Reply Answer(const protocol::Query& query) {
+    std::lock_guard lock(shared_.mutex);
+    const ClusterState& cluster = shared_.cluster;
+    protocol::Reply reply;
+    reply.answered_by = cluster.identity().node_id;
+    reply.from_active_leader = cluster.IsActive();
+    SteadyTime now = clock_.Now();
+    if (!cluster.has_node_list()) {
+      reply.error = "this leader instance has not read the node list yet (is its Docker daemon a manager?)";
+    } else if (query.what == "status") {
+      reply.ok = true;
+      reply.result_json = cluster.StatusJson(now).dump();
+    } else if (query.what == "nodes") {
+      reply.ok = true;
+      reply.result_json = cluster.NodesJson(now).dump();
+    } else {
+      reply.error = "unknown query '" + query.what + "'";
+    }
+    return reply;
+  }
+
+  SharedState& shared_;
+  zmq::context_t& context_;
+  zmq::socket_t agents_;
+  zmq::socket_t control_;
+  SystemClock clock_;
+  std::uint64_t seq_ = 0;
+};
+
+Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& endpoint) {
+  zmq::socket_t socket(context, zmq::socket_type::router);
+  protocol::ConfigureSocket(socket);
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot listen on " + endpoint + ": " + e.what());
+  }
+  return socket;
+}
+
+Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what) {
+  int value = std::atoi(text.c_str());
+  if (value <= 0 || value > 65535 || std::to_string(value) != text) {
+    return Status::InvalidArgument(what + " '" + text + "' is not a TCP port");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+}  // namespace
+
+Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args, const EnvLookup& env) {
+  FlagSpec spec{{"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level"}, {}};
+  auto flags = ParseFlags(args, spec);
+  if (!flags.ok()) return flags.status();
+  if (!flags->positional.empty()) {
+    return Status::InvalidArgument("unexpected argument '" + flags->positional.front() + "'");
+  }
+  auto pick = [&](const char* flag, const char* var) -> std::optional<std::string> {
+    if (auto v = flags->Get(flag)) return v;
+    return env(var);
+  };
+  LeaderOptions options;
+  if (auto host = pick("docker-host", "DOCKER_HOST")) {
+    auto socket = docker::SocketPathFromHost(*host);
+    if (!socket.ok()) return socket.status();
+    options.docker_socket = *socket;
+  }
+  if (auto bind = pick("bind", "ORCASTRA_BIND")) options.bind_address = *bind;
+  if (auto port = pick("agent-port", "ORCASTRA_AGENT_PORT")) {
+    auto parsed = ParsePort(*port, "agent port");
+    if (!parsed.ok()) return parsed.status();
+    options.agent_port = *parsed;
+  }
+  if (auto port = pick("control-port", "ORCASTRA_CONTROL_PORT")) {
+    auto parsed = ParsePort(*port, "control port");
+    if (!parsed.ok()) return parsed.status();
+    options.control_port = *parsed;
+  }
+  if (auto interval = pick("poll-interval", "ORCASTRA_POLL_INTERVAL")) {
+    auto parsed = ParseDuration(*interval, std::chrono::seconds(1));
+    if (!parsed.ok()) return parsed.status().WithContext("poll interval");
+    options.poll_interval = *parsed;
+  }
+  return options;
+}
+
+int RunLeader(const LeaderOptions& options) {
+  auto log = Logger("leader");
+  zmq::context_t context(1);
+  auto agents = BindRouter(context, "tcp://" + options.bind_address + ":" + std::to_string(options.agent_port));
+  auto control =
+      BindRouter(context, "tcp://" + options.bind_address + ":" + std::to_string(options.control_port));
+  for (const Status& s : {agents.status(), control.status()}) {
+    if (!s.ok()) {
+      log->critical("{}", s.ToString());
+      return 1;
+    }
+  }
+  log->info("leader listening: agents on {}:{}, CLI on {}:{}; docker '{}'", options.bind_address,
+            options.agent_port, options.bind_address, options.control_port, options.docker_socket);
+  log->warn("protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
+            "on a trusted network");
+
+  SharedState shared;
+  auto watcher = std::make_shared<NodeWatcher>(options, shared);
+  auto node_events = std::make_shared<NodeEventWatcher>(options, *watcher);
+  auto endpoints = std::make_shared<Endpoints>(shared, context, std::move(agents).value(),
+                                               std::move(control).value());
+  ServiceRunner runner;
+  runner.Add(watcher);
+  runner.Add(node_events);
+  runner.Add(endpoints);
+  runner.StartAll();
+  int signal_number = WaitForShutdownSignal();
+  log->info("signal {} received, stopping", signal_number);
+  runner.StopAll();
+  return 0;
+}
+
+}  // namespace orcastra::leader

@@ -1,0 +1,38 @@
+// The leader: one instance per manager. Each instance keeps the whole cluster state warm (every
+// agent reports to every instance) and answers the CLI from it. The active instance is, for now,
+// the one on the Swarm Raft leader; it is the only one that will ever act on Swarm once actions
+// exist (the lease-based election is doc/election.md's subject).
+//
+// Threads: the Endpoints service owns both ZeroMQ ROUTER sockets (agents, CLI); the NodeWatcher
+// reads Docker's node list (periodically and when a node event arrives, via the NodeEventWatcher).
+// They share the ClusterState under one mutex.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/flags.h"
+#include "common/status.h"
+
+namespace orcastra::leader {
+
+struct LeaderOptions {
+  std::string docker_socket = "/var/run/docker.sock";
+  std::string bind_address = "0.0.0.0";
+  std::uint16_t agent_port = 7470;    // agents' reports (ROUTER)
+  std::uint16_t control_port = 7471;  // the CLI (ROUTER)
+  // Safety-net re-read of the node list; node events trigger a read at once.
+  std::chrono::milliseconds poll_interval{10000};
+};
+
+// `orcastra leader` flags and env: --docker-host/DOCKER_HOST, --bind/ORCASTRA_BIND,
+// --agent-port/ORCASTRA_AGENT_PORT, --control-port/ORCASTRA_CONTROL_PORT,
+// --poll-interval/ORCASTRA_POLL_INTERVAL.
+Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args, const EnvLookup& env);
+
+// Runs `orcastra leader` until SIGTERM/SIGINT. Returns the process exit code.
+int RunLeader(const LeaderOptions& options);
+
+}  // namespace orcastra::leader

@@ -1,0 +1,157 @@
+// The bodies of Orcastra's wire messages (protocol version 1), one struct per message type.
+//
+// Field names are wire names: MSGPACK_DEFINE_MAP packs each struct as a MessagePack map keyed by
+// the member names, so renaming a member changes the protocol (doc/protocol.md is the reference).
+// On decoding, keys missing on the wire keep the member's default and unknown keys are ignored,
+// which is what lets the protocol grow by new optional keys within a major version.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <msgpack.hpp>
+#include <string>
+#include <vector>
+
+namespace orcastra::protocol {
+
+// "hello", agent → leader, the first message on every (re)connection.
+struct Hello {
+  std::string agent_version{};           // Orcastra version of the agent, e.g. "0.1.0"
+  std::string node_id{};                 // Swarm node id of the agent's node
+  std::string hostname{};                // the node's hostname
+  std::uint32_t report_interval_ms = 0;  // how often node reports will come
+  std::string memory_source{};           // "procfs" or "cgroup:/path"
+
+  bool operator==(const Hello&) const = default;
+  MSGPACK_DEFINE_MAP(agent_version, node_id, hostname, report_interval_ms, memory_source)
+};
+
+// Memory of a node, in bytes, as read from `source` ("procfs" or "cgroup:/path").
+struct MemoryFigures {
+  std::uint64_t total_bytes = 0;
+  std::uint64_t available_bytes = 0;
+  std::uint64_t used_bytes = 0;
+  std::string source{};
+
+  bool operator==(const MemoryFigures&) const = default;
+  MSGPACK_DEFINE_MAP(total_bytes, available_bytes, used_bytes, source)
+};
+
+// Load averages over 1, 5 and 15 minutes (/proc/loadavg).
+struct LoadFigures {
+  double avg1 = 0;
+  double avg5 = 0;
+  double avg15 = 0;
+
+  bool operator==(const LoadFigures&) const = default;
+  MSGPACK_DEFINE_MAP(avg1, avg5, avg15)
+};
+
+// Memory pressure stall information (/proc/pressure/memory); `present` is false on kernels without
+// PSI, and the averages are then meaningless zeros.
+struct PressureFigures {
+  bool present = false;
+  double some_avg10 = 0;  // percent of time some task stalled on memory, 10 s average
+  double full_avg10 = 0;  // percent of time all tasks stalled on memory, 10 s average
+
+  bool operator==(const PressureFigures&) const = default;
+  MSGPACK_DEFINE_MAP(present, some_avg10, full_avg10)
+};
+
+// One container on the reporting node.
+struct ContainerReport {
+  std::string id{};                 // full container id
+  std::string name{};               // container name, without the leading '/'
+  std::string image{};              // image reference as the container was created from
+  std::string state{};              // Docker state: created, running, restarting, exited, ...
+  std::string health{};             // "" (no health check), starting, healthy, unhealthy
+  std::uint32_t restart_count = 0;  // Docker's RestartCount
+  bool oom_killed = false;          // the last exit was an OOM kill
+  std::int32_t exit_code = 0;       // the last exit code
+  std::string service_id{};         // Swarm labels; empty for containers that are not Swarm tasks
+  std::string service_name{};
+  std::string task_id{};
+  std::uint64_t memory_bytes = 0;  // current memory use from the container's cgroup
+
+  bool operator==(const ContainerReport&) const = default;
+  MSGPACK_DEFINE_MAP(id, name, image, state, health, restart_count, oom_killed, exit_code,
+                     service_id, service_name, task_id, memory_bytes)
+};
+
+// "node_report", agent → leader, every report interval and at once on important events.
+struct NodeReport {
+  std::string node_id{};
+  std::string hostname{};
+  std::uint32_t report_interval_ms = 0;
+  MemoryFigures memory{};
+  LoadFigures load{};
+  double cpu_percent = 0;  // whole-node CPU use since the previous report, 0..100
+  PressureFigures psi{};
+  std::vector<ContainerReport> containers{};
+
+  bool operator==(const NodeReport&) const = default;
+  MSGPACK_DEFINE_MAP(node_id, hostname, report_interval_ms, memory, load, cpu_percent, psi,
+                     containers)
+};
+
+// "event", any → leader: something happened (container_die, container_oom, health_status,
+// agent_started, ...) to `subject` (a container id, a node id, ...).
+struct Event {
+  std::string kind{};
+  std::string subject{};
+  std::string message{};
+  std::map<std::string, std::string> attrs{};
+
+  bool operator==(const Event&) const = default;
+  MSGPACK_DEFINE_MAP(kind, subject, message, attrs)
+};
+
+// "query", CLI → leader: asks for `what` ("status", "nodes", ...) with optional arguments.
+struct Query {
+  std::string what{};
+  std::map<std::string, std::string> args{};
+
+  bool operator==(const Query&) const = default;
+  MSGPACK_DEFINE_MAP(what, args)
+};
+
+// "reply", leader → CLI: the answer to a query. `result_json` is a JSON document (the CLI's --json
+// output) when `ok`; otherwise `error` says why.
+struct Reply {
+  bool ok = false;
+  std::string error{};
+  std::string result_json{};
+  std::string answered_by{};        // node id of the answering leader instance
+  bool from_active_leader = false;  // false when a standby answered from its warm state
+
+  bool operator==(const Reply&) const = default;
+  MSGPACK_DEFINE_MAP(ok, error, result_json, answered_by, from_active_leader)
+};
+
+// "welcome", leader → agent: the answer to a hello.
+struct Welcome {
+  std::string leader_node_id{};
+  std::string leader_hostname{};
+  bool active = false;  // whether this leader instance is the active one
+
+  bool operator==(const Welcome&) const = default;
+  MSGPACK_DEFINE_MAP(leader_node_id, leader_hostname, active)
+};
+
+// Wire error codes carried by Error::code.
+inline constexpr char kErrorUnsupportedVersion[] = "unsupported_version";
+inline constexpr char kErrorBadMessage[] = "bad_message";
+inline constexpr char kErrorUnknownType[] = "unknown_type";
+inline constexpr char kErrorTooLarge[] = "too_large";
+
+// "error", any direction: the receiver refused a message. `code` is one of the kError* codes above;
+// `message` is human-readable. Its shape is frozen across major versions so any peer can read it.
+struct Error {
+  std::string code{};
+  std::string message{};
+
+  bool operator==(const Error&) const = default;
+  MSGPACK_DEFINE_MAP(code, message)
+};
+
+}  // namespace orcastra::protocol

@@ -1,0 +1,199 @@
+#include "protocol/transport.h"
+
+#include <array>
+#include <cerrno>
+#include <exception>
+#include <iterator>
+#include <limits>
+#include <utility>
+#include <vector>
+#include <zmq_addon.hpp>
+
+#include "common/log.h"
+
+namespace orcastra::protocol {
+namespace {
+
+constexpr std::chrono::milliseconds kHeartbeatInterval(2000);
+constexpr std::chrono::milliseconds kHeartbeatTimeout(6000);
+
+std::string Quoted(std::string_view text) {
+  std::string out = "'";
+  out += text;
+  out += '\'';
+  return out;
+}
+
+// The endpoint a DEALER is connected to, to name its peer in errors; "" when unknown.
+std::string ConnectedEndpoint(zmq::socket_t& socket) {
+  try {
+    return socket.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t&) {
+    return "";
+  }
+}
+
+// Encodes `message` and checks it against the size every receiver accepts.
+Result<std::string> EncodeForSending(const Message& message) {
+  std::string payload = Encode(message);
+  if (payload.size() > kMaxMessageBytes) {
+    return Status::InvalidArgument(std::string(TypeName(message.body)) + " message is " +
+                                   std::to_string(payload.size()) + " bytes, over the limit of " +
+                                   std::to_string(kMaxMessageBytes) + " bytes");
+  }
+  return payload;
+}
+
+}  // namespace
+
+std::string PeerLabel(std::string_view peer_identity) {
+  if (peer_identity.empty()) return "<no identity>";
+  bool printable = true;
+  for (char c : peer_identity) {
+    if (c < 0x20 || c > 0x7e) {
+      printable = false;
+      break;
+    }
+  }
+  if (printable) return std::string(peer_identity);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "0x";
+  for (char c : peer_identity) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xf];
+  }
+  return out;
+}
+
+void ConfigureSocket(zmq::socket_t& socket, std::size_t max_bytes,
+                     std::chrono::milliseconds linger) {
+  try {
+    socket.set(zmq::sockopt::linger, static_cast<int>(linger.count()));
+    const auto limit =
+        max_bytes > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
+            ? std::int64_t{-1}
+            : static_cast<std::int64_t>(max_bytes);
+    socket.set(zmq::sockopt::maxmsgsize, limit);
+    socket.set(zmq::sockopt::tcp_keepalive, 1);
+    socket.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(kHeartbeatInterval.count()));
+    socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(kHeartbeatTimeout.count()));
+    if (socket.get(zmq::sockopt::type) == ZMQ_ROUTER)
+      socket.set(zmq::sockopt::router_mandatory, true);
+  } catch (const zmq::error_t& e) {
+    Logger("protocol")->error("cannot configure socket: {}", e.what());
+  }
+}
+
+Status Send(zmq::socket_t& socket, const Message& message) {
+  Result<std::string> payload = EncodeForSending(message);
+  if (!payload.ok()) return payload.status();
+  try {
+    zmq::message_t frame(payload->data(), payload->size());
+    if (!socket.send(frame, zmq::send_flags::dontwait)) {
+      return Status::Unavailable("cannot queue " + std::string(TypeName(message.body)) + " to " +
+                                 Quoted(ConnectedEndpoint(socket)) +
+                                 ": send queue full or no peer");
+    }
+    return Status::Ok();
+  } catch (const zmq::error_t& e) {
+    return Status::IoError("sending " + std::string(TypeName(message.body)) + " to " +
+                           Quoted(ConnectedEndpoint(socket)) + ": " + e.what());
+  }
+}
+
+Status SendTo(zmq::socket_t& router, std::string_view peer_identity, const Message& message) {
+  Result<std::string> payload = EncodeForSending(message);
+  if (!payload.ok()) return payload.status();
+  const std::string what =
+      std::string(TypeName(message.body)) + " to peer " + Quoted(PeerLabel(peer_identity));
+  try {
+    zmq::message_t identity(peer_identity.data(), peer_identity.size());
+    if (!router.send(identity, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return Status::Unavailable("cannot queue " + what + ": its send queue is full");
+    }
+    // The first frame was accepted, so the rest of this multipart message is too (atomic delivery).
+    zmq::message_t frame(payload->data(), payload->size());
+    if (!router.send(frame, zmq::send_flags::dontwait)) {
+      return Status::Unavailable("cannot queue " + what + ": its send queue is full");
+    }
+    return Status::Ok();
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) {
+      return Status::Unavailable("cannot send " + what + ": no such peer is connected");
+    }
+    return Status::IoError("sending " + what + ": " + e.what());
+  }
+}
+
+std::optional<Incoming> TryReceive(zmq::socket_t& socket, bool is_router) {
+  std::vector<zmq::message_t> frames;
+  try {
+    if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
+      return std::nullopt;
+    }
+  } catch (const zmq::error_t& e) {
+    return Incoming{"", Status::IoError(std::string("receiving: ") + e.what())};
+  }
+
+  if (is_router) {
+    std::string identity = frames.empty() ? std::string() : frames.front().to_string();
+    if (frames.size() != 2) {
+      return Incoming{identity,
+                      Status::ParseError("message from peer " + Quoted(PeerLabel(identity)) +
+                                         " has " + std::to_string(frames.size()) +
+                                         " frames; expected [identity, payload]")};
+    }
+    std::string peer = "peer " + PeerLabel(identity);
+    Result<Message> message = Decode(frames[1].to_string_view(), peer);
+    return Incoming{std::move(identity), std::move(message)};
+  }
+
+  const std::string endpoint = ConnectedEndpoint(socket);
+  if (frames.size() != 1) {
+    return Incoming{
+        "", Status::ParseError("message from " + Quoted(endpoint) + " has " +
+                               std::to_string(frames.size()) + " frames; expected exactly one")};
+  }
+  return Incoming{"", Decode(frames[0].to_string_view(), endpoint)};
+}
+
+Result<Message> Request(zmq::context_t& ctx, const std::string& endpoint, const Message& request,
+                        std::chrono::milliseconds timeout) {
+  const std::string what = std::string(TypeName(request.body)) + " to " + Quoted(endpoint);
+  try {
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    ConfigureSocket(dealer);
+    try {
+      dealer.connect(endpoint);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINVAL || e.num() == EPROTONOSUPPORT || e.num() == ENOCOMPATPROTO) {
+        return Status::InvalidArgument("cannot connect to " + Quoted(endpoint) + ": " + e.what());
+      }
+      return Status::Unavailable("cannot connect to " + Quoted(endpoint) + ": " + e.what());
+    }
+    ORC_RETURN_IF_ERROR(Send(dealer, request));
+
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto remaining =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (remaining.count() <= 0) break;
+      std::array<zmq::pollitem_t, 1> items = {{{dealer.handle(), 0, ZMQ_POLLIN, 0}}};
+      zmq::poll(items, remaining);
+      if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
+      std::optional<Incoming> incoming = TryReceive(dealer, /*is_router=*/false);
+      if (incoming) return std::move(incoming->message);
+    }
+    return Status::Timeout("no answer to " + what + " within " + std::to_string(timeout.count()) +
+                           " ms");
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR)
+      return Status::IoError("interrupted while waiting for the answer to " + what);
+    return Status::IoError("request " + what + ": " + e.what());
+  } catch (const std::exception& e) {
+    return Status::Internal("request " + what + ": " + e.what());
+  }
+}
+
+}  // namespace orcastra::protocol

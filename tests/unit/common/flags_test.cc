@@ -1,0 +1,50 @@
+#include <catch2/catch.hpp>
+
+#include "common/flags.h"
+
+namespace orcastra {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_CASE("flags: values, booleans, positionals and both spellings", "[flags]") {
+  FlagSpec spec{{"leader", "timeout"}, {"json"}};
+  auto parsed = ParseFlags({"--json", "--leader", "tcp://a:1", "--timeout=2s", "extra"}, spec);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->Has("json"));
+  CHECK(parsed->Get("leader") == "tcp://a:1");
+  CHECK(parsed->Get("timeout") == "2s");
+  CHECK(parsed->positional == std::vector<std::string>{"extra"});
+  CHECK_FALSE(parsed->Get("missing").has_value());
+}
+
+TEST_CASE("flags: usage errors name the flag", "[flags]") {
+  FlagSpec spec{{"leader"}, {"json"}};
+  auto unknown = ParseFlags({"--bogus"}, spec);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().message() == "unknown flag --bogus");
+  auto no_value = ParseFlags({"--leader"}, spec);
+  REQUIRE_FALSE(no_value.ok());
+  CHECK(no_value.status().message() == "flag --leader needs a value");
+  auto bool_value = ParseFlags({"--json=yes"}, spec);
+  REQUIRE_FALSE(bool_value.ok());
+  CHECK(bool_value.status().message() == "flag --json takes no value");
+}
+
+TEST_CASE("durations: units and bare numbers", "[flags]") {
+  CHECK(*ParseDuration("5", 1s) == 5000ms);
+  CHECK(*ParseDuration("5s", 1s) == 5000ms);
+  CHECK(*ParseDuration("250ms", 1s) == 250ms);
+  CHECK(*ParseDuration("1.5s", 1s) == 1500ms);
+  CHECK(*ParseDuration("2m", 1s) == 120000ms);
+  CHECK(*ParseDuration("1h", 1s) == 3600000ms);
+  CHECK(*ParseDuration("3", 1min) == 180000ms);
+  for (const char* bad : {"", "s", "-1s", "5x", "five"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseDuration(bad, 1s).ok());
+  }
+  CHECK(ParseDuration("5x", 1s).status().message() == "'5x': unknown unit 'x' (use ms, s, m or h)");
+}
+
+}  // namespace
+}  // namespace orcastra
