@@ -158,7 +158,7 @@ Result<Response> Client::Call(std::string_view method, std::string_view path, st
   return response;
 }
 
-Status Client::ErrorFor(std::string_view method, std::string_view path, const Response& response) const {
+Status ErrorFromResponse(std::string_view method, std::string_view path, const Response& response) {
   std::string docker_message;
   json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) {
@@ -177,7 +177,7 @@ Status Client::ErrorFor(std::string_view method, std::string_view path, const Re
 
 Result<json> Client::ParseJson(std::string_view method, std::string_view path,
                                const Response& response) const {
-  if (response.http_status < 200 || response.http_status >= 300) return ErrorFor(method, path, response);
+  if (response.http_status < 200 || response.http_status >= 300) return ErrorFromResponse(method, path, response);
   json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return Status::ParseError(RequestName(method, path) + ": response body is not JSON");
@@ -243,7 +243,7 @@ Status Client::UpdateNode(std::string_view id, std::uint64_t version, const json
   std::string path = "/nodes/" + std::string(id) + "/update?version=" + std::to_string(version);
   auto response = Call("POST", path, spec.dump());
   if (!response.ok()) return response.status();
-  if (response->http_status < 200 || response->http_status >= 300) return ErrorFor("POST", path, *response);
+  if (response->http_status < 200 || response->http_status >= 300) return ErrorFromResponse("POST", path, *response);
   return Status::Ok();
 }
 
@@ -251,7 +251,7 @@ Status Client::UpdateService(std::string_view id, std::uint64_t version, const j
   std::string path = "/services/" + std::string(id) + "/update?version=" + std::to_string(version);
   auto response = Call("POST", path, spec.dump());
   if (!response.ok()) return response.status();
-  if (response->http_status < 200 || response->http_status >= 300) return ErrorFor("POST", path, *response);
+  if (response->http_status < 200 || response->http_status >= 300) return ErrorFromResponse("POST", path, *response);
   return Status::Ok();
 }
 
@@ -280,7 +280,7 @@ Status Client::StreamEvents(const json& filters, const std::function<void(const 
   long http_status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_status);
   if (http_status >= 300) {
-    return ErrorFor("GET", path, Response{http_status, state.buffer});
+    return ErrorFromResponse("GET", path, Response{http_status, state.buffer});
   }
   if (rc != CURLE_OK) {
     return Status::Unavailable(RequestName("GET", path) + " stream: " + curl_easy_strerror(rc));

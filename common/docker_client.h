@@ -40,6 +40,9 @@ struct Response {
   std::string body;
 };
 
+// The Status for a non-2xx response: HTTP status and Docker's own message, code mapped as above.
+Status ErrorFromResponse(std::string_view method, std::string_view path, const Response& response);
+
 class Client {
  public:
   explicit Client(ClientOptions options);
@@ -75,7 +78,6 @@ class Client {
                       std::stop_token stop);
 
  private:
-  Status ErrorFor(std::string_view method, std::string_view path, const Response& response) const;
   Result<nlohmann::json> ParseJson(std::string_view method, std::string_view path,
                                    const Response& response) const;
 
