@@ -1,10 +1,9 @@
 #include "agent/agent.h"
 
-#include <zmq.hpp>
-
 #include <algorithm>
 #include <map>
 #include <set>
+#include <zmq.hpp>
 
 #include "agent/containers.h"
 #include "common/clock.h"
@@ -134,12 +133,14 @@ void Reporter::DrainReplies() {
   for (auto& [endpoint, socket] : links_) {
     while (auto incoming = protocol::TryReceive(socket, /*is_router=*/false)) {
       if (!incoming->message.ok()) {
-        log->warn("bad message from leader '{}': {}", endpoint, incoming->message.status().ToString());
+        log->warn("bad message from leader '{}': {}", endpoint,
+                  incoming->message.status().ToString());
         continue;
       }
       const auto& body = incoming->message->body;
       if (const auto* error = std::get_if<protocol::Error>(&body)) {
-        log->error("leader '{}' refused our message: {} ({})", endpoint, error->message, error->code);
+        log->error("leader '{}' refused our message: {} ({})", endpoint, error->message,
+                   error->code);
       } else if (const auto* welcome = std::get_if<protocol::Welcome>(&body)) {
         log->debug("welcomed by leader instance on '{}' (active: {})", welcome->leader_hostname,
                    welcome->active);
@@ -170,7 +171,9 @@ void Reporter::Run(std::stop_token stop) {
     // Events can wake us often; keep reports at least kMinReportGap apart.
     auto since_last = clock_.Now() - last_report;
     if (!first_report && since_last < kMinReportGap) {
-      if (!WaitFor(stop, std::chrono::duration_cast<std::chrono::milliseconds>(kMinReportGap - since_last))) break;
+      if (!WaitFor(stop, std::chrono::duration_cast<std::chrono::milliseconds>(kMinReportGap -
+                                                                               since_last)))
+        break;
     }
     protocol::NodeReport report;
     report.node_id = node_id_;
@@ -227,7 +230,8 @@ class EventWatcher final : public Service {
           },
           stop);
       if (stop.stop_requested()) break;
-      if (clock.Now() - started > std::chrono::minutes(1)) backoff = std::chrono::milliseconds(1000);
+      if (clock.Now() - started > std::chrono::minutes(1))
+        backoff = std::chrono::milliseconds(1000);
       log->warn("event stream ended, retrying in {} ms: {}", backoff.count(), ended.ToString());
       if (!WaitFor(stop, backoff)) break;
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
@@ -256,7 +260,8 @@ std::vector<protocol::Event> EventQueue::TakeAll() {
   return out;
 }
 
-std::vector<std::string> LeaderEndpointsFromInfo(const docker::SystemInfo& info, std::uint16_t port) {
+std::vector<std::string> LeaderEndpointsFromInfo(const docker::SystemInfo& info,
+                                                 std::uint16_t port) {
   std::set<std::string> endpoints;
   for (const auto& manager : info.swarm_remote_managers) {
     std::string host = HostOf(manager.addr);
@@ -269,22 +274,17 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
   FlagSpec spec{{"docker-host", "proc-root", "cgroup-root", "memory-source", "report-interval",
                  "leader", "leader-port", "log-level"},
                 {}};
-  auto flags = ParseFlags(args, spec);
-  if (!flags.ok()) return flags.status();
-  if (!flags->positional.empty()) {
-    return Status::InvalidArgument("unexpected argument '" + flags->positional.front() + "'");
-  }
-  auto pick = [&](const char* flag, const char* var) -> std::optional<std::string> {
-    if (auto v = flags->Get(flag)) return v;
-    return env(var);
-  };
+  auto options_source = OptionSource::Parse(args, spec, env);
+  if (!options_source.ok()) return options_source.status();
+  auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
   AgentOptions options;
   if (auto host = pick("docker-host", "DOCKER_HOST")) {
     auto socket = docker::SocketPathFromHost(*host);
     if (!socket.ok()) return socket.status();
     options.docker_socket = *socket;
   }
-  options.proc_root = pick("proc-root", "ORCASTRA_PROC_ROOT").value_or(procfs::ProcReader::DefaultRoot());
+  options.proc_root =
+      pick("proc-root", "ORCASTRA_PROC_ROOT").value_or(procfs::ProcReader::DefaultRoot());
   options.cgroup_root = pick("cgroup-root", "ORCASTRA_CGROUP_ROOT").value_or(cgroup::DefaultRoot());
   if (auto source = pick("memory-source", "ORCASTRA_MEMORY_SOURCE")) {
     auto parsed = ParseMemorySource(*source);
@@ -299,22 +299,25 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
     }
     options.report_interval = *parsed;
   }
-  if (auto leader = pick("leader", "ORCASTRA_LEADER")) options.leader_endpoints = SplitComma(*leader);
+  if (auto leader = pick("leader", "ORCASTRA_LEADER"))
+    options.leader_endpoints = SplitComma(*leader);
   if (auto port = pick("leader-port", "ORCASTRA_AGENT_PORT")) {
-    int value = std::atoi(port->c_str());
-    if (value <= 0 || value > 65535) return Status::InvalidArgument("leader port '" + *port + "'");
-    options.leader_port = static_cast<std::uint16_t>(value);
+    auto parsed = ParsePort(*port, "leader port");
+    if (!parsed.ok()) return parsed.status();
+    options.leader_port = *parsed;
   }
   return options;
 }
 
 int RunAgent(const AgentOptions& options) {
   auto log = Logger("agent");
-  log->info("agent {} starting: docker '{}', proc root '{}', memory source '{}', report every {} ms",
-            kVersion, options.docker_socket, options.proc_root, options.memory_source.ToString(),
-            options.report_interval.count());
-  log->warn("protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
-            "on a trusted network");
+  log->info(
+      "agent {} starting: docker '{}', proc root '{}', memory source '{}', report every {} ms",
+      kVersion, options.docker_socket, options.proc_root, options.memory_source.ToString(),
+      options.report_interval.count());
+  log->warn(
+      "protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
+      "on a trusted network");
   EventQueue events;
   auto reporter = std::make_shared<Reporter>(options, events);
   auto watcher = std::make_shared<EventWatcher>(options, events, *reporter);

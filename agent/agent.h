@@ -42,7 +42,8 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
 
 // Pure: the leader endpoints of a swarm node, one per manager ("tcp://198.51.100.11:7470"), from
 // the daemon's /info; empty when the node is not in a swarm. Sorted, without duplicates.
-std::vector<std::string> LeaderEndpointsFromInfo(const docker::SystemInfo& info, std::uint16_t port);
+std::vector<std::string> LeaderEndpointsFromInfo(const docker::SystemInfo& info,
+                                                 std::uint16_t port);
 
 // Hands important events from the EventWatcher to the Reporter.
 class EventQueue {

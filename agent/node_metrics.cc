@@ -18,8 +18,9 @@ Result<MemorySource> ParseMemorySource(std::string_view text) {
   if (text.substr(0, kCgroup.size()) == kCgroup) {
     std::string dir(text.substr(kCgroup.size()));
     if (dir.empty() || dir.front() != '/') {
-      return Status::InvalidArgument("memory source '" + std::string(text) +
-                                     "': cgroup needs an absolute directory (cgroup:/sys/fs/cgroup/...)");
+      return Status::InvalidArgument(
+          "memory source '" + std::string(text) +
+          "': cgroup needs an absolute directory (cgroup:/sys/fs/cgroup/...)");
     }
     return MemorySource{MemorySource::Kind::kCgroup, std::move(dir)};
   }
@@ -36,7 +37,8 @@ protocol::MemoryFigures MemoryFromMemInfo(const procfs::MemInfo& meminfo) {
   return figures;
 }
 
-protocol::MemoryFigures MemoryFromCgroup(const cgroup::Memory& memory, std::uint64_t host_total_bytes,
+protocol::MemoryFigures MemoryFromCgroup(const cgroup::Memory& memory,
+                                         std::uint64_t host_total_bytes,
                                          const std::string& source_name) {
   protocol::MemoryFigures figures;
   std::uint64_t total = host_total_bytes;

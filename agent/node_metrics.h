@@ -31,7 +31,8 @@ protocol::MemoryFigures MemoryFromMemInfo(const procfs::MemInfo& meminfo);
 
 // Figures from a cgroup: total = its limit (the host's MemTotal when unlimited or above it),
 // used = working set (usage - inactive file), available = total - used (floored at 0).
-protocol::MemoryFigures MemoryFromCgroup(const cgroup::Memory& memory, std::uint64_t host_total_bytes,
+protocol::MemoryFigures MemoryFromCgroup(const cgroup::Memory& memory,
+                                         std::uint64_t host_total_bytes,
                                          const std::string& source_name);
 
 // Reads the node's figures. Keeps the previous CPU sample, so CPU% covers the time between two
@@ -40,8 +41,8 @@ class NodeMetricsCollector {
  public:
   NodeMetricsCollector(std::string proc_root, MemorySource memory_source);
 
-  // Fills memory, load, cpu_percent and psi of `report`. Memory is required (error when it cannot be
-  // read); load, CPU and PSI are best effort and left at zero with a warning.
+  // Fills memory, load, cpu_percent and psi of `report`. Memory is required (error when it cannot
+  // be read); load, CPU and PSI are best effort and left at zero with a warning.
   Status Collect(protocol::NodeReport& report);
 
   const procfs::ProcReader& proc() const { return proc_; }

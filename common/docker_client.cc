@@ -40,8 +40,8 @@ void DeliverCompleteLines(StreamState& state) {
     start = end + 1;
     if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
     json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    auto event = parsed.is_discarded() ? Result<Event>(Status::ParseError("not JSON"))
-                                       : DecodeEvent(parsed);
+    auto event =
+        parsed.is_discarded() ? Result<Event>(Status::ParseError("not JSON")) : DecodeEvent(parsed);
     if (!event.ok()) {
       ++state.bad_lines;
       Logger("docker")->warn("skipping an undecodable event line: {}", event.status().ToString());
@@ -67,21 +67,31 @@ int OnStreamProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
 
 Status::Code CodeForHttp(long http_status) {
   switch (http_status) {
-    case 400: return Status::Code::kInvalidArgument;
-    case 404: return Status::Code::kNotFound;
-    case 409: return Status::Code::kConflict;
-    case 503: return Status::Code::kUnavailable;
-    default: return Status::Code::kInternal;
+    case 400:
+      return Status::Code::kInvalidArgument;
+    case 404:
+      return Status::Code::kNotFound;
+    case 409:
+      return Status::Code::kConflict;
+    case 503:
+      return Status::Code::kUnavailable;
+    default:
+      return Status::Code::kInternal;
   }
 }
 
 Status MakeStatus(Status::Code code, std::string message) {
   switch (code) {
-    case Status::Code::kInvalidArgument: return Status::InvalidArgument(std::move(message));
-    case Status::Code::kNotFound: return Status::NotFound(std::move(message));
-    case Status::Code::kConflict: return Status::Conflict(std::move(message));
-    case Status::Code::kUnavailable: return Status::Unavailable(std::move(message));
-    default: return Status::Internal(std::move(message));
+    case Status::Code::kInvalidArgument:
+      return Status::InvalidArgument(std::move(message));
+    case Status::Code::kNotFound:
+      return Status::NotFound(std::move(message));
+    case Status::Code::kConflict:
+      return Status::Conflict(std::move(message));
+    case Status::Code::kUnavailable:
+      return Status::Unavailable(std::move(message));
+    default:
+      return Status::Internal(std::move(message));
   }
 }
 
@@ -124,7 +134,8 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
 
 Client::~Client() { curl_easy_cleanup(Handle(curl_)); }
 
-Result<Response> Client::Call(std::string_view method, std::string_view path, std::string_view body) {
+Result<Response> Client::Call(std::string_view method, std::string_view path,
+                              std::string_view body) {
   CURL* curl = Handle(curl_);
   if (curl == nullptr) return Status::Internal("libcurl handle could not be created");
   curl_easy_reset(curl);
@@ -134,7 +145,8 @@ Result<Response> Client::Call(std::string_view method, std::string_view path, st
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   std::string method_name(method);
@@ -149,8 +161,8 @@ Result<Response> Client::Call(std::string_view method, std::string_view path, st
   CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(headers);
   if (rc != CURLE_OK) {
-    std::string msg = RequestName(method, path) + " via " + options_.socket_path + ": " +
-                      curl_easy_strerror(rc);
+    std::string msg =
+        RequestName(method, path) + " via " + options_.socket_path + ": " + curl_easy_strerror(rc);
     if (rc == CURLE_OPERATION_TIMEDOUT) return Status::Timeout(std::move(msg));
     return Status::Unavailable(std::move(msg));
   }
@@ -177,7 +189,8 @@ Status ErrorFromResponse(std::string_view method, std::string_view path, const R
 
 Result<json> Client::ParseJson(std::string_view method, std::string_view path,
                                const Response& response) const {
-  if (response.http_status < 200 || response.http_status >= 300) return ErrorFromResponse(method, path, response);
+  if (response.http_status < 200 || response.http_status >= 300)
+    return ErrorFromResponse(method, path, response);
   json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return Status::ParseError(RequestName(method, path) + ": response body is not JSON");
@@ -202,14 +215,17 @@ Result<T> DecodeOne(Result<json> j, Result<T> (*decode)(const json&), std::strin
 }
 
 template <typename T>
-Result<std::vector<T>> DecodeMany(Result<json> j, Result<T> (*decode)(const json&), std::string_view what) {
+Result<std::vector<T>> DecodeMany(Result<json> j, Result<T> (*decode)(const json&),
+                                  std::string_view what) {
   if (!j.ok()) return j.status();
   return DecodeList(*j, decode, what);
 }
 
 }  // namespace
 
-Result<SystemInfo> Client::Info() { return DecodeOne(GetJson("/info"), DecodeSystemInfo, "docker GET /info"); }
+Result<SystemInfo> Client::Info() {
+  return DecodeOne(GetJson("/info"), DecodeSystemInfo, "docker GET /info");
+}
 
 Result<std::vector<Node>> Client::Nodes() {
   return DecodeMany(GetJson("/nodes"), DecodeNode, "docker GET /nodes");
@@ -240,18 +256,20 @@ Result<ContainerDetails> Client::InspectContainer(std::string_view id) {
 }
 
 Status Client::UpdateNode(std::string_view id, std::uint64_t version, const json& spec) {
-  std::string path = "/nodes/" + std::string(id) + "/update?version=" + std::to_string(version);
-  auto response = Call("POST", path, spec.dump());
-  if (!response.ok()) return response.status();
-  if (response->http_status < 200 || response->http_status >= 300) return ErrorFromResponse("POST", path, *response);
-  return Status::Ok();
+  return PostSpec("/nodes/" + std::string(id) + "/update?version=" + std::to_string(version), spec);
 }
 
 Status Client::UpdateService(std::string_view id, std::uint64_t version, const json& spec) {
-  std::string path = "/services/" + std::string(id) + "/update?version=" + std::to_string(version);
+  return PostSpec("/services/" + std::string(id) + "/update?version=" + std::to_string(version),
+                  spec);
+}
+
+Status Client::PostSpec(const std::string& path, const json& spec) {
   auto response = Call("POST", path, spec.dump());
   if (!response.ok()) return response.status();
-  if (response->http_status < 200 || response->http_status >= 300) return ErrorFromResponse("POST", path, *response);
+  if (response->http_status < 200 || response->http_status >= 300) {
+    return ErrorFromResponse("POST", path, *response);
+  }
   return Status::Ok();
 }
 
@@ -269,7 +287,8 @@ Status Client::StreamEvents(const json& filters, const std::function<void(const 
   curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnStreamData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);

@@ -9,11 +9,10 @@
 // Thread-compatibility: one Client per thread (it keeps one libcurl handle and its connection).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -62,7 +61,8 @@ class Client {
   Result<std::vector<Node>> Nodes();
   Result<Node> InspectNode(std::string_view id);
   Result<std::vector<Service>> Services();
-  // `filters` is Docker's filter map, for example {"service": ["web"], "desired-state": ["running"]}.
+  // `filters` is Docker's filter map, for example {"service": ["web"], "desired-state":
+  // ["running"]}.
   Result<std::vector<Task>> Tasks(const nlohmann::json& filters = nlohmann::json::object());
   Result<std::vector<ContainerSummary>> Containers(bool all);
   Result<ContainerDetails> InspectContainer(std::string_view id);
@@ -74,10 +74,12 @@ class Client {
   // Streams GET /events with `filters` and calls `on_event` for each event, from this thread, until
   // `stop` is requested (returns Ok within about a second) or the stream ends or fails (returns
   // why). Lines that do not decode are skipped with a warning, never passed on half-read.
-  Status StreamEvents(const nlohmann::json& filters, const std::function<void(const Event&)>& on_event,
-                      std::stop_token stop);
+  Status StreamEvents(const nlohmann::json& filters,
+                      const std::function<void(const Event&)>& on_event, std::stop_token stop);
 
  private:
+  // POST `spec` to `path`; Ok on 2xx.
+  Status PostSpec(const std::string& path, const nlohmann::json& spec);
   Result<nlohmann::json> ParseJson(std::string_view method, std::string_view path,
                                    const Response& response) const;
 

@@ -145,7 +145,8 @@ Result<SystemInfo> DecodeSystemInfo(const json& j) {
   info.swarm_local_node_state = r.String("/Swarm/LocalNodeState");
   info.swarm_control_available = r.Bool("/Swarm/ControlAvailable");
   if (const json* managers = r.Find("/Swarm/RemoteManagers")) {
-    if (!managers->is_array()) return Status::ParseError("info: field '/Swarm/RemoteManagers' is not an array");
+    if (!managers->is_array())
+      return Status::ParseError("info: field '/Swarm/RemoteManagers' is not an array");
     for (const auto& m : *managers) {
       FieldReader mr(m, "info remote manager");
       RemoteManager manager{mr.String("/NodeID"), mr.String("/Addr", /*required=*/true)};

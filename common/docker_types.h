@@ -7,10 +7,9 @@
 // object and the field; optional fields default.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -54,7 +53,7 @@ struct Node {
   Labels engine_labels;      // Description.Engine.Labels
   std::int64_t memory_bytes = 0;
   std::int64_t nano_cpus = 0;
-  bool manager_leader = false;     // ManagerStatus.Leader
+  bool manager_leader = false;       // ManagerStatus.Leader
   std::string manager_reachability;  // ManagerStatus.Reachability
   std::string manager_addr;          // ManagerStatus.Addr
   nlohmann::json spec;               // the whole Spec, for updates
@@ -81,7 +80,8 @@ struct Task {
   std::string node_id;
   std::int64_t slot = 0;
   std::string desired_state;
-  std::string state;  // Status.State: new ... running, complete, failed, shutdown, rejected, orphaned
+  std::string
+      state;  // Status.State: new ... running, complete, failed, shutdown, rejected, orphaned
   std::string message;
   std::string error;
   std::string container_id;
@@ -139,7 +139,8 @@ Result<Event> DecodeEvent(const nlohmann::json& j);
 // Decodes a JSON array of objects with `decode`; the first bad element fails the whole list (a
 // partial list must never be mistaken for the full one).
 template <typename T>
-Result<std::vector<T>> DecodeList(const nlohmann::json& j, Result<T> (*decode)(const nlohmann::json&),
+Result<std::vector<T>> DecodeList(const nlohmann::json& j,
+                                  Result<T> (*decode)(const nlohmann::json&),
                                   std::string_view what) {
   if (!j.is_array()) return Status::ParseError(std::string(what) + ": expected a JSON array");
   std::vector<T> out;

@@ -30,7 +30,8 @@ Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const FlagS
       out.values[name] = "";
     } else if (spec.with_value.count(name)) {
       if (!value) {
-        if (i + 1 >= args.size()) return Status::InvalidArgument("flag --" + name + " needs a value");
+        if (i + 1 >= args.size())
+          return Status::InvalidArgument("flag --" + name + " needs a value");
         value = args[++i];
       }
       out.values[name] = *value;
@@ -39,6 +40,30 @@ Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const FlagS
     }
   }
   return out;
+}
+
+Result<OptionSource> OptionSource::Parse(const std::vector<std::string>& args, const FlagSpec& spec,
+                                         EnvLookup env) {
+  auto flags = ParseFlags(args, spec);
+  if (!flags.ok()) return flags.status();
+  if (!flags->positional.empty()) {
+    return Status::InvalidArgument("unexpected argument '" + flags->positional.front() + "'");
+  }
+  return OptionSource(std::move(flags).value(), std::move(env));
+}
+
+std::optional<std::string> OptionSource::Value(const char* flag, const char* env_var) const {
+  if (auto v = flags_.Get(flag)) return v;
+  return env_(env_var);
+}
+
+Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what) {
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0 || value > 65535) {
+    return Status::InvalidArgument(what + " '" + text + "' is not a TCP port");
+  }
+  return static_cast<std::uint16_t>(value);
 }
 
 EnvLookup ProcessEnv() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -33,6 +34,23 @@ Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const FlagS
 // Reads an environment variable; injectable so option parsing is testable.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup ProcessEnv();
+
+// A daemon's options: flags first, then the environment. No positional arguments are accepted.
+class OptionSource {
+ public:
+  static Result<OptionSource> Parse(const std::vector<std::string>& args, const FlagSpec& spec,
+                                    EnvLookup env);
+  // The flag's value if given, else the environment variable's, else nullopt.
+  std::optional<std::string> Value(const char* flag, const char* env_var) const;
+
+ private:
+  OptionSource(ParsedFlags flags, EnvLookup env) : flags_(std::move(flags)), env_(std::move(env)) {}
+  ParsedFlags flags_;
+  EnvLookup env_;
+};
+
+// A TCP port 1..65535; `what` names it in the error ("agent port '0' is not a TCP port").
+Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what);
 
 // "5", "5s", "500ms", "2m", "1h" -> duration. A bare number means `bare_unit`.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text,

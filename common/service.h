@@ -25,7 +25,8 @@ class Service {
 
   // Starts the thread. Call once.
   void Start();
-  // Asks Run() to return and joins the thread. Idempotent; safe from any thread but the service's own.
+  // Asks Run() to return and joins the thread. Idempotent; safe from any thread but the service's
+  // own.
   void Stop();
   // Ends the current WaitFor() early (for example: an event arrived and a report is due now).
   void Wake();
@@ -33,7 +34,8 @@ class Service {
  protected:
   // The loop. Returns when `stop` is requested (check it after every WaitFor()).
   virtual void Run(std::stop_token stop) = 0;
-  // Waits up to `timeout`; returns false when stop was requested, true otherwise (timeout or Wake()).
+  // Waits up to `timeout`; returns false when stop was requested, true otherwise (timeout or
+  // Wake()).
   bool WaitFor(const std::stop_token& stop, std::chrono::milliseconds timeout);
 
  private:

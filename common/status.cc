@@ -4,16 +4,26 @@ namespace orcastra {
 
 std::string_view CodeName(Status::Code code) {
   switch (code) {
-    case Status::Code::kOk: return "ok";
-    case Status::Code::kInvalidArgument: return "invalid argument";
-    case Status::Code::kNotFound: return "not found";
-    case Status::Code::kParseError: return "parse error";
-    case Status::Code::kIoError: return "I/O error";
-    case Status::Code::kUnavailable: return "unavailable";
-    case Status::Code::kConflict: return "conflict";
-    case Status::Code::kTimeout: return "timeout";
-    case Status::Code::kUnsupported: return "unsupported";
-    case Status::Code::kInternal: return "internal error";
+    case Status::Code::kOk:
+      return "ok";
+    case Status::Code::kInvalidArgument:
+      return "invalid argument";
+    case Status::Code::kNotFound:
+      return "not found";
+    case Status::Code::kParseError:
+      return "parse error";
+    case Status::Code::kIoError:
+      return "I/O error";
+    case Status::Code::kUnavailable:
+      return "unavailable";
+    case Status::Code::kConflict:
+      return "conflict";
+    case Status::Code::kTimeout:
+      return "timeout";
+    case Status::Code::kUnsupported:
+      return "unsupported";
+    case Status::Code::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

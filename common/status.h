@@ -25,13 +25,15 @@ class [[nodiscard]] Status {
     kUnavailable,      // the peer (Docker daemon, leader) cannot be reached now; retry later
     kConflict,         // the object changed under us (stale version)
     kTimeout,
-    kUnsupported,      // a version or feature we do not speak
-    kInternal,         // a bug or an unexpected answer
+    kUnsupported,  // a version or feature we do not speak
+    kInternal,     // a bug or an unexpected answer
   };
 
   Status() = default;
   static Status Ok() { return {}; }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status ParseError(std::string msg) { return {Code::kParseError, std::move(msg)}; }
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
@@ -64,7 +66,7 @@ std::string_view CodeName(Status::Code code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : data_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(data_).ok() && "Result built from an ok Status");
   }
@@ -90,8 +92,8 @@ class [[nodiscard]] Result {
 }  // namespace orcastra
 
 // Returns the Status of `expr` from the enclosing function when it is not ok.
-#define ORC_RETURN_IF_ERROR(expr)                 \
-  do {                                            \
-    ::orcastra::Status orc_status_ = (expr);      \
-    if (!orc_status_.ok()) return orc_status_;    \
+#define ORC_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::orcastra::Status orc_status_ = (expr);   \
+    if (!orc_status_.ok()) return orc_status_; \
   } while (false)

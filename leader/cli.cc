@@ -1,10 +1,9 @@
 #include "leader/cli.h"
 
-#include <zmq.hpp>
-
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <zmq.hpp>
 
 #include "protocol/protocol.h"
 #include "protocol/transport.h"
@@ -60,8 +59,8 @@ std::string HumanBytes(const json& bytes) {
 }
 
 std::string RenderNodesTable(const json& nodes) {
-  std::vector<std::vector<std::string>> rows = {
-      {"ID", "HOSTNAME", "ROLE", "STATUS", "AVAILABILITY", "MEMORY USED/TOTAL", "PSI10", "AGENT", "LABELS"}};
+  std::vector<std::vector<std::string>> rows = {{"ID", "HOSTNAME", "ROLE", "STATUS", "AVAILABILITY",
+                                                 "MEMORY USED/TOTAL", "PSI10", "AGENT", "LABELS"}};
   for (const auto& node : nodes) {
     std::string role = Text(node.value("role", json()));
     const json& manager = node.value("manager", json());
@@ -69,11 +68,12 @@ std::string RenderNodesTable(const json& nodes) {
     const json& memory = node.value("memory", json::object());
     std::string memory_text = "-";
     if (memory.value("total_bytes", json()).is_number()) {
-      memory_text = HumanBytes(memory["used_bytes"]) + "/" + HumanBytes(memory["total_bytes"]) + " (" +
-                    Fixed(memory.value("used_percent", 0.0), 1) + "%)";
+      memory_text = HumanBytes(memory["used_bytes"]) + "/" + HumanBytes(memory["total_bytes"]) +
+                    " (" + Fixed(memory.value("used_percent", 0.0), 1) + "%)";
     }
     const json& pressure = node.value("pressure", json::object());
-    std::string psi = pressure.value("present", false) ? Fixed(pressure.value("some_avg10", 0.0), 2) : "-";
+    std::string psi =
+        pressure.value("present", false) ? Fixed(pressure.value("some_avg10", 0.0), 2) : "-";
     const json& agent = node.value("agent", json::object());
     std::string agent_text = "never";
     if (agent.value("last_seen_seconds", json()).is_number()) {
@@ -106,13 +106,13 @@ std::string RenderStatus(const json& status) {
   out << "Answered by: " << Text(answered.value("hostname", json())) << " ("
       << (answered.value("active", false) ? "active" : "standby") << ")\n";
   const json& nodes = status.value("nodes", json::object());
-  out << "Nodes:       " << nodes.value("total", 0) << " total, " << nodes.value("ready", 0) << " ready, "
-      << nodes.value("down", 0) << " down";
+  out << "Nodes:       " << nodes.value("total", 0) << " total, " << nodes.value("ready", 0)
+      << " ready, " << nodes.value("down", 0) << " down";
   if (nodes.value("other", 0) > 0) out << ", " << nodes.value("other", 0) << " other";
   out << "\n";
   const json& managers = status.value("managers", json::object());
-  out << "Managers:    " << managers.value("total", 0) << " total, " << managers.value("reachable", 0)
-      << " reachable\n";
+  out << "Managers:    " << managers.value("total", 0) << " total, "
+      << managers.value("reachable", 0) << " reachable\n";
   const json& agents = status.value("agents", json::object());
   out << "Agents:      " << agents.value("connected", 0) << " of " << agents.value("expected", 0)
       << " connected\n";
@@ -127,8 +127,9 @@ std::string RenderStatus(const json& status) {
   if (!events.empty()) {
     out << "Recent events:\n";
     for (const auto& e : events) {
-      out << "  " << Text(e.value("kind", json())) << " " << Text(e.value("subject", json())).substr(0, 12)
-          << " " << Text(e.value("message", json()), "") << "\n";
+      out << "  " << Text(e.value("kind", json())) << " "
+          << Text(e.value("subject", json())).substr(0, 12) << " "
+          << Text(e.value("message", json()), "") << "\n";
     }
   }
   return out.str();
@@ -141,10 +142,12 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
     std::cerr << "orcastra " << command << ": "
               << (flags.ok() ? "unexpected argument '" + flags->positional.front() + "'"
                              : flags.status().message())
-              << "\nusage: orcastra " << command << " [--json] [--leader tcp://HOST:PORT] [--timeout 5s]\n";
+              << "\nusage: orcastra " << command
+              << " [--json] [--leader tcp://HOST:PORT] [--timeout 5s]\n";
     return 2;
   }
-  std::string endpoint = flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
+  std::string endpoint =
+      flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
   auto timeout = ParseDuration(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1));
   if (!timeout.ok()) {
     std::cerr << "orcastra " << command << ": --timeout: " << timeout.status().message() << "\n";
@@ -158,7 +161,8 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
     return 1;
   }
   if (const auto* error = std::get_if<protocol::Error>(&answer->body)) {
-    std::cerr << "orcastra " << command << ": the leader refused the query: " << error->message << "\n";
+    std::cerr << "orcastra " << command << ": the leader refused the query: " << error->message
+              << "\n";
     return 1;
   }
   const auto* reply = std::get_if<protocol::Reply>(&answer->body);

@@ -3,10 +3,9 @@
 // Exit codes: 0 ok, 1 the request failed, 2 usage error.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/flags.h"
 

@@ -89,10 +89,15 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
   };
   auto found = agents_.find(node.id);
   const AgentRecord* agent = found == agents_.end() ? nullptr : &found->second;
-  json agent_json = {{"connected", false}, {"last_seen_seconds", nullptr}, {"version", nullptr},
+  json agent_json = {{"connected", false},
+                     {"last_seen_seconds", nullptr},
+                     {"version", nullptr},
                      {"report_interval_seconds", nullptr}};
-  json memory = {{"total_bytes", nullptr},   {"available_bytes", nullptr}, {"used_bytes", nullptr},
-                 {"used_percent", nullptr}, {"source", nullptr}};
+  json memory = {{"total_bytes", nullptr},
+                 {"available_bytes", nullptr},
+                 {"used_bytes", nullptr},
+                 {"used_percent", nullptr},
+                 {"source", nullptr}};
   json pressure = {{"present", false}, {"some_avg10", nullptr}, {"full_avg10", nullptr}};
   json load = nullptr;
   json cpu_percent = nullptr;
@@ -107,12 +112,11 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
       memory["total_bytes"] = r.memory.total_bytes;
       memory["available_bytes"] = r.memory.available_bytes;
       memory["used_bytes"] = r.memory.used_bytes;
-      memory["used_percent"] =
-          r.memory.total_bytes == 0
-              ? json()
-              : json(Round(100.0 * static_cast<double>(r.memory.used_bytes) /
-                               static_cast<double>(r.memory.total_bytes),
-                           1));
+      memory["used_percent"] = r.memory.total_bytes == 0
+                                   ? json()
+                                   : json(Round(100.0 * static_cast<double>(r.memory.used_bytes) /
+                                                    static_cast<double>(r.memory.total_bytes),
+                                                1));
       memory["source"] = r.memory.source;
       pressure = {{"present", r.psi.present},
                   {"some_avg10", r.psi.present ? json(r.psi.some_avg10) : json()},
@@ -160,12 +164,11 @@ json ClusterState::StatusJson(SteadyTime now) const {
     if (agent != agents_.end() && IsConnected(agent->second, now)) ++connected;
   }
   const docker::Node* raft_leader = RaftLeaderNode();
-  json leader = raft_leader == nullptr
-                    ? json()
-                    : json{{"node_id", raft_leader->id},
-                           {"hostname", raft_leader->hostname},
-                           {"addr", NullableString(raft_leader->manager_addr)},
-                           {"term", nullptr}};
+  json leader = raft_leader == nullptr ? json()
+                                       : json{{"node_id", raft_leader->id},
+                                              {"hostname", raft_leader->hostname},
+                                              {"addr", NullableString(raft_leader->manager_addr)},
+                                              {"term", nullptr}};
   json recent = json::array();
   std::size_t first = events_.size() > 10 ? events_.size() - 10 : 0;
   for (std::size_t i = first; i < events_.size(); ++i) {

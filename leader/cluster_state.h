@@ -2,15 +2,14 @@
 // JSON documents the CLI shows (`orcastra nodes --json`, `orcastra status --json`, see
 // doc/cli.md for the field names).
 //
-// Pure and clock-free: every method takes `now`. Not thread-safe; the leader guards it with a mutex.
-// A failed Docker read never replaces the last good node list (design.md §4 rule 1); it is only
-// recorded, so answers say how old the list is.
+// Pure and clock-free: every method takes `now`. Not thread-safe; the leader guards it with a
+// mutex. A failed Docker read never replaces the last good node list (design.md §4 rule 1); it is
+// only recorded, so answers say how old the list is.
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <deque>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,7 +80,7 @@ class ClusterState {
   std::vector<docker::Node> nodes_;
   bool has_node_list_ = false;
   SteadyTime nodes_read_at_{};
-  std::optional<std::string> docker_error_;  // the last read failed with this
+  std::optional<std::string> docker_error_;    // the last read failed with this
   std::map<std::string, AgentRecord> agents_;  // by node id
   std::deque<LoggedEvent> events_;
 };

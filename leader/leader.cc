@@ -1,9 +1,8 @@
 #include "leader/leader.h"
 
-#include <zmq.hpp>
-
 #include <memory>
 #include <mutex>
+#include <zmq.hpp>
 
 #include "common/clock.h"
 #include "common/docker_client.h"
@@ -46,7 +45,9 @@ class NodeWatcher final : public Service {
           shared_.cluster.RecordDockerFailure(nodes.status(), clock_.Now());
         }
       }
-      if (!nodes.ok()) log->warn("node list not refreshed, keeping the last good one: {}", nodes.status().ToString());
+      if (!nodes.ok())
+        log->warn("node list not refreshed, keeping the last good one: {}",
+                  nodes.status().ToString());
       if (!WaitFor(stop, options_.poll_interval)) break;
     }
   }
@@ -59,8 +60,9 @@ class NodeWatcher final : public Service {
       return false;
     }
     if (!info->swarm_control_available) {
-      Logger("leader")->error("the local daemon '{}' is not a swarm manager; the leader must run on managers",
-                              info->name);
+      Logger("leader")->error(
+          "the local daemon '{}' is not a swarm manager; the leader must run on managers",
+          info->name);
     }
     std::lock_guard lock(shared_.mutex);
     shared_.cluster.SetIdentity({info->swarm_node_id, info->name});
@@ -84,12 +86,13 @@ class NodeEventWatcher final : public Service {
     docker::Client docker({.socket_path = options_.docker_socket});
     std::chrono::milliseconds backoff{1000};
     while (!stop.stop_requested()) {
-      Status ended = docker.StreamEvents({{"type", {"node"}}},
-                                         [&](const docker::Event&) {
-                                           backoff = std::chrono::milliseconds(1000);
-                                           watcher_.Wake();
-                                         },
-                                         stop);
+      Status ended = docker.StreamEvents(
+          {{"type", {"node"}}},
+          [&](const docker::Event&) {
+            backoff = std::chrono::milliseconds(1000);
+            watcher_.Wake();
+          },
+          stop);
       if (stop.stop_requested()) break;
       Logger("leader")->warn("node event stream ended, retrying in {} ms: {}", backoff.count(),
                              ended.ToString());
@@ -106,7 +109,8 @@ class NodeEventWatcher final : public Service {
 // Serves agents (reports in) and the CLI (queries in, replies out) on two ROUTER sockets.
 class Endpoints final : public Service {
  public:
-  Endpoints(SharedState& shared, zmq::context_t& context, zmq::socket_t agents, zmq::socket_t control)
+  Endpoints(SharedState& shared, zmq::context_t& context, zmq::socket_t agents,
+            zmq::socket_t control)
       : Service("endpoints"),
         shared_(shared),
         context_(context),
@@ -201,7 +205,8 @@ class Endpoints final : public Service {
     reply.from_active_leader = cluster.IsActive();
     SteadyTime now = clock_.Now();
     if (!cluster.has_node_list()) {
-      reply.error = "this leader instance has not read the node list yet (is its Docker daemon a manager?)";
+      reply.error =
+          "this leader instance has not read the node list yet (is its Docker daemon a manager?)";
     } else if (query.what == "status") {
       reply.ok = true;
       reply.result_json = cluster.StatusJson(now).dump();
@@ -233,27 +238,15 @@ Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& end
   return socket;
 }
 
-Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what) {
-  int value = std::atoi(text.c_str());
-  if (value <= 0 || value > 65535 || std::to_string(value) != text) {
-    return Status::InvalidArgument(what + " '" + text + "' is not a TCP port");
-  }
-  return static_cast<std::uint16_t>(value);
-}
-
 }  // namespace
 
-Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args, const EnvLookup& env) {
-  FlagSpec spec{{"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level"}, {}};
-  auto flags = ParseFlags(args, spec);
-  if (!flags.ok()) return flags.status();
-  if (!flags->positional.empty()) {
-    return Status::InvalidArgument("unexpected argument '" + flags->positional.front() + "'");
-  }
-  auto pick = [&](const char* flag, const char* var) -> std::optional<std::string> {
-    if (auto v = flags->Get(flag)) return v;
-    return env(var);
-  };
+Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
+                                         const EnvLookup& env) {
+  FlagSpec spec{{"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level"},
+                {}};
+  auto options_source = OptionSource::Parse(args, spec, env);
+  if (!options_source.ok()) return options_source.status();
+  auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
   LeaderOptions options;
   if (auto host = pick("docker-host", "DOCKER_HOST")) {
     auto socket = docker::SocketPathFromHost(*host);
@@ -282,9 +275,10 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args, c
 int RunLeader(const LeaderOptions& options) {
   auto log = Logger("leader");
   zmq::context_t context(1);
-  auto agents = BindRouter(context, "tcp://" + options.bind_address + ":" + std::to_string(options.agent_port));
-  auto control =
-      BindRouter(context, "tcp://" + options.bind_address + ":" + std::to_string(options.control_port));
+  auto agents = BindRouter(
+      context, "tcp://" + options.bind_address + ":" + std::to_string(options.agent_port));
+  auto control = BindRouter(
+      context, "tcp://" + options.bind_address + ":" + std::to_string(options.control_port));
   for (const Status& s : {agents.status(), control.status()}) {
     if (!s.ok()) {
       log->critical("{}", s.ToString());
@@ -293,8 +287,9 @@ int RunLeader(const LeaderOptions& options) {
   }
   log->info("leader listening: agents on {}:{}, CLI on {}:{}; docker '{}'", options.bind_address,
             options.agent_port, options.bind_address, options.control_port, options.docker_socket);
-  log->warn("protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
-            "on a trusted network");
+  log->warn(
+      "protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
+      "on a trusted network");
 
   SharedState shared;
   auto watcher = std::make_shared<NodeWatcher>(options, shared);

@@ -30,7 +30,8 @@ struct LeaderOptions {
 // `orcastra leader` flags and env: --docker-host/DOCKER_HOST, --bind/ORCASTRA_BIND,
 // --agent-port/ORCASTRA_AGENT_PORT, --control-port/ORCASTRA_CONTROL_PORT,
 // --poll-interval/ORCASTRA_POLL_INTERVAL.
-Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args, const EnvLookup& env);
+Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
+                                         const EnvLookup& env);
 
 // Runs `orcastra leader` until SIGTERM/SIGINT. Returns the process exit code.
 int RunLeader(const LeaderOptions& options);

@@ -1,13 +1,12 @@
 // The Docker Engine client against a real daemon: the lab's single-node swarm (tests/integration/
 // with_lab sets ORCASTRA_TEST_DOCKER_SOCKET and ORCASTRA_TEST_IMAGE). Every wait is bounded.
-#include <catch2/catch.hpp>
+#include "common/docker_client.h"
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <thread>
-
-#include "common/docker_client.h"
 
 namespace orcastra::docker {
 namespace {

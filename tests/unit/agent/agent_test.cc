@@ -1,6 +1,7 @@
+#include "agent/agent.h"
+
 #include <catch2/catch.hpp>
 
-#include "agent/agent.h"
 #include "agent/containers.h"
 #include "agent/node_metrics.h"
 
@@ -31,7 +32,8 @@ TEST_CASE("memory from /proc/meminfo: used is total minus available", "[agent][m
   CHECK(MemoryFromMemInfo(m).used_bytes == 0);
 }
 
-TEST_CASE("memory from a cgroup: the limit is the total, the working set is used", "[agent][memory]") {
+TEST_CASE("memory from a cgroup: the limit is the total, the working set is used",
+          "[agent][memory]") {
   cgroup::Memory mem;
   mem.version = 1;
   mem.limit_bytes = 1024;
@@ -94,16 +96,18 @@ TEST_CASE("agent options: flags over env over defaults", "[agent][options]") {
   CHECK(defaults->leader_endpoints.empty());
   CHECK(defaults->leader_port == 7470);
 
-  auto from_env = ParseAgentOptions(
-      {}, FakeEnv({{"REPORT_INTERVAL", "2"}, {"DOCKER_HOST", "unix:///run/d.sock"},
-                   {"ORCASTRA_LEADER", "tcp://a:1,tcp://b:2"}, {"ORCASTRA_MEMORY_SOURCE", "cgroup:/c"}}));
+  auto from_env = ParseAgentOptions({}, FakeEnv({{"REPORT_INTERVAL", "2"},
+                                                 {"DOCKER_HOST", "unix:///run/d.sock"},
+                                                 {"ORCASTRA_LEADER", "tcp://a:1,tcp://b:2"},
+                                                 {"ORCASTRA_MEMORY_SOURCE", "cgroup:/c"}}));
   REQUIRE(from_env.ok());
   CHECK(from_env->report_interval == 2000ms);
   CHECK(from_env->docker_socket == "/run/d.sock");
   CHECK(from_env->leader_endpoints == std::vector<std::string>{"tcp://a:1", "tcp://b:2"});
   CHECK(from_env->memory_source.cgroup_dir == "/c");
 
-  auto flag_wins = ParseAgentOptions({"--report-interval", "500ms"}, FakeEnv({{"REPORT_INTERVAL", "2"}}));
+  auto flag_wins =
+      ParseAgentOptions({"--report-interval", "500ms"}, FakeEnv({{"REPORT_INTERVAL", "2"}}));
   REQUIRE(flag_wins.ok());
   CHECK(flag_wins->report_interval == 500ms);
 

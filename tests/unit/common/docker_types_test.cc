@@ -1,11 +1,10 @@
 // Docker JSON decoding on responses recorded from a real daemon (Docker 20.10, API 1.41) on the lab
 // (tests/fixtures/docker/README.md says how they were recorded), plus hand-broken variants.
-#include <catch2/catch.hpp>
+#include "common/docker_types.h"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
-
-#include "common/docker_types.h"
 
 namespace orcastra::docker {
 namespace {
@@ -77,7 +76,8 @@ TEST_CASE("docker: /nodes of a 3+2 swarm", "[docker][decode]") {
   CHECK(w1.version == 31);
 }
 
-TEST_CASE("docker: a bad element fails the whole list, naming the element and field", "[docker][decode][safety]") {
+TEST_CASE("docker: a bad element fails the whole list, naming the element and field",
+          "[docker][decode][safety]") {
   json j = Fixture("nodes.json");
   j[2]["Status"]["State"] = 7;
   auto nodes = DecodeList(j, DecodeNode, "docker GET /nodes");
@@ -90,7 +90,8 @@ TEST_CASE("docker: a bad element fails the whole list, naming the element and fi
   j[0]["Version"].erase("Index");
   auto missing = DecodeList(j, DecodeNode, "nodes");
   REQUIRE_FALSE(missing.ok());
-  CHECK(missing.status().message() == "nodes[0]: node '7dtc955efifn': field '/Version/Index' is missing");
+  CHECK(missing.status().message() ==
+        "nodes[0]: node '7dtc955efifn': field '/Version/Index' is missing");
 
   CHECK(DecodeList(json::object(), DecodeNode, "nodes").status().message() ==
         "nodes: expected a JSON array");
@@ -100,7 +101,8 @@ TEST_CASE("docker: a bad element fails the whole list, naming the element and fi
 TEST_CASE("docker: labels must be strings", "[docker][decode]") {
   json j = Fixture("nodes.json")[0];
   j["Spec"]["Labels"] = {{"a", 1}};
-  CHECK(DecodeNode(j).status().message() == "node '7dtc955efifn': field '/Spec/Labels/a' is not a string");
+  CHECK(DecodeNode(j).status().message() ==
+        "node '7dtc955efifn': field '/Spec/Labels/a' is not a string");
 }
 
 TEST_CASE("docker: services, tasks and containers", "[docker][decode]") {

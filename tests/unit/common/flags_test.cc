@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/flags.h"
+
+#include <catch2/catch.hpp>
 
 namespace orcastra {
 namespace {
@@ -44,6 +44,38 @@ TEST_CASE("durations: units and bare numbers", "[flags]") {
     CHECK_FALSE(ParseDuration(bad, 1s).ok());
   }
   CHECK(ParseDuration("5x", 1s).status().message() == "'5x': unknown unit 'x' (use ms, s, m or h)");
+}
+
+}  // namespace
+}  // namespace orcastra
+
+namespace orcastra {
+namespace {
+
+TEST_CASE("options: flags win over the environment, positionals are refused", "[flags]") {
+  EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "A_VAR") return "from-env";
+    if (name == "B_VAR") return "env-b";
+    return std::nullopt;
+  };
+  FlagSpec spec{{"a", "b", "c"}, {}};
+  auto source = OptionSource::Parse({"--b", "flag-b"}, spec, env);
+  REQUIRE(source.ok());
+  CHECK(source->Value("a", "A_VAR") == "from-env");
+  CHECK(source->Value("b", "B_VAR") == "flag-b");
+  CHECK_FALSE(source->Value("c", "C_VAR").has_value());
+  CHECK(OptionSource::Parse({"stray"}, spec, env).status().message() ==
+        "unexpected argument 'stray'");
+}
+
+TEST_CASE("ports", "[flags]") {
+  CHECK(*ParsePort("7470", "agent port") == 7470);
+  CHECK(*ParsePort("65535", "p") == 65535);
+  for (const char* bad : {"0", "65536", "-1", "74x", "", " 80"}) {
+    INFO(bad);
+    CHECK_FALSE(ParsePort(bad, "p").ok());
+  }
+  CHECK(ParsePort("0", "agent port").status().message() == "agent port '0' is not a TCP port");
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
+#include "leader/cluster_state.h"
+
 #include <catch2/catch.hpp>
 
 #include "leader/cli.h"
-#include "leader/cluster_state.h"
 #include "tests/fakes/fake_clock.h"
 
 namespace orcastra::leader {
@@ -47,7 +48,8 @@ struct Fixture {
   ClusterState state;
   Fixture() {
     state.SetIdentity({"id-m1", "m1"});
-    state.SetNodes({MakeNode("id-w1", "w1", "worker", "ready"), MakeNode("id-m1", "m1", "manager", "ready", true),
+    state.SetNodes({MakeNode("id-w1", "w1", "worker", "ready"),
+                    MakeNode("id-m1", "m1", "manager", "ready", true),
                     MakeNode("id-m2", "m2", "manager", "ready")},
                    clock.Now());
   }
@@ -109,7 +111,8 @@ TEST_CASE("a hello alone counts as seen but carries no figures", "[leader][state
 TEST_CASE("a failed Docker read keeps the last good node list", "[leader][state][safety]") {
   Fixture f;
   f.clock.Advance(30s);
-  f.state.RecordDockerFailure(Status::Unavailable("docker GET /nodes: connection refused"), f.clock.Now());
+  f.state.RecordDockerFailure(Status::Unavailable("docker GET /nodes: connection refused"),
+                              f.clock.Now());
   CHECK(f.state.NodesJson(f.clock.Now()).size() == 3);
   json status = f.state.StatusJson(f.clock.Now());
   CHECK(status["docker"]["ok"] == false);
@@ -124,9 +127,10 @@ TEST_CASE("a failed Docker read keeps the last good node list", "[leader][state]
 
 TEST_CASE("status counts nodes and agents and names the Raft leader", "[leader][state]") {
   Fixture f;
-  f.state.SetNodes({MakeNode("id-w1", "w1", "worker", "down"), MakeNode("id-m1", "m1", "manager", "ready"),
-                    MakeNode("id-m2", "m2", "manager", "ready", true)},
-                   f.clock.Now());
+  f.state.SetNodes(
+      {MakeNode("id-w1", "w1", "worker", "down"), MakeNode("id-m1", "m1", "manager", "ready"),
+       MakeNode("id-m2", "m2", "manager", "ready", true)},
+      f.clock.Now());
   f.state.RecordReport(MakeReport("id-m1", 1000, 100), f.clock.Now());
   f.state.RecordReport(MakeReport("id-unknown", 1000, 100), f.clock.Now());
   json status = f.state.StatusJson(f.clock.Now());
