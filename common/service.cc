@@ -60,6 +60,18 @@ int WaitForShutdownSignal() {
   }
 }
 
+int WaitForShutdownSignalFor(std::chrono::milliseconds timeout) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  timespec wait{static_cast<time_t>(seconds.count()),
+                static_cast<long>((timeout - seconds).count() * 1'000'000)};
+  int signal_number = sigtimedwait(&set, nullptr, &wait);
+  return signal_number > 0 ? signal_number : 0;
+}
+
 void ServiceRunner::StartAll() {
   for (auto& service : services_) service->Start();
 }

@@ -50,6 +50,8 @@ class Service {
 // every thread inherits the mask), then WaitForShutdownSignal() returns the first one received.
 void BlockShutdownSignals();
 int WaitForShutdownSignal();
+// Like WaitForShutdownSignal() but gives up after `timeout`; returns 0 then.
+int WaitForShutdownSignalFor(std::chrono::milliseconds timeout);
 
 // Starts services in order and stops them in reverse order.
 class ServiceRunner {

@@ -99,9 +99,13 @@ std::string RenderStatus(const json& status) {
   const json& answered = status.value("answered_by", json::object());
   if (leader.is_object()) {
     out << "Leader:      " << Text(leader.value("hostname", json())) << " ("
-        << Text(leader.value("node_id", json())) << ")\n";
+        << Text(leader.value("node_id", json())) << "), term " << Text(leader.value("term", json()))
+        << "\n";
   } else {
-    out << "Leader:      none known\n";
+    out << "Leader:      none known (no lease read yet)\n";
+  }
+  if (status.value("swarm_raft_leader", json()).is_string()) {
+    out << "Swarm Raft:  " << Text(status["swarm_raft_leader"]) << " leads the managers\n";
   }
   out << "Answered by: " << Text(answered.value("hostname", json())) << " ("
       << (answered.value("active", false) ? "active" : "standby") << ")\n";

@@ -67,11 +67,6 @@ const docker::Node* ClusterState::RaftLeaderNode() const {
   return nullptr;
 }
 
-bool ClusterState::IsActive() const {
-  const docker::Node* raft_leader = RaftLeaderNode();
-  return raft_leader != nullptr && raft_leader->id == identity_.node_id;
-}
-
 json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
   json out = {
       {"id", node.id},
@@ -163,12 +158,11 @@ json ClusterState::StatusJson(SteadyTime now) const {
     auto agent = agents_.find(node.id);
     if (agent != agents_.end() && IsConnected(agent->second, now)) ++connected;
   }
+  json leader = lease_.holder_node_id.empty() ? json()
+                                              : json{{"node_id", lease_.holder_node_id},
+                                                     {"hostname", lease_.holder_hostname},
+                                                     {"term", lease_.term}};
   const docker::Node* raft_leader = RaftLeaderNode();
-  json leader = raft_leader == nullptr ? json()
-                                       : json{{"node_id", raft_leader->id},
-                                              {"hostname", raft_leader->hostname},
-                                              {"addr", NullableString(raft_leader->manager_addr)},
-                                              {"term", nullptr}};
   json recent = json::array();
   std::size_t first = events_.size() > 10 ? events_.size() - 10 : 0;
   for (std::size_t i = first; i < events_.size(); ++i) {
@@ -181,6 +175,7 @@ json ClusterState::StatusJson(SteadyTime now) const {
   }
   return {
       {"leader", leader},
+      {"swarm_raft_leader", raft_leader == nullptr ? json() : json(raft_leader->hostname)},
       {"answered_by",
        {{"node_id", identity_.node_id}, {"hostname", identity_.hostname}, {"active", IsActive()}}},
       {"nodes", {{"total", nodes_.size()}, {"ready", ready}, {"down", down}, {"other", other}}},

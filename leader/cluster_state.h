@@ -38,6 +38,14 @@ struct InstanceIdentity {
   std::string hostname;
 };
 
+// The election as this instance last saw it (leader/lease_keeper.h).
+struct LeaseView {
+  bool we_lead = false;
+  std::uint64_t term = 0;  // the holder's term
+  std::string holder_node_id;
+  std::string holder_hostname;
+};
+
 struct LoggedEvent {
   std::int64_t ts_ms = 0;
   std::string node_id;  // the node the event is about or came from
@@ -62,9 +70,9 @@ class ClusterState {
   // True when `agent` reported within kMissedReportsBeforeDisconnected of its intervals.
   static bool IsConnected(const AgentRecord& agent, SteadyTime now);
 
-  // This instance is the active one when its node is the Swarm Raft leader (until the lease-based
-  // election replaces this rule).
-  bool IsActive() const;
+  void SetLease(LeaseView lease) { lease_ = std::move(lease); }
+  // This instance is the active one while it holds the lease.
+  bool IsActive() const { return lease_.we_lead; }
   const docker::Node* RaftLeaderNode() const;
   bool has_node_list() const { return has_node_list_; }
 
@@ -77,6 +85,7 @@ class ClusterState {
   nlohmann::json NodeJson(const docker::Node& node, SteadyTime now) const;
 
   InstanceIdentity identity_;
+  LeaseView lease_;
   std::vector<docker::Node> nodes_;
   bool has_node_list_ = false;
   SteadyTime nodes_read_at_{};

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/service.h"
 #include "leader/cluster_state.h"
+#include "leader/lease_keeper.h"
 #include "protocol/protocol.h"
 #include "protocol/transport.h"
 
@@ -23,7 +24,7 @@ struct SharedState {
   ClusterState cluster;  // guarded by mutex
 };
 
-// Reads Docker's node list and this instance's identity; wakes on node events.
+// Reads Docker's node list; wakes on node events.
 class NodeWatcher final : public Service {
  public:
   NodeWatcher(const LeaderOptions& options, SharedState& shared)
@@ -33,9 +34,7 @@ class NodeWatcher final : public Service {
   void Run(std::stop_token stop) override {
     auto log = Logger("leader");
     docker::Client docker({.socket_path = options_.docker_socket});
-    bool identity_known = false;
     while (!stop.stop_requested()) {
-      if (!identity_known) identity_known = ReadIdentity(docker);
       auto nodes = docker.Nodes();
       {
         std::lock_guard lock(shared_.mutex);
@@ -53,23 +52,6 @@ class NodeWatcher final : public Service {
   }
 
  private:
-  bool ReadIdentity(docker::Client& docker) {
-    auto info = docker.Info();
-    if (!info.ok()) {
-      Logger("leader")->warn("cannot read the local daemon's info: {}", info.status().ToString());
-      return false;
-    }
-    if (!info->swarm_control_available) {
-      Logger("leader")->error(
-          "the local daemon '{}' is not a swarm manager; the leader must run on managers",
-          info->name);
-    }
-    std::lock_guard lock(shared_.mutex);
-    shared_.cluster.SetIdentity({info->swarm_node_id, info->name});
-    Logger("leader")->info("leader instance on node '{}' ({})", info->name, info->swarm_node_id);
-    return true;
-  }
-
   const LeaderOptions& options_;
   SharedState& shared_;
   SystemClock clock_;
@@ -109,10 +91,11 @@ class NodeEventWatcher final : public Service {
 // Serves agents (reports in) and the CLI (queries in, replies out) on two ROUTER sockets.
 class Endpoints final : public Service {
  public:
-  Endpoints(SharedState& shared, zmq::context_t& context, zmq::socket_t agents,
-            zmq::socket_t control)
+  Endpoints(SharedState& shared, const LeaseKeeper& lease, zmq::context_t& context,
+            zmq::socket_t agents, zmq::socket_t control)
       : Service("endpoints"),
         shared_(shared),
+        lease_(lease),
         context_(context),
         agents_(std::move(agents)),
         control_(std::move(control)) {}
@@ -159,6 +142,7 @@ class Endpoints final : public Service {
         std::lock_guard lock(shared_.mutex);
         shared_.cluster.RecordReport(*report, now);
       } else if (const auto* hello = std::get_if<protocol::Hello>(&message.body)) {
+        RefreshLease();
         protocol::Welcome welcome;
         {
           std::lock_guard lock(shared_.mutex);
@@ -198,6 +182,7 @@ class Endpoints final : public Service {
   }
 
   protocol::Reply Answer(const protocol::Query& query) {
+    RefreshLease();
     std::lock_guard lock(shared_.mutex);
     const ClusterState& cluster = shared_.cluster;
     protocol::Reply reply;
@@ -219,7 +204,16 @@ class Endpoints final : public Service {
     return reply;
   }
 
+  // Copies the election's state into the cluster state (call without holding shared_.mutex).
+  void RefreshLease() {
+    LeaseRecord holder = lease_.ObservedHolder();
+    LeaseView view{lease_.IsLeader(), holder.term, holder.holder_node_id, holder.holder_hostname};
+    std::lock_guard lock(shared_.mutex);
+    shared_.cluster.SetLease(std::move(view));
+  }
+
   SharedState& shared_;
+  const LeaseKeeper& lease_;
   zmq::context_t& context_;
   zmq::socket_t agents_;
   zmq::socket_t control_;
@@ -242,7 +236,9 @@ Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& end
 
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env) {
-  FlagSpec spec{{"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level"},
+  FlagSpec spec{{"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level",
+                 "lease-duration", "lease-renew-deadline", "lease-renew-interval",
+                 "lease-retry-period"},
                 {}};
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
@@ -269,6 +265,24 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
     if (!parsed.ok()) return parsed.status().WithContext("poll interval");
     options.poll_interval = *parsed;
   }
+  struct {
+    const char* flag;
+    const char* env;
+    std::chrono::milliseconds* target;
+  } lease_flags[] = {
+      {"lease-duration", "ORCASTRA_LEASE_DURATION", &options.lease.lease_duration},
+      {"lease-renew-deadline", "ORCASTRA_LEASE_RENEW_DEADLINE", &options.lease.renew_deadline},
+      {"lease-renew-interval", "ORCASTRA_LEASE_RENEW_INTERVAL", &options.lease.renew_interval},
+      {"lease-retry-period", "ORCASTRA_LEASE_RETRY_PERIOD", &options.lease.retry_period},
+  };
+  for (const auto& f : lease_flags) {
+    if (auto value = pick(f.flag, f.env)) {
+      auto parsed = ParseDuration(*value, std::chrono::seconds(1));
+      if (!parsed.ok()) return parsed.status().WithContext(f.flag);
+      *f.target = *parsed;
+    }
+  }
+  ORC_RETURN_IF_ERROR(options.lease.Validate());
   return options;
 }
 
@@ -291,12 +305,35 @@ int RunLeader(const LeaderOptions& options) {
       "protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
       "on a trusted network");
 
+  // Who we are: the election needs the node's id. Without a daemon there is nothing to lead.
+  docker::Client docker({.socket_path = options.docker_socket});
+  Result<docker::SystemInfo> info = docker.Info();
+  while (!info.ok() || info->swarm_node_id.empty()) {
+    log->warn("waiting for the local daemon to be a swarm member: {}",
+              info.ok() ? "not in a swarm" : info.status().ToString());
+    if (int signal_number = WaitForShutdownSignalFor(std::chrono::seconds(2))) {
+      log->info("signal {} received before start, stopping", signal_number);
+      return 0;
+    }
+    info = docker.Info();
+  }
+  if (!info->swarm_control_available) {
+    log->error("the local daemon '{}' is not a swarm manager; the leader must run on managers",
+               info->name);
+  }
+  log->info("leader instance on node '{}' ({})", info->name, info->swarm_node_id);
+
   SharedState shared;
+  shared.cluster.SetIdentity({info->swarm_node_id, info->name});
+  auto lease = std::make_shared<LeaseKeeper>(docker::ClientOptions{.socket_path = options.docker_socket},
+                                             MakeCandidate(info->swarm_node_id, info->name),
+                                             options.lease);
   auto watcher = std::make_shared<NodeWatcher>(options, shared);
   auto node_events = std::make_shared<NodeEventWatcher>(options, *watcher);
-  auto endpoints = std::make_shared<Endpoints>(shared, context, std::move(agents).value(),
+  auto endpoints = std::make_shared<Endpoints>(shared, *lease, context, std::move(agents).value(),
                                                std::move(control).value());
   ServiceRunner runner;
+  runner.Add(lease);
   runner.Add(watcher);
   runner.Add(node_events);
   runner.Add(endpoints);

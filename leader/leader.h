@@ -1,7 +1,6 @@
 // The leader: one instance per manager. Each instance keeps the whole cluster state warm (every
-// agent reports to every instance) and answers the CLI from it. The active instance is, for now,
-// the one on the Swarm Raft leader; it is the only one that will ever act on Swarm once actions
-// exist (the lease-based election is doc/election.md's subject).
+// agent reports to every instance) and answers the CLI from it. The active instance is the one
+// holding the lease (doc/election.md); only it will act on Swarm.
 //
 // Threads: the Endpoints service owns both ZeroMQ ROUTER sockets (agents, CLI); the NodeWatcher
 // reads Docker's node list (periodically and when a node event arrives, via the NodeEventWatcher).
@@ -15,6 +14,7 @@
 
 #include "common/flags.h"
 #include "common/status.h"
+#include "leader/lease.h"
 
 namespace orcastra::leader {
 
@@ -25,11 +25,14 @@ struct LeaderOptions {
   std::uint16_t control_port = 7471;  // the CLI (ROUTER)
   // Safety-net re-read of the node list; node events trigger a read at once.
   std::chrono::milliseconds poll_interval{10000};
+  // The election's timings (doc/election.md).
+  LeaseTimings lease;
 };
 
 // `orcastra leader` flags and env: --docker-host/DOCKER_HOST, --bind/ORCASTRA_BIND,
 // --agent-port/ORCASTRA_AGENT_PORT, --control-port/ORCASTRA_CONTROL_PORT,
-// --poll-interval/ORCASTRA_POLL_INTERVAL.
+// --poll-interval/ORCASTRA_POLL_INTERVAL, --lease-duration/ORCASTRA_LEASE_DURATION,
+// --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*).
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env);
 

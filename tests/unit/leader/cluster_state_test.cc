@@ -125,7 +125,7 @@ TEST_CASE("a failed Docker read keeps the last good node list", "[leader][state]
   CHECK(status["nodes"]["total"] == 1);
 }
 
-TEST_CASE("status counts nodes and agents and names the Raft leader", "[leader][state]") {
+TEST_CASE("status counts nodes and agents and names the lease holder", "[leader][state]") {
   Fixture f;
   f.state.SetNodes(
       {MakeNode("id-w1", "w1", "worker", "down"), MakeNode("id-m1", "m1", "manager", "ready"),
@@ -133,8 +133,13 @@ TEST_CASE("status counts nodes and agents and names the Raft leader", "[leader][
       f.clock.Now());
   f.state.RecordReport(MakeReport("id-m1", 1000, 100), f.clock.Now());
   f.state.RecordReport(MakeReport("id-unknown", 1000, 100), f.clock.Now());
+  // The lease holder is m1 (term 7) while Swarm's Raft leader is m2: they are independent.
+  f.state.SetLease({false, 7, "id-m1", "m1"});
   json status = f.state.StatusJson(f.clock.Now());
-  CHECK(status["leader"]["hostname"] == "m2");
+  CHECK(status["leader"]["hostname"] == "m1");
+  CHECK(status["leader"]["node_id"] == "id-m1");
+  CHECK(status["leader"]["term"] == 7);
+  CHECK(status["swarm_raft_leader"] == "m2");
   CHECK(status["answered_by"]["hostname"] == "m1");
   CHECK(status["answered_by"]["active"] == false);
   CHECK(status["nodes"]["total"] == 3);
@@ -144,14 +149,17 @@ TEST_CASE("status counts nodes and agents and names the Raft leader", "[leader][
   CHECK(status["agents"]["connected"] == 1);  // reports from unknown nodes do not count
   CHECK(status["agents"]["expected"] == 3);
   CHECK_FALSE(f.state.IsActive());
-  f.state.SetIdentity({"id-m2", "m2"});
+  f.state.SetLease({true, 8, "id-m1", "m1"});
   CHECK(f.state.IsActive());
+  CHECK(f.state.StatusJson(f.clock.Now())["answered_by"]["active"] == true);
 }
 
-TEST_CASE("no leader is named when no manager is the Raft leader", "[leader][state]") {
+TEST_CASE("no leader is named before the lease has been read", "[leader][state]") {
   ClusterState state;
-  state.SetNodes({MakeNode("id-m1", "m1", "manager", "down")}, SteadyTime{});
-  CHECK(state.StatusJson(SteadyTime{})["leader"].is_null());
+  state.SetNodes({MakeNode("id-m1", "m1", "manager", "down", true)}, SteadyTime{});
+  json status = state.StatusJson(SteadyTime{});
+  CHECK(status["leader"].is_null());
+  CHECK(status["swarm_raft_leader"] == "m1");
   CHECK_FALSE(state.IsActive());
 }
 
@@ -174,8 +182,9 @@ TEST_CASE("the CLI renders nodes and status for people", "[leader][cli]") {
   CHECK(table.find("manager (leader)") != std::string::npos);
   CHECK(table.find("1.0GiB/2.0GiB (50.0%)") != std::string::npos);
   CHECK(table.find("never") != std::string::npos);  // m2's agent never reported
+  f.state.SetLease({true, 3, "id-m1", "m1"});
   std::string status = RenderStatus(f.state.StatusJson(f.clock.Now()));
-  CHECK(status.find("Leader:      m1 (id-m1)") != std::string::npos);
+  CHECK(status.find("Leader:      m1 (id-m1), term 3") != std::string::npos);
   CHECK(status.find("Answered by: m1 (active)") != std::string::npos);
   CHECK(status.find("Agents:      1 of 3 connected") != std::string::npos);
   CHECK(HumanBytes(json(512)) == "512B");

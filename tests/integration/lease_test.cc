@@ -1,0 +1,118 @@
+// The lease in a real Swarm (the lab's single manager): the config-object store's compare-and-swap,
+// and two keepers contending, one taking over when the other stops renewing.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <thread>
+
+#include "leader/lease_keeper.h"
+#include "leader/lease_store.h"
+
+namespace orcastra::leader {
+namespace {
+
+using namespace std::chrono_literals;
+
+docker::ClientOptions LabOptions() {
+  const char* socket = std::getenv("ORCASTRA_TEST_DOCKER_SOCKET");
+  if (socket == nullptr) FAIL("ORCASTRA_TEST_DOCKER_SOCKET is not set; run through tests/integration/with_lab");
+  return {.socket_path = socket};
+}
+
+// A lease object of the test's own, removed at the end.
+struct ScopedLeaseName {
+  explicit ScopedLeaseName(std::string n) : name(std::move(n)) {}
+  ~ScopedLeaseName() {
+    docker::Client docker(LabOptions());
+    auto configs = docker.GetJson("/configs");
+    if (!configs.ok()) return;
+    for (const auto& c : *configs) {
+      if (c["Spec"]["Name"] == name) (void)docker.Call("DELETE", "/configs/" + c["ID"].get<std::string>());
+    }
+  }
+  std::string name;
+};
+
+LeaseRecord Desired(const std::string& who, std::uint64_t term) {
+  return {true, "node-" + who + "/x", "node-" + who, who, term, 0};
+}
+
+TEST_CASE("the config store: create once, swap only over the current version", "[integration][lease]") {
+  ScopedLeaseName lease("orcastra-test-lease-store");
+  docker::Client docker(LabOptions());
+  DockerLeaseStore store(docker, lease.name);
+  auto none = store.Read();
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->exists);
+
+  auto created = store.Create(Desired("a", 1));
+  REQUIRE(created.ok());
+  CHECK(created->exists);
+  CHECK(created->holder == "node-a/x");
+  CHECK(created->holder_hostname == "a");
+  CHECK(created->term == 1);
+  CHECK(created->version > 0);
+
+  auto again = store.Create(Desired("b", 1));
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.status().code() == Status::Code::kConflict);
+
+  auto renewed = store.Write(Desired("a", 1), created->version);
+  REQUIRE(renewed.ok());
+  CHECK(renewed->version > created->version);
+
+  // A write over the old version (a deposed holder) is refused by Swarm.
+  auto stale = store.Write(Desired("a", 1), created->version);
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.status().code() == Status::Code::kConflict);
+
+  auto taken = store.Write(Desired("b", 2), renewed->version);
+  REQUIRE(taken.ok());
+  auto read = store.Read();
+  REQUIRE(read.ok());
+  CHECK(read->holder == "node-b/x");
+  CHECK(read->term == 2);
+  CHECK(read->version == taken->version);
+
+  // A second store (another process) finds the same record by name.
+  DockerLeaseStore other(docker, lease.name);
+  auto seen = other.Read();
+  REQUIRE(seen.ok());
+  CHECK(*seen == *read);
+}
+
+TEST_CASE("two keepers: one leads; when it stops, the other takes over with a higher term",
+          "[integration][lease]") {
+  ScopedLeaseName lease("orcastra-test-lease-keepers");
+  const LeaseTimings timings{3000ms, 2000ms, 1000ms, 500ms};
+  auto a = std::make_unique<LeaseKeeper>(LabOptions(), Candidate{"node-a", "a", "node-a/1"}, timings, lease.name);
+  LeaseKeeper b(LabOptions(), Candidate{"node-b", "b", "node-b/1"}, timings, lease.name);
+  a->Start();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!a->IsLeader() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  REQUIRE(a->IsLeader());
+  std::uint64_t first_term = a->Term();
+  CHECK(first_term == 1);
+
+  b.Start();
+  std::this_thread::sleep_for(5s);  // longer than the lease: a keeps renewing, b must stay standby
+  CHECK(a->IsLeader());
+  CHECK_FALSE(b.IsLeader());
+  CHECK(b.ObservedHolder().holder == "node-a/1");
+
+  // a stops (as if killed): no release, its renewals just stop.
+  auto stopped_at = std::chrono::steady_clock::now();
+  a.reset();
+  deadline = stopped_at + 15s;
+  while (!b.IsLeader() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  auto took = std::chrono::steady_clock::now() - stopped_at;
+  REQUIRE(b.IsLeader());
+  CHECK(b.Term() == first_term + 1);
+  // Not before the lease could have expired for a reader, and within duration + read delays.
+  CHECK(took >= 2000ms);
+  CHECK(took < 10s);
+  INFO("takeover after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+}
+
+}  // namespace
+}  // namespace orcastra::leader
