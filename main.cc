@@ -8,6 +8,7 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/service.h"
+#include "config/config_check.h"
 #include "leader/cli.h"
 #include "leader/leader.h"
 
@@ -24,6 +25,7 @@ Queries (take --json and --leader tcp://HOST:PORT, env ORCASTRA_LEADER; default 
   nodes     per node: role, state, availability, memory, pressure, agent last seen, labels
 
 Other:
+  config check [DIR]  validate the configuration (DIR default: ORCASTRA_CONFIG_DIR, /etc/orcastra)
   version   print the version
   help      this text
 
@@ -64,6 +66,9 @@ int main(int argc, char** argv) {
   }
   if (command == "status" || command == "nodes") {
     return orcastra::leader::RunQueryCommand(command, args, env);
+  }
+  if (command == "config") {
+    return orcastra::config::RunConfigCommand(args, env, std::cout, std::cerr);
   }
   if (command == "agent" || command == "leader") {
     if (!ConfigureLogging(args, env)) return 2;

@@ -1,0 +1,106 @@
+// `orcastra config check [DIR]`: output format, summary, exit codes.
+#include "config/config_check.h"
+
+#include <catch2/catch.hpp>
+#include <sstream>
+
+#include "tests/unit/config/config_test_util.h"
+
+namespace orcastra::config {
+namespace {
+
+using testing::FakeEnv;
+using testing::FixturePath;
+using testing::TempDir;
+
+struct Run {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+Run Check(const std::vector<std::string>& args, std::map<std::string, std::string> env = {}) {
+  std::ostringstream out;
+  std::ostringstream err;
+  Run run;
+  run.code = RunConfigCommand(args, FakeEnv(std::move(env)), out, err);
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+TEST_CASE("config check: the reference directory passes with warnings", "[config][check]") {
+  std::string dir = FixturePath("reference");
+  Run run = Check({"check", dir});
+  CHECK(run.code == 0);
+  CHECK(run.err.empty());
+  CHECK(run.out ==
+        dir + "/nodes.yml: warning: ignored: " + dir +
+            "/swarm.yml exists and takes precedence over the split nodes.yml + dependencies.yml "
+            "form\n" +
+            dir + "/dependencies.yml: warning: ignored: " + dir +
+            "/swarm.yml exists and takes precedence over the split nodes.yml + dependencies.yml "
+            "form\n" +
+            dir +
+            "/rebalance_config.yml:26:1: warning: node_exporter_nodes: ignored: Orcastra's "
+            "agents report every node's real memory, so node_exporter is not needed\n" +
+            dir +
+            "/rebalance_config.yml:30:1: warning: node_map: ignored: Orcastra's agents report "
+            "every node's real memory, so node_exporter is not needed\n" +
+            dir +
+            ": 0 errors, 4 warnings (read swarm.yml, rebalance_config.yml); 8 nodes, 18 "
+            "anchors, 30 dependents\n");
+}
+
+TEST_CASE("config check: errors print FILE:LINE:COLUMN: error: FIELD: MESSAGE and exit 1",
+          "[config][check]") {
+  TempDir dir;
+  dir.Write("swarm.yml", "nodes:\n  n1:\n    role: boss\n");
+  Run run = Check({"check", dir.path()}, {{"DRY_RUN", "perhaps"}});
+  CHECK(run.code == 1);
+  CHECK(run.out ==
+        "environment: error: DRY_RUN: \"perhaps\" is not a boolean (use true or false)\n" +
+            dir.File("swarm.yml") +
+            ":3:11: error: nodes.n1.role: expected \"manager\" or \"worker\", got \"boss\"\n" +
+            dir.path() + ": 2 errors, 0 warnings\n");
+}
+
+TEST_CASE("config check: DIR defaults to ORCASTRA_CONFIG_DIR; missing directory is an error",
+          "[config][check]") {
+  TempDir dir;
+  dir.Write("swarm.yml", "{}\n");
+  Run from_env = Check({"check"}, {{"ORCASTRA_CONFIG_DIR", dir.path()}});
+  CHECK(from_env.code == 0);
+  CHECK(from_env.out == dir.path() +
+                            ": 0 errors, 0 warnings (read swarm.yml); 0 nodes, 0 anchors, 0 "
+                            "dependents\n");
+
+  Run missing = Check({"check", dir.path() + "/nope"});
+  CHECK(missing.code == 1);
+  CHECK(missing.out == dir.path() +
+                           "/nope: error: the configuration directory does not exist "
+                           "(expected " +
+                           dir.path() + "/nope/swarm.yml)\n" + dir.path() +
+                           "/nope: 1 error, 0 warnings\n");
+
+  TempDir empty;
+  Run nothing = Check({"check", empty.path()});
+  CHECK(nothing.code == 1);
+  CHECK(nothing.out.rfind(empty.path() + ": error: no configuration file: expected ", 0) == 0);
+}
+
+TEST_CASE("config check: usage errors exit 2", "[config][check]") {
+  CHECK(Check({}).code == 2);
+  CHECK(Check({"verify"}).code == 2);
+  CHECK(Check({"check", "a", "b"}).code == 2);
+  Run flag = Check({"check", "--json"});
+  CHECK(flag.code == 2);
+  CHECK(flag.err.rfind("orcastra config check: unknown flag --json\n", 0) == 0);
+  CHECK(flag.out.empty());
+  Run help = Check({"check", "--help"});
+  CHECK(help.code == 0);
+  CHECK(help.out.rfind("usage: orcastra config check [DIR]", 0) == 0);
+}
+
+}  // namespace
+}  // namespace orcastra::config
