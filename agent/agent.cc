@@ -201,8 +201,14 @@ void Reporter::Run(std::stop_token stop) {
 // Follows the local daemon's container events and passes the important ones to the Reporter.
 class EventWatcher final : public Service {
  public:
-  EventWatcher(const AgentOptions& options, EventQueue& events, Reporter& reporter)
-      : Service("event-watcher"), options_(options), events_(events), reporter_(reporter) {}
+  // `on_health_event` runs when a container's health changed (autoheal reacts at once).
+  EventWatcher(const AgentOptions& options, EventQueue& events, Reporter& reporter,
+               std::function<void()> on_health_event)
+      : Service("event-watcher"),
+        options_(options),
+        events_(events),
+        reporter_(reporter),
+        on_health_event_(std::move(on_health_event)) {}
 
  protected:
   void Run(std::stop_token stop) override {
@@ -227,6 +233,7 @@ class EventWatcher final : public Service {
             }
             events_.Push(std::move(out));
             reporter_.Wake();
+            if (kind == "health_status" && on_health_event_) on_health_event_();
           },
           stop);
       if (stop.stop_requested()) break;
@@ -242,6 +249,7 @@ class EventWatcher final : public Service {
   const AgentOptions& options_;
   EventQueue& events_;
   Reporter& reporter_;
+  std::function<void()> on_health_event_;
 };
 
 }  // namespace
@@ -301,6 +309,9 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
   }
   if (auto leader = pick("leader", "ORCASTRA_LEADER"))
     options.leader_endpoints = SplitComma(*leader);
+  auto autoheal = AutohealOptionsFromEnv(env);
+  if (!autoheal.ok()) return autoheal.status();
+  options.autoheal = std::move(autoheal).value();
   if (auto port = pick("leader-port", "ORCASTRA_AGENT_PORT")) {
     auto parsed = ParsePort(*port, "leader port");
     if (!parsed.ok()) return parsed.status();
@@ -320,9 +331,16 @@ int RunAgent(const AgentOptions& options) {
       "on a trusted network");
   EventQueue events;
   auto reporter = std::make_shared<Reporter>(options, events);
-  auto watcher = std::make_shared<EventWatcher>(options, events, *reporter);
+  auto autohealer = std::make_shared<Autohealer>(
+      options.docker_socket, options.autoheal, [&events, reporter](protocol::Event event) {
+        events.Push(std::move(event));
+        reporter->Wake();
+      });
+  auto watcher = std::make_shared<EventWatcher>(options, events, *reporter,
+                                                [autohealer] { autohealer->Wake(); });
   ServiceRunner runner;
   runner.Add(reporter);
+  runner.Add(autohealer);
   runner.Add(watcher);
   runner.StartAll();
   int signal_number = WaitForShutdownSignal();

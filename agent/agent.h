@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/autohealer.h"
 #include "agent/node_metrics.h"
 #include "common/docker_types.h"
 #include "common/flags.h"
@@ -32,12 +33,14 @@ struct AgentOptions {
   // Explicit leader endpoints (tcp://HOST:PORT); empty = every manager of the local daemon's swarm.
   std::vector<std::string> leader_endpoints;
   std::uint16_t leader_port = 7470;
+  AutohealOptions autoheal;  // from the AUTOHEAL_* environment (agent/autohealer.h)
 };
 
 // `orcastra agent` flags and env: --docker-host/DOCKER_HOST, --proc-root/ORCASTRA_PROC_ROOT,
 // --cgroup-root/ORCASTRA_CGROUP_ROOT, --memory-source/ORCASTRA_MEMORY_SOURCE,
 // --report-interval/REPORT_INTERVAL (seconds, or with a unit), --leader/ORCASTRA_LEADER
-// (comma-separated), --leader-port/ORCASTRA_AGENT_PORT. Flags win over env.
+// (comma-separated), --leader-port/ORCASTRA_AGENT_PORT. Flags win over env. Autoheal settings come
+// from the AUTOHEAL_* environment.
 Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env);
 
 // Pure: the leader endpoints of a swarm node, one per manager ("tcp://198.51.100.11:7470"), from

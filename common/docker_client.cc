@@ -135,7 +135,8 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
 Client::~Client() { curl_easy_cleanup(Handle(curl_)); }
 
 Result<Response> Client::Call(std::string_view method, std::string_view path,
-                              std::string_view body) {
+                              std::string_view body,
+                              std::optional<std::chrono::milliseconds> timeout) {
   CURL* curl = Handle(curl_);
   if (curl == nullptr) return Status::Internal("libcurl handle could not be created");
   curl_easy_reset(curl);
@@ -144,7 +145,8 @@ Result<Response> Client::Call(std::string_view method, std::string_view path,
   curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(timeout.value_or(options_.request_timeout).count()));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
@@ -253,6 +255,15 @@ Result<std::vector<ContainerSummary>> Client::Containers(bool all) {
 Result<ContainerDetails> Client::InspectContainer(std::string_view id) {
   return DecodeOne(GetJson("/containers/" + std::string(id) + "/json"), DecodeContainerDetails,
                    "docker GET /containers/{id}/json");
+}
+
+Status Client::RestartContainer(std::string_view id, std::chrono::seconds stop_timeout) {
+  std::string path = "/containers/" + std::string(id) + "/restart?t=" + std::to_string(stop_timeout.count());
+  // The daemon answers after the stop (up to stop_timeout) and the start.
+  auto response = Call("POST", path, {}, options_.request_timeout + stop_timeout);
+  if (!response.ok()) return response.status();
+  if (response->http_status != 204) return ErrorFromResponse("POST", path, *response);
+  return Status::Ok();
 }
 
 Status Client::UpdateNode(std::string_view id, std::uint64_t version, const json& spec) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
@@ -52,8 +53,9 @@ class Client {
   const ClientOptions& options() const { return options_; }
 
   // One HTTP request; `path` starts after the version ("/nodes?x=y"). Transport errors only: any
-  // HTTP status is returned as a Response.
-  Result<Response> Call(std::string_view method, std::string_view path, std::string_view body = {});
+  // HTTP status is returned as a Response. `timeout` overrides options().request_timeout.
+  Result<Response> Call(std::string_view method, std::string_view path, std::string_view body = {},
+                        std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   // GET `path`, require a 2xx status and parse the body as JSON.
   Result<nlohmann::json> GetJson(std::string_view path);
 
@@ -66,6 +68,9 @@ class Client {
   Result<std::vector<Task>> Tasks(const nlohmann::json& filters = nlohmann::json::object());
   Result<std::vector<ContainerSummary>> Containers(bool all);
   Result<ContainerDetails> InspectContainer(std::string_view id);
+
+  // Restarts a container, giving it `stop_timeout` to stop before it is killed.
+  Status RestartContainer(std::string_view id, std::chrono::seconds stop_timeout);
 
   // Updates with the version read before: Swarm refuses a stale version (Conflict).
   Status UpdateNode(std::string_view id, std::uint64_t version, const nlohmann::json& spec);

@@ -57,13 +57,22 @@ std::optional<std::string> OptionSource::Value(const char* flag, const char* env
   return env_(env_var);
 }
 
-Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what) {
-  int value = 0;
+Result<std::int64_t> ParseInt(const std::string& text, std::int64_t min, std::int64_t max,
+                              const std::string& what) {
+  std::int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value <= 0 || value > 65535) {
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) {
+    return Status::InvalidArgument(what + " '" + text + "' is not a whole number from " +
+                                   std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value;
+}
+
+Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what) {
+  if (!ParseInt(text, 1, 65535, what).ok()) {
     return Status::InvalidArgument(what + " '" + text + "' is not a TCP port");
   }
-  return static_cast<std::uint16_t>(value);
+  return static_cast<std::uint16_t>(std::stoi(text));
 }
 
 EnvLookup ProcessEnv() {

@@ -49,6 +49,11 @@ class OptionSource {
   EnvLookup env_;
 };
 
+// A whole number in [min, max]; the error names `what` ("AUTOHEAL_MAX_RESTARTS '0' is not a whole
+// number from 1 to 1000").
+Result<std::int64_t> ParseInt(const std::string& text, std::int64_t min, std::int64_t max,
+                              const std::string& what);
+
 // A TCP port 1..65535; `what` names it in the error ("agent port '0' is not a TCP port").
 Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what);
 

@@ -1,0 +1,84 @@
+#include "common/time_format.h"
+
+#include <cctype>
+#include <ctime>
+
+namespace orcastra {
+namespace {
+
+// Reads exactly `digits` decimal digits at `pos`.
+bool ReadNumber(std::string_view text, std::size_t& pos, int digits, int& out) {
+  if (pos + static_cast<std::size_t>(digits) > text.size()) return false;
+  out = 0;
+  for (int i = 0; i < digits; ++i) {
+    char c = text[pos++];
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    out = out * 10 + (c - '0');
+  }
+  return true;
+}
+
+bool Expect(std::string_view text, std::size_t& pos, char c) {
+  if (pos >= text.size() || (text[pos] != c && std::tolower(text[pos]) != std::tolower(c))) return false;
+  ++pos;
+  return true;
+}
+
+}  // namespace
+
+Result<std::optional<WallTime>> ParseRfc3339(std::string_view text) {
+  auto bad = [&] { return Status::ParseError("'" + std::string(text) + "' is not an RFC 3339 time"); };
+  std::size_t pos = 0;
+  int year, month, day, hour, minute, second;
+  if (!ReadNumber(text, pos, 4, year) || !Expect(text, pos, '-') || !ReadNumber(text, pos, 2, month) ||
+      !Expect(text, pos, '-') || !ReadNumber(text, pos, 2, day) || !Expect(text, pos, 'T') ||
+      !ReadNumber(text, pos, 2, hour) || !Expect(text, pos, ':') || !ReadNumber(text, pos, 2, minute) ||
+      !Expect(text, pos, ':') || !ReadNumber(text, pos, 2, second)) {
+    return bad();
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return bad();
+  }
+  std::int64_t nanos = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+      if (digits < 9) nanos = nanos * 10 + (text[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return bad();
+    for (int i = digits; i < 9; ++i) nanos *= 10;
+  }
+  int offset_seconds = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int sign = text[pos++] == '-' ? -1 : 1;
+    int oh, om;
+    if (!ReadNumber(text, pos, 2, oh) || !Expect(text, pos, ':') || !ReadNumber(text, pos, 2, om)) {
+      return bad();
+    }
+    offset_seconds = sign * (oh * 3600 + om * 60);
+  } else {
+    return bad();
+  }
+  if (pos != text.size()) return bad();
+  if (year == 1 && month == 1 && day == 1 && hour == 0 && minute == 0 && second == 0 && nanos == 0) {
+    return std::optional<WallTime>();  // Docker's "never"
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  std::time_t seconds = timegm(&tm) - offset_seconds;
+  return std::optional<WallTime>(
+      std::chrono::time_point_cast<WallTime::duration>(std::chrono::system_clock::from_time_t(seconds) +
+                                                       std::chrono::nanoseconds(nanos)));
+}
+
+}  // namespace orcastra
