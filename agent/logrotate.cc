@@ -6,6 +6,8 @@
 #include <utility>
 #include <variant>
 
+#include "common/strings.h"
+
 namespace orcastra::agent {
 namespace {
 
@@ -202,21 +204,6 @@ bool IsContainerName(std::string_view text) {
                      [](char c) { return IsAlnum(c) || c == '_' || c == '.' || c == '-'; });
 }
 
-std::size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // Directives of logrotate(8) that Orcastra refuses, with why where it helps.
 struct Unsupported {
   std::string_view name;
@@ -276,15 +263,8 @@ constexpr std::string_view kSupportedNames[] = {
 
 // " (did you mean 'compress'?)" for a near miss of a supported directive, else "".
 std::string Suggestion(std::string_view name) {
-  std::string_view best;
-  std::size_t best_distance = 3;
-  for (std::string_view known : kSupportedNames) {
-    std::size_t distance = EditDistance(name, known);
-    if (distance < best_distance) {
-      best = known;
-      best_distance = distance;
-    }
-  }
+  std::string_view best = ClosestMatch(
+      name, std::vector<std::string_view>(std::begin(kSupportedNames), std::end(kSupportedNames)));
   if (best.empty() || name.size() < 3) return "";
   return " (did you mean " + Quote(best) + "?)";
 }

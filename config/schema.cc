@@ -6,27 +6,9 @@
 #include <cmath>
 #include <set>
 
+#include "common/strings.h"
+
 namespace orcastra::config {
-namespace {
-
-// Edit distance, to suggest the known key a misspelled one was meant to be.
-std::size_t Distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
 std::string FieldPath(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
 }
@@ -99,15 +81,7 @@ void SchemaChecker::WarnUnknownKeys(const YamlNode& map, const std::string& fiel
     const std::string& key = entry.key.scalar;
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string message = "unknown key \"" + key + "\" (ignored)";
-    std::string_view best;
-    std::size_t best_distance = 3;
-    for (std::string_view candidate : known) {
-      std::size_t d = Distance(key, candidate);
-      if (d < best_distance) {
-        best = candidate;
-        best_distance = d;
-      }
-    }
+    std::string_view best = ClosestMatch(key, known);
     if (!best.empty()) message += "; did you mean \"" + std::string(best) + "\"?";
     Warning(entry.key, FieldPath(field, key), std::move(message));
   }
