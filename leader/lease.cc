@@ -110,6 +110,15 @@ void LeaseElector::OnWriteResult(const LeaseAction& action, WriteOutcome outcome
   }
 }
 
+std::optional<LeaseAction> LeaseElector::ReleaseAction(SteadyTime now) const {
+  if (!IsLeader(now) || !ObservedHolderIsUs()) return std::nullopt;
+  LeaseRecord released = *observed_;
+  released.holder.clear();
+  released.holder_node_id.clear();
+  released.holder_hostname.clear();
+  return LeaseAction{LeaseAction::Kind::kRelease, now, released, observed_->version};
+}
+
 bool LeaseElector::IsLeader(SteadyTime now) const { return leading_ && now < deadline_; }
 
 LeaseAction LeaseElector::NextAction(SteadyTime now) const {

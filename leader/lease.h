@@ -66,6 +66,7 @@ struct LeaseAction {
     kCreate,   // create the record with `desired` (none exists yet)
     kAcquire,  // CAS `desired` over version `expected_version` (expired or released)
     kRenew,    // CAS `desired` (same holder and term) over `expected_version`
+    kRelease,  // CAS `desired` (no holder, same term) over `expected_version`: a clean stop
   };
   Kind kind = Kind::kWait;
   SteadyTime at{};  // for kWait: when to ask again
@@ -101,6 +102,11 @@ class LeaseElector {
                      SteadyTime sent_at, SteadyTime now);
 
   LeaseAction NextAction(SteadyTime now) const;
+  // For a clean shutdown: the write that gives the lease up, when we lead. Stop acting before
+  // sending it; a standby then takes over without waiting a lease duration.
+  std::optional<LeaseAction> ReleaseAction(SteadyTime now) const;
+  // Stops leading at once (before a release is sent, or on shutdown).
+  void StepDown() { leading_ = false; }
 
   // True while this candidate holds the lease and its renew deadline has not passed. Every action
   // on Swarm must check this immediately before it is sent.
@@ -125,7 +131,7 @@ class LeaseElector {
   bool need_read_ = true;                // our picture may be stale (start, error, conflict)
   bool change_announced_ = false;        // an event announced a write after our last read
   SteadyTime last_announcement_{};
-  SteadyTime retry_at_{};                // no new attempt before this
+  SteadyTime retry_at_{};  // no new attempt before this
   bool events_connected_ = false;
   SteadyTime last_read_{};
 

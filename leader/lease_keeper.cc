@@ -37,8 +37,9 @@ class LeaseKeeper::EventWatcher final : public Service {
         keeper_.elector_.OnEventsLost(keeper_.clock_.Now());
       }
       if (stop.stop_requested()) break;
-      Logger("election")->warn("lease event stream ended, polling meanwhile; retry in {} ms: {}",
-                               backoff.count(), ended.ToString());
+      Logger("election")
+          ->warn("lease event stream ended, polling meanwhile; retry in {} ms: {}", backoff.count(),
+                 ended.ToString());
       if (!WaitFor(stop, backoff)) break;
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
     }
@@ -56,10 +57,11 @@ Candidate MakeCandidate(const std::string& node_id, const std::string& hostname)
 }
 
 LeaseKeeper::LeaseKeeper(docker::ClientOptions docker_options, Candidate self, LeaseTimings timings,
-                         std::string lease_name)
+                         std::string lease_name, bool release_on_stop)
     : Service("lease"),
       docker_options_(std::move(docker_options)),
       lease_name_(std::move(lease_name)),
+      release_on_stop_(release_on_stop),
       elector_(std::move(self), timings),
       events_(std::make_unique<EventWatcher>(*this)) {}
 
@@ -102,9 +104,15 @@ void LeaseKeeper::Run(std::stop_token stop) {
       SteadyTime sent_at = clock_.Now();
       Result<LeaseRecord> result = LeaseRecord{};
       switch (action.kind) {
-        case LeaseAction::Kind::kRead: result = store.Read(); break;
-        case LeaseAction::Kind::kCreate: result = store.Create(action.desired); break;
-        default: result = store.Write(action.desired, action.expected_version); break;
+        case LeaseAction::Kind::kRead:
+          result = store.Read();
+          break;
+        case LeaseAction::Kind::kCreate:
+          result = store.Create(action.desired);
+          break;
+        default:
+          result = store.Write(action.desired, action.expected_version);
+          break;
       }
       std::lock_guard lock(mutex_);
       SteadyTime now = clock_.Now();
@@ -123,7 +131,8 @@ void LeaseKeeper::Run(std::stop_token stop) {
         if (outcome == WriteOutcome::kFailed) {
           log->warn("lease write failed: {}", result.status().ToString());
         }
-        elector_.OnWriteResult(action, outcome, result.ok() ? *result : LeaseRecord{}, sent_at, now);
+        elector_.OnWriteResult(action, outcome, result.ok() ? *result : LeaseRecord{}, sent_at,
+                               now);
       }
     }
     bool is_leader;
@@ -143,6 +152,21 @@ void LeaseKeeper::Run(std::stop_token stop) {
     }
   }
   events_->Stop();
+  if (!release_on_stop_) return;
+  std::optional<LeaseAction> release;
+  {
+    std::lock_guard lock(mutex_);
+    release = elector_.ReleaseAction(clock_.Now());
+    elector_.StepDown();  // from here on IsLeader() is false: nothing acts while releasing
+  }
+  if (!release) return;
+  auto released = store.Write(release->desired, release->expected_version);
+  if (released.ok()) {
+    log->info("lease released (term {})", release->desired.term);
+  } else {
+    log->warn("lease not released, a standby takes over after the lease duration: {}",
+              released.status().ToString());
+  }
 }
 
 }  // namespace orcastra::leader

@@ -1,7 +1,7 @@
-// Runs one candidate's LeaseElector against the lease in Swarm: a loop that performs the actions the
-// elector asks for (read, create, acquire, renew), and a watcher that turns Swarm's events about the
-// lease config into change announcements. IsLeader() and Term() may be called from any thread;
-// callers must ask IsLeader() immediately before every write to Swarm (doc/election.md).
+// Runs one candidate's LeaseElector against the lease in Swarm: a loop that performs the actions
+// the elector asks for (read, create, acquire, renew), and a watcher that turns Swarm's events
+// about the lease config into change announcements. IsLeader() and Term() may be called from any
+// thread; callers must ask IsLeader() immediately before every write to Swarm (doc/election.md).
 #pragma once
 
 #include <functional>
@@ -19,8 +19,10 @@ namespace orcastra::leader {
 
 class LeaseKeeper final : public Service {
  public:
+  // With `release_on_stop`, Stop() gives the lease up (when held) so a standby takes over at once;
+  // without it, a stop looks like a crash to the others (tests use that).
   LeaseKeeper(docker::ClientOptions docker_options, Candidate self, LeaseTimings timings,
-              std::string lease_name = kLeaseConfigName);
+              std::string lease_name = kLeaseConfigName, bool release_on_stop = true);
   ~LeaseKeeper() override;
 
   bool IsLeader() const;
@@ -37,6 +39,7 @@ class LeaseKeeper final : public Service {
 
   const docker::ClientOptions docker_options_;
   const std::string lease_name_;
+  const bool release_on_stop_;
   SystemClock clock_;
   mutable std::mutex mutex_;
   LeaseElector elector_;  // guarded by mutex_

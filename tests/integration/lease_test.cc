@@ -1,7 +1,6 @@
 // The lease in a real Swarm (the lab's single manager): the config-object store's compare-and-swap,
 // and two keepers contending, one taking over when the other stops renewing.
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <thread>
 
@@ -15,7 +14,8 @@ using namespace std::chrono_literals;
 
 docker::ClientOptions LabOptions() {
   const char* socket = std::getenv("ORCASTRA_TEST_DOCKER_SOCKET");
-  if (socket == nullptr) FAIL("ORCASTRA_TEST_DOCKER_SOCKET is not set; run through tests/integration/with_lab");
+  if (socket == nullptr)
+    FAIL("ORCASTRA_TEST_DOCKER_SOCKET is not set; run through tests/integration/with_lab");
   return {.socket_path = socket};
 }
 
@@ -27,7 +27,8 @@ struct ScopedLeaseName {
     auto configs = docker.GetJson("/configs");
     if (!configs.ok()) return;
     for (const auto& c : *configs) {
-      if (c["Spec"]["Name"] == name) (void)docker.Call("DELETE", "/configs/" + c["ID"].get<std::string>());
+      if (c["Spec"]["Name"] == name)
+        (void)docker.Call("DELETE", "/configs/" + c["ID"].get<std::string>());
     }
   }
   std::string name;
@@ -37,7 +38,8 @@ LeaseRecord Desired(const std::string& who, std::uint64_t term) {
   return {true, "node-" + who + "/x", "node-" + who, who, term, 0};
 }
 
-TEST_CASE("the config store: create once, swap only over the current version", "[integration][lease]") {
+TEST_CASE("the config store: create once, swap only over the current version",
+          "[integration][lease]") {
   ScopedLeaseName lease("orcastra-test-lease-store");
   docker::Client docker(LabOptions());
   DockerLeaseStore store(docker, lease.name);
@@ -84,18 +86,22 @@ TEST_CASE("the config store: create once, swap only over the current version", "
 TEST_CASE("two keepers: one leads; when it stops, the other takes over with a higher term",
           "[integration][lease]") {
   ScopedLeaseName lease("orcastra-test-lease-keepers");
-  const LeaseTimings timings{3000ms, 2000ms, 1000ms, 500ms};
-  auto a = std::make_unique<LeaseKeeper>(LabOptions(), Candidate{"node-a", "a", "node-a/1"}, timings, lease.name);
+  // Short, but with slack: a daemon answering slowly for up to ~3 s must not flip leadership.
+  const LeaseTimings timings{6000ms, 4000ms, 1000ms, 500ms};
+  // a does not release on stop: its stop looks like a crash.
+  auto a = std::make_unique<LeaseKeeper>(LabOptions(), Candidate{"node-a", "a", "node-a/1"},
+                                         timings, lease.name, /*release_on_stop=*/false);
   LeaseKeeper b(LabOptions(), Candidate{"node-b", "b", "node-b/1"}, timings, lease.name);
   a->Start();
   auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!a->IsLeader() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  while (!a->IsLeader() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
   REQUIRE(a->IsLeader());
   std::uint64_t first_term = a->Term();
   CHECK(first_term == 1);
 
   b.Start();
-  std::this_thread::sleep_for(5s);  // longer than the lease: a keeps renewing, b must stay standby
+  std::this_thread::sleep_for(8s);  // longer than the lease: a keeps renewing, b must stay standby
   CHECK(a->IsLeader());
   CHECK_FALSE(b.IsLeader());
   CHECK(b.ObservedHolder().holder == "node-a/1");
@@ -103,15 +109,47 @@ TEST_CASE("two keepers: one leads; when it stops, the other takes over with a hi
   // a stops (as if killed): no release, its renewals just stop.
   auto stopped_at = std::chrono::steady_clock::now();
   a.reset();
-  deadline = stopped_at + 15s;
-  while (!b.IsLeader() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  deadline = stopped_at + 20s;
+  while (!b.IsLeader() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
   auto took = std::chrono::steady_clock::now() - stopped_at;
   REQUIRE(b.IsLeader());
   CHECK(b.Term() == first_term + 1);
   // Not before the lease could have expired for a reader, and within duration + read delays.
-  CHECK(took >= 2000ms);
-  CHECK(took < 10s);
-  INFO("takeover after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  CHECK(took >= 4000ms);  // never before the old holder's renew deadline
+  CHECK(took < 15s);      // lease duration + the read delay after the last announcement
+  INFO("takeover after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                         << " ms");
+}
+
+TEST_CASE("a holder that stops cleanly releases the lease: the standby takes over at once",
+          "[integration][lease]") {
+  ScopedLeaseName lease("orcastra-test-lease-release");
+  const LeaseTimings timings{6000ms, 4000ms, 1000ms, 500ms};
+  auto a = std::make_unique<LeaseKeeper>(LabOptions(), Candidate{"node-a", "a", "node-a/1"},
+                                         timings, lease.name);
+  LeaseKeeper b(LabOptions(), Candidate{"node-b", "b", "node-b/1"}, timings, lease.name);
+  a->Start();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!a->IsLeader() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  REQUIRE(a->IsLeader());
+  b.Start();
+  std::this_thread::sleep_for(3s);
+  REQUIRE_FALSE(b.IsLeader());
+  auto stopped_at = std::chrono::steady_clock::now();
+  a.reset();  // clean stop: releases
+  deadline = stopped_at + 20s;
+  while (!b.IsLeader() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  auto took = std::chrono::steady_clock::now() - stopped_at;
+  REQUIRE(b.IsLeader());
+  CHECK(b.Term() == 2);
+  // The release is announced; b reads it renew_interval + retry_period later and takes it at once,
+  // well before the 6 s lease could have run out.
+  CHECK(took < 4s);
+  INFO("takeover after release: "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // The lease state machine with a simulated clock: scenario by scenario, then a randomized cluster
 // simulation that checks the safety property (leadership intervals never overlap, terms grow).
-#include <catch2/catch.hpp>
+#include "leader/lease.h"
 
+#include <catch2/catch.hpp>
 #include <random>
 
-#include "leader/lease.h"
 #include "leader/lease_store.h"
 
 namespace orcastra::leader {
@@ -153,6 +153,28 @@ TEST_CASE("without events a standby polls every renew interval", "[lease]") {
   CHECK(e.NextAction(kT0 + 20s).kind == Kind::kAcquire);
 }
 
+TEST_CASE("a clean stop releases the lease, keeping the term", "[lease]") {
+  LeaseElector e(Self("m1"), kTimings);
+  CHECK_FALSE(e.ReleaseAction(kT0).has_value());  // nothing to release before leading
+  e.OnObserved(HeldBy("m1", 6, 70), kT0);
+  e.OnWriteResult(e.NextAction(kT0), WriteOutcome::kOk, HeldBy("m1", 6, 71), kT0, kT0);
+  auto release = e.ReleaseAction(kT0 + 1s);
+  REQUIRE(release.has_value());
+  CHECK(release->kind == Kind::kRelease);
+  CHECK(release->expected_version == 71);
+  CHECK(release->desired.holder.empty());
+  CHECK(release->desired.holder_hostname.empty());
+  CHECK(release->desired.term == 6);
+  e.StepDown();
+  CHECK_FALSE(e.IsLeader(kT0 + 1s));
+  CHECK_FALSE(e.ReleaseAction(kT0 + 1s).has_value());
+  // After its deadline a former holder has nothing to release either.
+  LeaseElector late(Self("m1"), kTimings);
+  late.OnObserved(HeldBy("m1", 6, 70), kT0);
+  late.OnWriteResult(late.NextAction(kT0), WriteOutcome::kOk, HeldBy("m1", 6, 71), kT0, kT0);
+  CHECK_FALSE(late.ReleaseAction(kT0 + 10s).has_value());
+}
+
 TEST_CASE("a released lease is taken at once", "[lease]") {
   LeaseElector e(Self("m2"), kTimings);
   LeaseRecord released = HeldBy("m1", 5, 60);
@@ -187,7 +209,8 @@ TEST_CASE("failed reads back off by the retry period", "[lease]") {
 
 TEST_CASE("lease labels round trip through a config object", "[lease]") {
   LeaseRecord r = HeldBy("m3", 12, 0);
-  nlohmann::json config = {{"ID", "cfg1"}, {"Version", {{"Index", 77}}}, {"Spec", {{"Labels", LeaseLabels(r)}}}};
+  nlohmann::json config = {
+      {"ID", "cfg1"}, {"Version", {{"Index", 77}}}, {"Spec", {{"Labels", LeaseLabels(r)}}}};
   auto back = LeaseRecordFromConfig(config);
   REQUIRE(back.ok());
   r.version = 77;
@@ -223,13 +246,16 @@ TEST_CASE("randomized: leaders never overlap and terms only grow", "[lease][simu
     INFO("seed " << seed);
     std::mt19937 rng(seed);
     auto chance = [&](double p) { return std::uniform_real_distribution<>(0, 1)(rng) < p; };
-    auto ms = [&](int lo, int hi) { return std::chrono::milliseconds(std::uniform_int_distribution<>(lo, hi)(rng)); };
+    auto ms = [&](int lo, int hi) {
+      return std::chrono::milliseconds(std::uniform_int_distribution<>(lo, hi)(rng));
+    };
 
     LeaseRecord store;  // exists=false
     std::uint64_t next_version = 100;
     std::vector<Node> nodes(3);
     for (int i = 0; i < 3; ++i) {
-      nodes[i].elector = std::make_unique<LeaseElector>(Self("m" + std::to_string(i + 1)), kTimings);
+      nodes[i].elector =
+          std::make_unique<LeaseElector>(Self("m" + std::to_string(i + 1)), kTimings);
       if (seed % 2 == 0) nodes[i].elector->OnEventsConnected(kT0);
     }
     std::uint64_t highest_term = 0;
@@ -248,8 +274,9 @@ TEST_CASE("randomized: leaders never overlap and terms only grow", "[lease][simu
           } else if (op.action.kind == Kind::kRead) {
             op.result = store;
           } else {
-            bool ok = op.action.kind == Kind::kCreate ? !store.exists
-                                                      : store.exists && store.version == op.action.expected_version;
+            bool ok = op.action.kind == Kind::kCreate
+                          ? !store.exists
+                          : store.exists && store.version == op.action.expected_version;
             if (ok) {
               store = op.action.desired;
               store.version = next_version += 1 + rng() % 5;
@@ -258,7 +285,8 @@ TEST_CASE("randomized: leaders never overlap and terms only grow", "[lease][simu
                 if (!chance(0.1)) nodes[j].events.push_back(t + ms(0, 400));  // 10 % of events lost
               }
             }
-            op.outcome = ok ? (op.lose_answer ? WriteOutcome::kFailed : WriteOutcome::kOk) : WriteOutcome::kConflict;
+            op.outcome = ok ? (op.lose_answer ? WriteOutcome::kFailed : WriteOutcome::kOk)
+                            : WriteOutcome::kConflict;
           }
         }
         // Deliver announcements.
