@@ -91,12 +91,11 @@ class NodeEventWatcher final : public Service {
 // Serves agents (reports in) and the CLI (queries in, replies out) on two ROUTER sockets.
 class Endpoints final : public Service {
  public:
-  Endpoints(SharedState& shared, const LeaseKeeper& lease, zmq::context_t& context,
-            zmq::socket_t agents, zmq::socket_t control)
+  Endpoints(SharedState& shared, const LeaseKeeper& lease, zmq::socket_t agents,
+            zmq::socket_t control)
       : Service("endpoints"),
         shared_(shared),
         lease_(lease),
-        context_(context),
         agents_(std::move(agents)),
         control_(std::move(control)) {}
 
@@ -214,7 +213,6 @@ class Endpoints final : public Service {
 
   SharedState& shared_;
   const LeaseKeeper& lease_;
-  zmq::context_t& context_;
   zmq::socket_t agents_;
   zmq::socket_t control_;
   SystemClock clock_;
@@ -236,10 +234,10 @@ Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& end
 
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env) {
-  FlagSpec spec{{"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level",
-                 "lease-duration", "lease-renew-deadline", "lease-renew-interval",
-                 "lease-retry-period"},
-                {}};
+  FlagSpec spec{
+      {"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level",
+       "lease-duration", "lease-renew-deadline", "lease-renew-interval", "lease-retry-period"},
+      {}};
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
   auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
@@ -325,12 +323,12 @@ int RunLeader(const LeaderOptions& options) {
 
   SharedState shared;
   shared.cluster.SetIdentity({info->swarm_node_id, info->name});
-  auto lease = std::make_shared<LeaseKeeper>(docker::ClientOptions{.socket_path = options.docker_socket},
-                                             MakeCandidate(info->swarm_node_id, info->name),
-                                             options.lease);
+  auto lease =
+      std::make_shared<LeaseKeeper>(docker::ClientOptions{.socket_path = options.docker_socket},
+                                    MakeCandidate(info->swarm_node_id, info->name), options.lease);
   auto watcher = std::make_shared<NodeWatcher>(options, shared);
   auto node_events = std::make_shared<NodeEventWatcher>(options, *watcher);
-  auto endpoints = std::make_shared<Endpoints>(shared, *lease, context, std::move(agents).value(),
+  auto endpoints = std::make_shared<Endpoints>(shared, *lease, std::move(agents).value(),
                                                std::move(control).value());
   ServiceRunner runner;
   runner.Add(lease);
