@@ -143,8 +143,12 @@ LeaseAction LeaseElector::NextAction(SteadyTime now) const {
   SteadyTime acquire_at = version_read_at_ + timings_.lease_duration;
   if (events_connected_) {
     // The holder's renewals are announced; when they stop, read to learn the version to swap.
+    // Also re-read once per lease duration while they continue, so our view of who leads (shown
+    // by `orcastra status`) is never older than that, even after a takeover we did not see.
     if (change_announced_) {
-      SteadyTime read_at = last_announcement_ + timings_.renew_interval + timings_.retry_period;
+      SteadyTime read_at =
+          std::min(last_announcement_ + timings_.renew_interval + timings_.retry_period,
+                   last_read_ + timings_.lease_duration);
       return now >= read_at ? Read(now) : Wait(read_at);
     }
     if (now >= acquire_at) return {LeaseAction::Kind::kAcquire, now, desired, observed_->version};

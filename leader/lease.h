@@ -89,9 +89,9 @@ class LeaseElector {
   void OnObserved(const LeaseRecord& record, SteadyTime now);
   // Swarm reported a write to the lease object (an event), contents unknown.
   void OnChanged(SteadyTime now);
-  // The event stream is connected or broken. While it is connected, a standby reads only when the
-  // announcements stop (renew_interval + retry_period after the last one); while it is broken, it
-  // reads every renew_interval.
+  // The event stream is connected or broken. While it is connected, a standby reads when the
+  // announcements stop (renew_interval + retry_period after the last one) and otherwise once per
+  // lease_duration; while it is broken, it reads every renew_interval.
   void OnEventsConnected(SteadyTime now);
   void OnEventsLost(SteadyTime now);
   // The read failed: keep what we knew; a holder keeps its deadline (it cannot renew blind).

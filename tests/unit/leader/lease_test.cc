@@ -118,23 +118,40 @@ TEST_CASE("a standby takes over a silent lease a full duration after first readi
   LeaseAction wait = e.NextAction(kT0);
   REQUIRE(wait.kind == Kind::kWait);
   CHECK(wait.at == kT0 + 15s);
-  // The holder renews (announced by events): the standby does not read while they keep coming.
+  // The holder renews (announced by events): the standby only refreshes its view once per lease
+  // duration while they keep coming.
   for (auto at : {3s, 8s, 13s}) e.OnChanged(kT0 + at);
-  CHECK(e.NextAction(kT0 + 15s).kind == Kind::kWait);
-  CHECK(e.NextAction(kT0 + 15s).at == kT0 + 13s + 7s);  // renew_interval + retry_period after
-  // Announcements stopped: read, learn the version, swap a full duration after that read.
-  REQUIRE(e.NextAction(kT0 + 20s).kind == Kind::kRead);
-  e.OnObserved(HeldBy("m1", 3, 43), kT0 + 20s);
-  CHECK(e.NextAction(kT0 + 34s).kind == Kind::kWait);
-  LeaseAction acquire = e.NextAction(kT0 + 35s);
+  CHECK(e.NextAction(kT0 + 14s).kind == Kind::kWait);
+  CHECK(e.NextAction(kT0 + 14s).at == kT0 + 15s);
+  REQUIRE(e.NextAction(kT0 + 15s).kind == Kind::kRead);
+  e.OnObserved(HeldBy("m1", 3, 43), kT0 + 15s);
+  e.OnChanged(kT0 + 18s);  // one more renewal, then the holder dies
+  // Announcements stopped: read 7 s after the last one, swap a full duration after that read.
+  CHECK(e.NextAction(kT0 + 24s).at == kT0 + 25s);
+  REQUIRE(e.NextAction(kT0 + 25s).kind == Kind::kRead);
+  e.OnObserved(HeldBy("m1", 3, 44), kT0 + 25s);
+  CHECK(e.NextAction(kT0 + 39s).kind == Kind::kWait);
+  LeaseAction acquire = e.NextAction(kT0 + 40s);
   REQUIRE(acquire.kind == Kind::kAcquire);
-  CHECK(acquire.expected_version == 43);
+  CHECK(acquire.expected_version == 44);
   CHECK(acquire.desired.term == 4);
   CHECK(acquire.desired.holder == "node-m2/1");
   CHECK(acquire.desired.holder_hostname == "m2");
-  e.OnWriteResult(acquire, WriteOutcome::kOk, HeldBy("m2", 4, 44), kT0 + 35s, kT0 + 35200ms);
-  CHECK(e.IsLeader(kT0 + 35200ms));
-  CHECK(e.LeaderTerm(kT0 + 35200ms) == 4);
+  e.OnWriteResult(acquire, WriteOutcome::kOk, HeldBy("m2", 4, 45), kT0 + 40s, kT0 + 40200ms);
+  CHECK(e.IsLeader(kT0 + 40200ms));
+  CHECK(e.LeaderTerm(kT0 + 40200ms) == 4);
+}
+
+TEST_CASE("a standby's view of the holder is never older than one lease duration", "[lease]") {
+  // m3 took over from m1 while m2 was not reading; m3's renewals keep being announced.
+  LeaseElector e(Self("m2"), kTimings);
+  e.OnEventsConnected(kT0);
+  e.OnObserved(HeldBy("m1", 1, 10), kT0);
+  for (int i = 1; i <= 6; ++i) e.OnChanged(kT0 + std::chrono::seconds(5 * i) - 2s);
+  REQUIRE(e.NextAction(kT0 + 15s).kind == Kind::kRead);
+  e.OnObserved(HeldBy("m3", 2, 30), kT0 + 15s);
+  CHECK(e.observed()->holder_hostname == "m3");
+  CHECK(e.observed()->term == 2);
 }
 
 TEST_CASE("without events a standby polls every renew interval", "[lease]") {
