@@ -23,6 +23,7 @@ Daemons:
 Queries (take --json and --leader tcp://HOST:PORT, env ORCASTRA_LEADER; default the local manager):
   status    leader identity, nodes ready/down, agents connected
   nodes     per node: role, state, availability, memory, pressure, agent last seen, labels
+  events    the cluster-wide event log: [--since 10m] [--follow] [--node NODE] [--type KIND]
 
 Other:
   config check [DIR]  validate the configuration (DIR default: ORCASTRA_CONFIG_DIR, /etc/orcastra)
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
     std::cout << "orcastra " << ORCASTRA_VERSION << "\n";
     return 0;
   }
-  if (command == "status" || command == "nodes") {
+  if (command == "status" || command == "nodes" || command == "events") {
     return orcastra::leader::RunQueryCommand(command, args, env);
   }
   if (command == "config") {

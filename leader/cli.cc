@@ -1,10 +1,14 @@
 #include "leader/cli.h"
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
+#include <map>
 #include <sstream>
+#include <thread>
 #include <zmq.hpp>
 
+#include "common/clock.h"
 #include "protocol/protocol.h"
 #include "protocol/transport.h"
 
@@ -139,57 +143,112 @@ std::string RenderStatus(const json& status) {
   return out.str();
 }
 
-int RunQueryCommand(const std::string& command, const std::vector<std::string>& args,
-                    const EnvLookup& env) {
-  auto flags = ParseFlags(args, {{"leader", "timeout"}, {"json"}});
-  if (!flags.ok() || !flags->positional.empty()) {
-    std::cerr << "orcastra " << command << ": "
-              << (flags.ok() ? "unexpected argument '" + flags->positional.front() + "'"
-                             : flags.status().message())
-              << "\nusage: orcastra " << command
-              << " [--json] [--leader tcp://HOST:PORT] [--timeout 5s]\n";
-    return 2;
-  }
-  std::string endpoint =
-      flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
-  auto timeout = ParseDuration(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1));
-  if (!timeout.ok()) {
-    std::cerr << "orcastra " << command << ": --timeout: " << timeout.status().message() << "\n";
-    return 2;
-  }
-  zmq::context_t context(1);
-  protocol::Message request{{protocol::kMajorVersion, "", 1, 0}, protocol::Query{command, {}}};
-  auto answer = protocol::Request(context, endpoint, request, *timeout);
-  if (!answer.ok()) {
-    std::cerr << "orcastra " << command << ": " << answer.status().ToString() << "\n";
-    return 1;
-  }
+namespace {
+
+// One query to the leader at `endpoint`; the error says what failed.
+Result<json> AskLeader(zmq::context_t& context, const std::string& endpoint,
+                       const std::string& what, std::map<std::string, std::string> args,
+                       std::chrono::milliseconds timeout) {
+  protocol::Message request{{protocol::kMajorVersion, "", 1, 0},
+                            protocol::Query{what, std::move(args)}};
+  auto answer = protocol::Request(context, endpoint, request, timeout);
+  if (!answer.ok()) return answer.status();
   if (const auto* error = std::get_if<protocol::Error>(&answer->body)) {
-    std::cerr << "orcastra " << command << ": the leader refused the query: " << error->message
-              << "\n";
-    return 1;
+    return Status::Unavailable("the leader refused the query: " + error->message);
   }
   const auto* reply = std::get_if<protocol::Reply>(&answer->body);
   if (reply == nullptr) {
-    std::cerr << "orcastra " << command << ": unexpected '" << protocol::TypeName(answer->body)
-              << "' answer from " << endpoint << "\n";
-    return 1;
+    return Status::Internal("unexpected '" + std::string(protocol::TypeName(answer->body)) +
+                            "' answer from " + endpoint);
   }
-  if (!reply->ok) {
-    std::cerr << "orcastra " << command << ": " << reply->error << "\n";
-    return 1;
-  }
+  if (!reply->ok) return Status::Unavailable(reply->error);
   json result = json::parse(reply->result_json, nullptr, /*allow_exceptions=*/false);
-  if (result.is_discarded()) {
-    std::cerr << "orcastra " << command << ": the leader's answer is not valid JSON\n";
-    return 1;
+  if (result.is_discarded()) return Status::ParseError("the leader's answer is not valid JSON");
+  return result;
+}
+
+}  // namespace
+
+std::string RenderEvents(const json& events) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : events) {
+    std::time_t seconds = static_cast<std::time_t>(e.value("ts_ms", std::int64_t{0}) / 1000);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::string node = e.value("hostname", json()).is_string() ? e["hostname"].get<std::string>()
+                                                               : Text(e.value("node_id", json()));
+    rows.push_back({when, node, Text(e.value("kind", json())),
+                    Text(e.value("subject", json())).substr(0, 12),
+                    Text(e.value("message", json()), "")});
   }
-  if (flags->Has("json")) {
-    std::cout << result.dump(2) << "\n";
-  } else {
-    std::cout << (command == "nodes" ? RenderNodesTable(result) : RenderStatus(result));
+  return Table(rows);
+}
+
+int RunQueryCommand(const std::string& command, const std::vector<std::string>& args,
+                    const EnvLookup& env) {
+  bool events = command == "events";
+  FlagSpec spec{{"leader", "timeout"}, {"json"}};
+  if (events) {
+    spec.with_value.insert({"since", "node", "type"});
+    spec.boolean.insert("follow");
   }
-  return 0;
+  auto flags = ParseFlags(args, spec);
+  auto usage = [&](const std::string& problem) {
+    std::cerr << "orcastra " << command << ": " << problem << "\nusage: orcastra " << command
+              << " [--json] [--leader tcp://HOST:PORT] [--timeout 5s]"
+              << (events ? " [--since 10m] [--follow] [--node NODE] [--type KIND]" : "") << "\n";
+    return 2;
+  };
+  if (!flags.ok()) return usage(flags.status().message());
+  if (!flags->positional.empty())
+    return usage("unexpected argument '" + flags->positional.front() + "'");
+  std::string endpoint =
+      flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
+  auto timeout = ParseDuration(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1));
+  if (!timeout.ok()) return usage("--timeout: " + timeout.status().message());
+  std::map<std::string, std::string> query_args;
+  std::int64_t since_ms = 0;
+  if (events) {
+    if (auto since = flags->Get("since")) {
+      auto ago = ParseDuration(*since, std::chrono::seconds(1));
+      if (!ago.ok()) return usage("--since: " + ago.status().message());
+      SystemClock clock;
+      since_ms = std::max<std::int64_t>(0, clock.WallMs() - ago->count());
+    }
+    if (auto node = flags->Get("node")) query_args["node"] = *node;
+    if (auto type = flags->Get("type")) query_args["type"] = *type;
+  }
+  zmq::context_t context(1);
+  while (true) {
+    if (events) query_args["since_ms"] = std::to_string(since_ms);
+    auto result = AskLeader(context, endpoint, command, query_args, *timeout);
+    if (!result.ok()) {
+      std::cerr << "orcastra " << command << ": " << result.status().ToString() << "\n";
+      return 1;
+    }
+    if (!events) {
+      std::cout << (flags->Has("json")   ? result->dump(2) + "\n"
+                    : command == "nodes" ? RenderNodesTable(*result)
+                                         : RenderStatus(*result));
+      return 0;
+    }
+    bool follow = flags->Has("follow");
+    if (flags->Has("json")) {
+      if (follow) {
+        for (const auto& e : *result) std::cout << e.dump() << "\n";  // JSON lines
+      } else {
+        std::cout << result->dump(2) << "\n";
+      }
+    } else {
+      std::cout << RenderEvents(*result);
+    }
+    std::cout.flush();
+    if (!follow) return 0;
+    for (const auto& e : *result) since_ms = std::max(since_ms, e.value("ts_ms", since_ms));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
 }
 
 }  // namespace orcastra::leader

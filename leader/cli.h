@@ -13,13 +13,15 @@ namespace orcastra::leader {
 
 inline constexpr char kDefaultControlEndpoint[] = "tcp://127.0.0.1:7471";
 
-// Runs one query subcommand (`command` is "status" or "nodes") with its arguments.
+// Runs one query subcommand (`command` is "status", "nodes" or "events") with its arguments.
+// `events --follow` polls every second until interrupted.
 int RunQueryCommand(const std::string& command, const std::vector<std::string>& args,
                     const EnvLookup& env);
 
 // Pure renderers of the leader's JSON documents, for people.
 std::string RenderNodesTable(const nlohmann::json& nodes);
 std::string RenderStatus(const nlohmann::json& status);
+std::string RenderEvents(const nlohmann::json& events);
 
 // "1.5GiB", "512MiB", "-" for null.
 std::string HumanBytes(const nlohmann::json& bytes);

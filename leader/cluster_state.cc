@@ -141,6 +141,28 @@ json ClusterState::NodesJson(SteadyTime now) const {
   return out;
 }
 
+json ClusterState::EventsJson(std::int64_t since_ms, const std::string& node,
+                              const std::string& kind) const {
+  std::map<std::string, std::string> hostnames;
+  for (const auto& n : nodes_) hostnames[n.id] = n.hostname;
+  json out = json::array();
+  for (const auto& e : events_) {
+    if (e.ts_ms <= since_ms) continue;
+    auto hostname = hostnames.find(e.node_id);
+    std::string host = hostname == hostnames.end() ? std::string() : hostname->second;
+    if (!node.empty() && node != e.node_id && node != host) continue;
+    if (!kind.empty() && kind != e.event.kind) continue;
+    out.push_back({{"ts_ms", e.ts_ms},
+                   {"node_id", e.node_id},
+                   {"hostname", NullableString(host)},
+                   {"kind", e.event.kind},
+                   {"subject", e.event.subject},
+                   {"message", e.event.message},
+                   {"attrs", e.event.attrs}});
+  }
+  return out;
+}
+
 json ClusterState::StatusJson(SteadyTime now) const {
   int ready = 0, down = 0, other = 0, managers = 0, reachable = 0, connected = 0;
   for (const auto& node : nodes_) {

@@ -77,6 +77,10 @@ class ClusterState {
   bool has_node_list() const { return has_node_list_; }
 
   nlohmann::json NodesJson(SteadyTime now) const;
+  // Events newer than `since_ms` (wall clock, exclusive), oldest first; `node` matches a node id or
+  // hostname and `kind` an event kind, each only when not empty (`orcastra events`).
+  nlohmann::json EventsJson(std::int64_t since_ms, const std::string& node,
+                            const std::string& kind) const;
   nlohmann::json StatusJson(SteadyTime now) const;
 
   static constexpr std::size_t kMaxEvents = 1000;

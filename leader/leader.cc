@@ -1,5 +1,6 @@
 #include "leader/leader.h"
 
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <zmq.hpp>
@@ -194,6 +195,22 @@ class Endpoints final : public Service {
     } else if (query.what == "status") {
       reply.ok = true;
       reply.result_json = cluster.StatusJson(now).dump();
+    } else if (query.what == "events") {
+      std::int64_t since_ms = 0;
+      if (auto it = query.args.find("since_ms"); it != query.args.end()) {
+        auto parsed = ParseInt(it->second, 0, std::numeric_limits<std::int64_t>::max(), "since_ms");
+        if (!parsed.ok()) {
+          reply.error = parsed.status().message();
+          return reply;
+        }
+        since_ms = *parsed;
+      }
+      auto arg = [&](const char* key) {
+        auto it = query.args.find(key);
+        return it == query.args.end() ? std::string() : it->second;
+      };
+      reply.ok = true;
+      reply.result_json = cluster.EventsJson(since_ms, arg("node"), arg("type")).dump();
     } else if (query.what == "nodes") {
       reply.ok = true;
       reply.result_json = cluster.NodesJson(now).dump();

@@ -174,6 +174,27 @@ TEST_CASE("the event log keeps the newest events, status shows the last ten", "[
   CHECK(recent.back()["subject"] == "c1004");
 }
 
+TEST_CASE("events: newer than since, filtered by node (id or hostname) and kind",
+          "[leader][state]") {
+  Fixture f;
+  f.state.RecordEvent("id-w1", {"container_die", "c1", "die", {{"exitCode", "3"}}}, 1000);
+  f.state.RecordEvent("id-m2", {"autoheal_restart", "c2", "restarted", {}}, 2000);
+  f.state.RecordEvent("id-w1", {"autoheal_restart", "c3", "restarted", {}}, 3000);
+  json all = f.state.EventsJson(0, "", "");
+  REQUIRE(all.size() == 3);
+  CHECK(all[0]["hostname"] == "w1");
+  CHECK(all[0]["attrs"]["exitCode"] == "3");
+  CHECK(f.state.EventsJson(1000, "", "").size() == 2);  // exclusive
+  CHECK(f.state.EventsJson(0, "w1", "").size() == 2);
+  CHECK(f.state.EventsJson(0, "id-w1", "").size() == 2);
+  json restarts_on_w1 = f.state.EventsJson(0, "w1", "autoheal_restart");
+  REQUIRE(restarts_on_w1.size() == 1);
+  CHECK(restarts_on_w1[0]["subject"] == "c3");
+  CHECK(f.state.EventsJson(0, "nowhere", "").empty());
+  std::string table = RenderEvents(all);
+  CHECK(table.find("1970-01-01T00:00:01Z   w1   container_die") != std::string::npos);
+}
+
 TEST_CASE("the CLI renders nodes and status for people", "[leader][cli]") {
   Fixture f;
   f.state.RecordReport(MakeReport("id-w1", 2u << 30, 1u << 30), f.clock.Now());
