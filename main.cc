@@ -18,12 +18,24 @@ constexpr char kUsage[] = R"(usage: orcastra COMMAND [OPTIONS]
 
 Daemons:
   agent     report this node's memory, load and containers to the leader (one per node)
-  leader    keep the cluster state and answer the CLI (one per manager)
+  leader    elect the active instance, keep anchors' dependents beside them, keep labels, answer
+            the CLI (one per manager); --config DIR (else ORCASTRA_CONFIG_DIR, /etc/orcastra)
 
 Queries (take --json and --leader tcp://HOST:PORT, env ORCASTRA_LEADER; default the local manager):
   status    leader identity, nodes ready/down, agents connected
   nodes     per node: role, state, availability, memory, pressure, agent last seen, labels
   events    the cluster-wide event log: [--since 10m] [--follow] [--node NODE] [--type KIND]
+  anchors   per anchor: state, nodes, label; per dependent: state, nodes, retry state
+  services  per service: mode, replicas running/desired, nodes, anchor/dependent role
+  plan      what the leader would do now and why (labels, restarts), changing nothing
+  logs NODE the node's agent's recent log lines, or a container's there:
+            [--container NAME] [--tail 200] (any leader instance forwards it to the agent)
+
+Commands (run once by the active leader; the result is printed and kept in the event log):
+  command NAME[:ARG]  relabel_all, update_dependents[:ANCHOR], remove_all_labels,
+                      pause_dependents, resume_dependents, noop   [--wait 30s | --no-wait]
+                      gc[:NODE], rotate_logs[:NODE], refresh_mods[:NODE] (run by the agents;
+                      without NODE on every connected agent)
 
 Other:
   config check [DIR]  validate the configuration (DIR default: ORCASTRA_CONFIG_DIR, /etc/orcastra)
@@ -65,9 +77,12 @@ int main(int argc, char** argv) {
     std::cout << "orcastra " << ORCASTRA_VERSION << "\n";
     return 0;
   }
-  if (command == "status" || command == "nodes" || command == "events") {
+  if (command == "status" || command == "nodes" || command == "events" || command == "plan" ||
+      command == "anchors" || command == "services") {
     return orcastra::leader::RunQueryCommand(command, args, env);
   }
+  if (command == "command") return orcastra::leader::RunCommandCommand(args, env);
+  if (command == "logs") return orcastra::leader::RunLogsCommand(args, env);
   if (command == "config") {
     return orcastra::config::RunConfigCommand(args, env, std::cout, std::cerr);
   }

@@ -5,7 +5,9 @@
 #include <set>
 #include <zmq.hpp>
 
+#include "agent/agent_commands.h"
 #include "agent/containers.h"
+#include "agent/remote_logs.h"
 #include "common/clock.h"
 #include "common/docker_client.h"
 #include "common/log.h"
@@ -22,6 +24,8 @@ constexpr std::chrono::seconds kDiscoveryInterval{30};
 constexpr std::chrono::seconds kDiscoveryRetry{5};
 // A burst of events (a crash-looping container) causes at most one extra report per this gap.
 constexpr std::chrono::milliseconds kMinReportGap{500};
+// Between reports the Reporter looks for leaders' commands and finished results this often.
+constexpr std::chrono::milliseconds kCommandTick{100};
 
 std::vector<std::string> SplitComma(const std::string& text) {
   std::vector<std::string> out;
@@ -49,8 +53,8 @@ std::string HostOf(const std::string& addr) {
 // Owns the connections to the leader instances and sends reports and events.
 class Reporter final : public Service {
  public:
-  Reporter(const AgentOptions& options, EventQueue& events)
-      : Service("reporter"), options_(options), events_(events) {}
+  Reporter(const AgentOptions& options, EventQueue& events, AgentCommandRunner& commands)
+      : Service("reporter"), options_(options), events_(events), commands_(commands) {}
 
  protected:
   void Run(std::stop_token stop) override;
@@ -59,9 +63,15 @@ class Reporter final : public Service {
   void Discover(docker::Client& docker, zmq::context_t& context);
   void Broadcast(const protocol::Body& body);
   void DrainReplies();
+  // Sends the results of finished commands to the leader endpoints they came from.
+  void SendCommandResults();
+  // Waits up to `timeout` (false: stop requested), answering commands meanwhile; returns early when
+  // an event is waiting to be sent.
+  bool WaitServingCommands(const std::stop_token& stop, std::chrono::milliseconds timeout);
 
   const AgentOptions& options_;
   EventQueue& events_;
+  AgentCommandRunner& commands_;
   SystemClock clock_;
   std::map<std::string, zmq::socket_t> links_;  // endpoint -> DEALER socket
   std::string node_id_;
@@ -144,8 +154,51 @@ void Reporter::DrainReplies() {
       } else if (const auto* welcome = std::get_if<protocol::Welcome>(&body)) {
         log->debug("welcomed by leader instance on '{}' (active: {})", welcome->leader_hostname,
                    welcome->active);
+      } else if (const auto* command = std::get_if<protocol::AgentCommand>(&body)) {
+        if (!commands_.Submit(endpoint, *command)) {
+          protocol::Message busy{
+              {protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()},
+              protocol::AgentCommandResult{
+                  command->id, false,
+                  "the agent is busy: " + std::to_string(AgentCommandRunner::kMaxQueued) +
+                      " commands are waiting",
+                  ""}};
+          (void)protocol::Send(socket, busy);
+        }
       }
     }
+  }
+}
+
+void Reporter::SendCommandResults() {
+  for (auto& done : commands_.TakeDone()) {
+    auto link = links_.find(done.endpoint);
+    if (link == links_.end()) {
+      Logger("agent")->warn("result of command {} dropped: leader endpoint '{}' is gone",
+                            done.result.id, done.endpoint);
+      continue;
+    }
+    protocol::Message message{{protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()},
+                              std::move(done.result)};
+    Status sent = protocol::Send(link->second, message);
+    if (!sent.ok()) {
+      Logger("agent")->warn("result of command {} not sent to '{}': {}",
+                            std::get<protocol::AgentCommandResult>(message.body).id, done.endpoint,
+                            sent.ToString());
+    }
+  }
+}
+
+bool Reporter::WaitServingCommands(const std::stop_token& stop, std::chrono::milliseconds timeout) {
+  const SteadyTime deadline = clock_.Now() + timeout;
+  while (true) {
+    DrainReplies();
+    SendCommandResults();
+    if (events_.HasPending()) return !stop.stop_requested();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.Now());
+    if (left <= std::chrono::milliseconds::zero()) return !stop.stop_requested();
+    if (!WaitFor(stop, std::min(left, kCommandTick))) return false;
   }
 }
 
@@ -191,9 +244,7 @@ void Reporter::Run(std::stop_token stop) {
       log->warn("report skipped: {}", listed.status().ToString());
     }
     last_report = clock_.Now();
-    DrainReplies();
-    if (!WaitFor(stop, options_.report_interval)) break;
-    DrainReplies();
+    if (!WaitServingCommands(stop, options_.report_interval)) break;
   }
   links_.clear();  // sockets close before the context
 }
@@ -260,6 +311,11 @@ void EventQueue::Push(protocol::Event event) {
   events_.push_back(std::move(event));
 }
 
+bool EventQueue::HasPending() {
+  std::lock_guard lock(mutex_);
+  return !events_.empty();
+}
+
 std::vector<protocol::Event> EventQueue::TakeAll() {
   std::lock_guard lock(mutex_);
   std::vector<protocol::Event> out(std::make_move_iterator(events_.begin()),
@@ -312,6 +368,15 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
   auto autoheal = AutohealOptionsFromEnv(env);
   if (!autoheal.ok()) return autoheal.status();
   options.autoheal = std::move(autoheal).value();
+  auto gc = GcOptionsFromEnv(env);
+  if (!gc.ok()) return gc.status();
+  options.gc = std::move(gc).value();
+  auto logrotate = LogRotateOptionsFromEnv(env);
+  if (!logrotate.ok()) return logrotate.status();
+  options.logrotate = std::move(logrotate).value();
+  auto modcache = ModCacheOptionsFromEnv(env, env("ORCASTRA_CONFIG_DIR").value_or("/etc/orcastra"));
+  if (!modcache.ok()) return modcache.status();
+  options.modcache = std::move(modcache).value();
   if (auto port = pick("leader-port", "ORCASTRA_AGENT_PORT")) {
     auto parsed = ParsePort(*port, "leader port");
     if (!parsed.ok()) return parsed.status();
@@ -330,17 +395,79 @@ int RunAgent(const AgentOptions& options) {
       "protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
       "on a trusted network");
   EventQueue events;
-  auto reporter = std::make_shared<Reporter>(options, events);
-  auto autohealer = std::make_shared<Autohealer>(
-      options.docker_socket, options.autoheal, [&events, reporter](protocol::Event event) {
-        events.Push(std::move(event));
-        reporter->Wake();
-      });
+  // The services the leader's commands reach are created below; the handlers look them up here.
+  std::shared_ptr<GarbageCollector> collector;
+  std::shared_ptr<LogRotator> rotator;
+  std::shared_ptr<ModCache> modcache;
+  AgentCommandHandlers handlers;
+  handlers.gc = [&options, &collector]() -> Result<std::string> {
+    if (!options.gc.enabled) return Status::Unavailable("gc is disabled on this node (GC_ENABLED)");
+    collector->RunNow();
+    return std::string("gc run started") +
+           (options.gc.dry_run ? " (dry run: nothing is removed)" : "") +
+           "; its outcome follows as gc_* events";
+  };
+  handlers.rotate_logs = [&options, &rotator]() -> Result<std::string> {
+    if (!options.logrotate.enabled) {
+      return Status::Unavailable("log rotation is disabled on this node (LOGROTATE_ENABLED)");
+    }
+    rotator->RunNow(/*force=*/true);
+    return std::string("forced log rotation pass started") +
+           (options.logrotate.dry_run ? " (dry run: nothing is rotated)" : "") +
+           "; its outcome follows as logrotate_* events";
+  };
+  handlers.refresh_mods = [&options, &modcache]() -> Result<std::string> {
+    if (!options.modcache.enabled) {
+      return Status::Unavailable("the mod cache is disabled on this node (MOD_MANAGER_ENABLED)");
+    }
+    modcache->RefreshNow();
+    return std::string("mod refresh started") +
+           (options.modcache.dry_run ? " (dry run: nothing is fetched)" : "") +
+           "; its outcome follows as modcache_* events";
+  };
+  // Docker client of the command runner's thread (one client per thread).
+  auto logs_docker =
+      std::make_shared<docker::Client>(docker::ClientOptions{.socket_path = options.docker_socket});
+  handlers.container_logs = [logs_docker](const std::string& container, std::size_t tail) {
+    return FetchContainerLogs(*logs_docker, container, tail);
+  };
+  handlers.own_logs = [](std::size_t tail) { return OwnRecentLogs(tail); };
+  auto commands = std::make_shared<AgentCommandRunner>(std::move(handlers));
+  auto reporter = std::make_shared<Reporter>(options, events, *commands);
+  commands->SetOnDone([reporter] { reporter->Wake(); });
+  auto autohealer = std::make_shared<Autohealer>(options.docker_socket, options.autoheal,
+                                                 [&events, reporter](protocol::Event event) {
+                                                   events.Push(std::move(event));
+                                                   reporter->Wake();
+                                                 });
+  auto report = [&events, reporter](protocol::Event event) {
+    events.Push(std::move(event));
+    reporter->Wake();
+  };
+  collector = std::make_shared<GarbageCollector>(
+      options.docker_socket, options.gc, LocalServiceImageRefsProvider(options.docker_socket),
+      report);
+  rotator = std::make_shared<LogRotator>(options.docker_socket, options.logrotate, report);
+  modcache = std::make_shared<ModCache>(
+      options.modcache,
+      [socket = options.docker_socket]() -> Result<std::vector<config::ContainerLabels>> {
+        docker::Client docker({.socket_path = socket});
+        auto listed = docker.Containers(/*all=*/true);
+        if (!listed.ok()) return listed.status();
+        std::vector<config::ContainerLabels> out;
+        for (const auto& c : *listed) out.push_back({c.name, c.labels});
+        return out;
+      },
+      report);
   auto watcher = std::make_shared<EventWatcher>(options, events, *reporter,
                                                 [autohealer] { autohealer->Wake(); });
   ServiceRunner runner;
+  runner.Add(commands);
   runner.Add(reporter);
   runner.Add(autohealer);
+  runner.Add(collector);
+  runner.Add(rotator);
+  runner.Add(modcache);
   runner.Add(watcher);
   runner.StartAll();
   int signal_number = WaitForShutdownSignal();

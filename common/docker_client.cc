@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "common/log.h"
@@ -134,9 +135,15 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
 
 Client::~Client() { curl_easy_cleanup(Handle(curl_)); }
 
-Result<Response> Client::Call(std::string_view method, std::string_view path,
-                              std::string_view body,
+namespace {
+std::atomic<std::uint64_t> api_calls{0};
+}  // namespace
+
+std::uint64_t ApiCallCount() { return api_calls.load(std::memory_order_relaxed); }
+
+Result<Response> Client::Call(std::string_view method, std::string_view path, std::string_view body,
                               std::optional<std::chrono::milliseconds> timeout) {
+  api_calls.fetch_add(1, std::memory_order_relaxed);
   CURL* curl = Handle(curl_);
   if (curl == nullptr) return Status::Internal("libcurl handle could not be created");
   curl_easy_reset(curl);
@@ -258,11 +265,57 @@ Result<ContainerDetails> Client::InspectContainer(std::string_view id) {
 }
 
 Status Client::RestartContainer(std::string_view id, std::chrono::seconds stop_timeout) {
-  std::string path = "/containers/" + std::string(id) + "/restart?t=" + std::to_string(stop_timeout.count());
+  std::string path =
+      "/containers/" + std::string(id) + "/restart?t=" + std::to_string(stop_timeout.count());
   // The daemon answers after the stop (up to stop_timeout) and the start.
   auto response = Call("POST", path, {}, options_.request_timeout + stop_timeout);
   if (!response.ok()) return response.status();
   if (response->http_status != 204) return ErrorFromResponse("POST", path, *response);
+  return Status::Ok();
+}
+
+Result<std::vector<ImageSummary>> Client::Images() {
+  return DecodeMany(GetJson("/images/json"), DecodeImageSummary, "docker GET /images/json");
+}
+
+Result<ImageDetails> Client::InspectImage(std::string_view name) {
+  return DecodeOne(GetJson("/images/" + std::string(name) + "/json"), DecodeImageDetails,
+                   "docker GET /images/{name}/json");
+}
+
+Result<std::vector<Volume>> Client::Volumes() {
+  return DecodeOne(GetJson("/volumes"), DecodeVolumeList, "docker GET /volumes");
+}
+
+Result<DiskUsage> Client::SystemDiskUsage(std::chrono::milliseconds timeout) {
+  const std::string path = "/system/df";
+  auto response = Call("GET", path, {}, timeout);
+  if (!response.ok()) return response.status();
+  return DecodeOne(ParseJson("GET", path, *response), DecodeDiskUsage, "docker GET /system/df");
+}
+
+Status Client::RemoveContainer(std::string_view id) {
+  return Delete("/containers/" + std::string(id) + "?v=0");
+}
+
+Result<ImageDeleteResult> Client::RemoveImage(std::string_view name) {
+  const std::string path = "/images/" + std::string(name) + "?noprune=0";
+  auto response = Call("DELETE", path);
+  if (!response.ok()) return response.status();
+  return DecodeOne(ParseJson("DELETE", path, *response), DecodeImageDeleteResult,
+                   "docker DELETE /images/{name}");
+}
+
+Status Client::RemoveVolume(std::string_view name) {
+  return Delete("/volumes/" + std::string(name));
+}
+
+Status Client::Delete(const std::string& path) {
+  auto response = Call("DELETE", path);
+  if (!response.ok()) return response.status();
+  if (response->http_status < 200 || response->http_status >= 300) {
+    return ErrorFromResponse("DELETE", path, *response);
+  }
   return Status::Ok();
 }
 
@@ -286,6 +339,7 @@ Status Client::PostSpec(const std::string& path, const json& spec) {
 
 Status Client::StreamEvents(const json& filters, const std::function<void(const Event&)>& on_event,
                             std::stop_token stop) {
+  api_calls.fetch_add(1, std::memory_order_relaxed);
   CURL* curl = Handle(curl_);
   if (curl == nullptr) return Status::Internal("libcurl handle could not be created");
   curl_easy_reset(curl);

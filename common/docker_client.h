@@ -12,8 +12,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -72,6 +72,26 @@ class Client {
   // Restarts a container, giving it `stop_timeout` to stop before it is killed.
   Status RestartContainer(std::string_view id, std::chrono::seconds stop_timeout);
 
+  // GET /images/json: the top-level images (intermediate build layers are not listed).
+  Result<std::vector<ImageSummary>> Images();
+  // GET /images/{name}/json; `name` is an id, "repo:tag" or "repo@digest".
+  Result<ImageDetails> InspectImage(std::string_view name);
+  // GET /volumes.
+  Result<std::vector<Volume>> Volumes();
+  // GET /system/df, which sizes everything and may be slow: it gets `timeout` (default 2 min).
+  Result<DiskUsage> SystemDiskUsage(std::chrono::milliseconds timeout = std::chrono::minutes(2));
+
+  // Removals never force. A container that runs, an image a container uses (or that has children,
+  // or several repositories when removed by id), a volume a container mounts: Conflict (HTTP 409).
+  // Gone already: NotFound.
+  // DELETE /containers/{id}?v=0: the container only; its anonymous volumes stay.
+  Status RemoveContainer(std::string_view id);
+  // DELETE /images/{name}?noprune=0: by id, removes the image; by "repo:tag" or "repo@digest",
+  // removes that reference and the image with its last one. Untagged parents go with it.
+  Result<ImageDeleteResult> RemoveImage(std::string_view name);
+  // DELETE /volumes/{name}.
+  Status RemoveVolume(std::string_view name);
+
   // Updates with the version read before: Swarm refuses a stale version (Conflict).
   Status UpdateNode(std::string_view id, std::uint64_t version, const nlohmann::json& spec);
   Status UpdateService(std::string_view id, std::uint64_t version, const nlohmann::json& spec);
@@ -85,12 +105,18 @@ class Client {
  private:
   // POST `spec` to `path`; Ok on 2xx.
   Status PostSpec(const std::string& path, const nlohmann::json& spec);
+  // DELETE `path`; Ok on 2xx.
+  Status Delete(const std::string& path);
   Result<nlohmann::json> ParseJson(std::string_view method, std::string_view path,
                                    const Response& response) const;
 
   ClientOptions options_;
   void* curl_;  // CURL*, kept opaque so users of this header do not include curl.h
 };
+
+// Engine API requests this process has made (every Client::Call and event stream), for the
+// leader's `status` (the steady-state API budget is measured with it).
+std::uint64_t ApiCallCount();
 
 // Percent-encodes a JSON value for a query string (Docker's `filters=` parameter).
 std::string UrlEncode(std::string_view text);

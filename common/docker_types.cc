@@ -95,6 +95,18 @@ class FieldReader {
     return out;
   }
 
+  // nullopt when absent, null or negative (Docker's -1 for "not computed").
+  std::optional<std::int64_t> OptionalSize(std::string_view pointer) {
+    const json* v = Find(pointer);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_number_integer()) {
+      Fail(pointer, "is not an integer");
+      return std::nullopt;
+    }
+    const auto value = v->get<std::int64_t>();
+    return value < 0 ? std::nullopt : std::optional<std::int64_t>(value);
+  }
+
   json Raw(std::string_view pointer) {
     const json* v = Find(pointer);
     return v == nullptr ? json() : *v;
@@ -232,6 +244,20 @@ Result<ContainerSummary> DecodeContainerSummary(const json& j) {
   c.state = r.String("/State", /*required=*/true);
   c.status = r.String("/Status");
   c.labels = r.StringMap("/Labels");
+  c.image_id = r.String("/ImageID");
+  c.created = r.Int("/Created");
+  c.size_rw = r.OptionalSize("/SizeRw");
+  if (const json* mounts = r.Find("/Mounts")) {
+    if (!mounts->is_array())
+      return Status::ParseError("container: field '/Mounts' is not an array");
+    for (const auto& m : *mounts) {
+      FieldReader mr(m, "container mount");
+      std::string type = mr.String("/Type");
+      std::string name = mr.String("/Name");
+      if (!mr.ok()) return mr.status().WithContext("container '" + c.id.substr(0, 12) + "'");
+      if (type == "volume" && !name.empty()) c.volume_names.push_back(std::move(name));
+    }
+  }
   if (!r.ok()) return r.status();
   return c;
 }
@@ -269,6 +295,93 @@ Result<Event> DecodeEvent(const json& j) {
   e.time_nano = r.Int("/timeNano");
   if (!r.ok()) return r.status();
   return e;
+}
+
+Result<ImageSummary> DecodeImageSummary(const json& j) {
+  FieldReader r(j, "image");
+  ImageSummary image;
+  image.id = r.String("/Id", /*required=*/true);
+  image.parent_id = r.String("/ParentId");
+  image.repo_tags = r.StringList("/RepoTags");
+  image.repo_digests = r.StringList("/RepoDigests");
+  image.created = r.Int("/Created", /*required=*/true);
+  image.size = r.Int("/Size");
+  image.shared_size = r.OptionalSize("/SharedSize");
+  image.containers = r.OptionalSize("/Containers");
+  image.labels = r.StringMap("/Labels");
+  if (!r.ok()) return r.status();
+  return image;
+}
+
+Result<ImageDetails> DecodeImageDetails(const json& j) {
+  FieldReader r(j, "image");
+  ImageDetails image;
+  image.id = r.String("/Id", /*required=*/true);
+  image.parent = r.String("/Parent");
+  image.repo_tags = r.StringList("/RepoTags");
+  image.repo_digests = r.StringList("/RepoDigests");
+  image.created = r.String("/Created");
+  image.size = r.Int("/Size");
+  if (!r.ok()) return r.status();
+  return image;
+}
+
+Result<ImageDeleteResult> DecodeImageDeleteResult(const json& j) {
+  if (!j.is_array()) return Status::ParseError("image delete: expected a JSON array");
+  ImageDeleteResult result;
+  for (const auto& item : j) {
+    FieldReader r(item, "image delete item");
+    std::string untagged = r.String("/Untagged");
+    std::string deleted = r.String("/Deleted");
+    if (!r.ok()) return r.status();
+    if (!untagged.empty()) result.untagged.push_back(std::move(untagged));
+    if (!deleted.empty()) result.deleted.push_back(std::move(deleted));
+  }
+  return result;
+}
+
+Result<Volume> DecodeVolume(const json& j) {
+  FieldReader r(j, "volume");
+  Volume v;
+  v.name = r.String("/Name", /*required=*/true);
+  v.driver = r.String("/Driver", /*required=*/true);
+  v.mountpoint = r.String("/Mountpoint");
+  v.scope = r.String("/Scope");
+  v.created_at = r.String("/CreatedAt");
+  v.labels = r.StringMap("/Labels");
+  v.usage_size = r.OptionalSize("/UsageData/Size");
+  v.usage_ref_count = r.OptionalSize("/UsageData/RefCount");
+  if (!r.ok()) return r.status().WithContext("volume '" + v.name + "'");
+  return v;
+}
+
+Result<std::vector<Volume>> DecodeVolumeList(const json& j) {
+  if (!j.is_object()) return Status::ParseError("volume list: expected a JSON object");
+  if (!j.contains("Volumes")) return Status::ParseError("volume list: field '/Volumes' is missing");
+  const json& list = j["Volumes"];
+  if (list.is_null()) return std::vector<Volume>{};
+  return DecodeList(list, DecodeVolume, "volume list");
+}
+
+Result<DiskUsage> DecodeDiskUsage(const json& j) {
+  FieldReader r(j, "disk usage");
+  DiskUsage usage;
+  usage.layers_size = r.Int("/LayersSize");
+  if (!r.ok()) return r.status();
+  // Each list may be null when empty.
+  auto list = [&](const char* key) {
+    return j.contains(key) && !j[key].is_null() ? j[key] : json::array();
+  };
+  auto images = DecodeList(list("Images"), DecodeImageSummary, "disk usage images");
+  if (!images.ok()) return images.status();
+  auto containers = DecodeList(list("Containers"), DecodeContainerSummary, "disk usage containers");
+  if (!containers.ok()) return containers.status();
+  auto volumes = DecodeList(list("Volumes"), DecodeVolume, "disk usage volumes");
+  if (!volumes.ok()) return volumes.status();
+  usage.images = std::move(images).value();
+  usage.containers = std::move(containers).value();
+  usage.volumes = std::move(volumes).value();
+  return usage;
 }
 
 }  // namespace orcastra::docker

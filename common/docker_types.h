@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,7 +89,7 @@ struct Task {
   std::string timestamp;  // Status.Timestamp (RFC 3339)
 };
 
-// GET /containers/json
+// GET /containers/json, and the Containers of GET /system/df
 struct ContainerSummary {
   std::string id;
   std::string name;  // without the leading '/'
@@ -96,6 +97,64 @@ struct ContainerSummary {
   std::string state;   // created, running, paused, restarting, removing, exited, dead
   std::string status;  // "Up 5 minutes (healthy)"
   Labels labels;
+  std::string image_id;                   // ImageID, "sha256:<hex>"
+  std::int64_t created = 0;               // Created, Unix seconds
+  std::vector<std::string> volume_names;  // Name of every Mounts[] element of Type "volume"
+  // SizeRw: only GET /system/df (and ?size=1) computes it; nullopt when absent or null.
+  std::optional<std::int64_t> size_rw;
+};
+
+// GET /images/json (top-level images), and the Images of GET /system/df
+struct ImageSummary {
+  std::string id;         // "sha256:<hex>"
+  std::string parent_id;  // "" for a pulled image; the base image for a local commit or build
+  // As Docker writes them: a dangling image has ["<none>:<none>"] / ["<none>@<none>"] or none.
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;
+  std::int64_t created = 0;  // Unix seconds
+  std::int64_t size = 0;     // bytes, layers shared with other images included
+  // Computed only by GET /system/df (Docker writes -1 elsewhere): nullopt when not computed.
+  std::optional<std::int64_t> shared_size;
+  std::optional<std::int64_t> containers;  // how many containers use it
+  Labels labels;
+};
+
+// GET /images/{name}/json, the part Orcastra reads
+struct ImageDetails {
+  std::string id;
+  std::string parent;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;
+  std::string created;  // RFC 3339 with nanoseconds
+  std::int64_t size = 0;
+};
+
+// The answer of DELETE /images/{name}: references untagged and image/layer ids deleted.
+struct ImageDeleteResult {
+  std::vector<std::string> untagged;
+  std::vector<std::string> deleted;
+};
+
+// GET /volumes (inside its {"Volumes": [...]} envelope), and the Volumes of GET /system/df
+struct Volume {
+  std::string name;
+  std::string driver;  // "local", or a plugin's name
+  std::string mountpoint;
+  std::string scope;       // local, global
+  std::string created_at;  // RFC 3339 ("2026-11-30T11:05:11Z"); "" when the driver gives none
+  Labels labels;
+  // UsageData, computed only by GET /system/df; nullopt when absent or -1 (not computed).
+  std::optional<std::int64_t> usage_size;       // bytes
+  std::optional<std::int64_t> usage_ref_count;  // containers (any state) that mount it
+};
+
+// GET /system/df. On API 1.41 it always computes everything (sizes of every image, container and
+// volume), which can take a while on a busy node.
+struct DiskUsage {
+  std::int64_t layers_size = 0;
+  std::vector<ImageSummary> images;
+  std::vector<ContainerSummary> containers;
+  std::vector<Volume> volumes;
 };
 
 // GET /containers/{id}/json
@@ -135,6 +194,13 @@ Result<Task> DecodeTask(const nlohmann::json& j);
 Result<ContainerSummary> DecodeContainerSummary(const nlohmann::json& j);
 Result<ContainerDetails> DecodeContainerDetails(const nlohmann::json& j);
 Result<Event> DecodeEvent(const nlohmann::json& j);
+Result<ImageSummary> DecodeImageSummary(const nlohmann::json& j);
+Result<ImageDetails> DecodeImageDetails(const nlohmann::json& j);
+Result<ImageDeleteResult> DecodeImageDeleteResult(const nlohmann::json& j);
+Result<Volume> DecodeVolume(const nlohmann::json& j);
+// The GET /volumes envelope {"Volumes": [...], "Warnings": [...]}; "Volumes": null is empty.
+Result<std::vector<Volume>> DecodeVolumeList(const nlohmann::json& j);
+Result<DiskUsage> DecodeDiskUsage(const nlohmann::json& j);
 
 // Decodes a JSON array of objects with `decode`; the first bad element fails the whole list (a
 // partial list must never be mistaken for the full one).

@@ -4,15 +4,41 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstddef>
+#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace orcastra {
 
-// The logger named `component`, created on first use with the process-wide sink (stderr).
+// The logger named `component`, created on first use with the process-wide sinks: stderr and an
+// in-memory ring of the last kRecentLogLines lines (RecentLogLines()).
 std::shared_ptr<spdlog::logger> Logger(const std::string& component);
 
 // Sets the level of every logger, present and future ("trace".."off"); false for an unknown name.
 bool SetLogLevel(const std::string& level);
+
+// The last `capacity` lines, oldest first, dropping the oldest when full. Not thread-safe (the
+// sink below guards it); pure, for tests.
+class LineRing {
+ public:
+  explicit LineRing(std::size_t capacity) : capacity_(capacity) {}
+  void Add(std::string line);
+  // The last `n` lines (all when fewer), oldest first.
+  std::vector<std::string> Tail(std::size_t n) const;
+  std::size_t size() const { return lines_.size(); }
+
+ private:
+  std::size_t capacity_;
+  std::deque<std::string> lines_;
+};
+
+// How many of the process's own log lines every logger keeps in memory (`orcastra logs NODE`).
+inline constexpr std::size_t kRecentLogLines = 2000;
+
+// The process's last `n` log lines (at most kRecentLogLines), formatted as on stderr, oldest
+// first. Thread-safe.
+std::vector<std::string> RecentLogLines(std::size_t n);
 
 }  // namespace orcastra

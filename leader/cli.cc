@@ -143,6 +143,75 @@ std::string RenderStatus(const json& status) {
   return out.str();
 }
 
+std::string RenderPlan(const json& plan) {
+  std::ostringstream out;
+  if (plan.value("dry_run", false))
+    out << "DRY_RUN is on: the leader reports these, changes nothing.\n";
+  if (plan.value("dependents_paused", false)) out << "Dependents are paused (pause_dependents).\n";
+  if (!plan.value("from_active_leader", true)) {
+    out << "Planned by a standby instance (its backoff memory is not the active leader's).\n";
+  }
+  const json& actions = plan.value("actions", json::array());
+  if (actions.empty()) {
+    out << "Nothing to do now.\n";
+  } else {
+    std::vector<std::vector<std::string>> rows = {{"ACTION", "TARGET", "DETAIL", "WHY"}};
+    for (const auto& a : actions) {
+      std::string why;
+      for (const auto& line : a.value("why", json::array()))
+        why += (why.empty() ? "" : "; ") + Text(line);
+      rows.push_back({Text(a.value("kind", json())), Text(a.value("target", json())),
+                      Text(a.value("detail", json())), why});
+    }
+    out << Table(rows);
+  }
+  for (const auto& w : plan.value("warnings", json::array())) out << "warning: " << Text(w) << "\n";
+  return out.str();
+}
+
+std::string RenderAnchors(const json& anchors) {
+  std::vector<std::vector<std::string>> rows = {
+      {"ANCHOR / DEPENDENT", "STATE", "NODES", "RETRY", "DETAIL"}};
+  auto nodes_text = [](const json& nodes) {
+    std::string text;
+    for (const auto& n : nodes) text += (text.empty() ? "" : ",") + Text(n);
+    return text.empty() ? std::string("-") : text;
+  };
+  for (const auto& a : anchors) {
+    rows.push_back({Text(a.value("service", json())) + " [" + Text(a.value("label", json())) + "]",
+                    Text(a.value("state", json())), nodes_text(a.value("nodes", json::array())), "",
+                    Text(a.value("detail", json()), "")});
+    for (const auto& d : a.value("dependents", json::array())) {
+      std::string retry;
+      int attempts = d.value("attempts", 0);
+      if (attempts > 0) retry = std::to_string(attempts) + " tried";
+      if (d.value("retry_in_s", json()).is_number()) {
+        retry += ", next in " + Fixed(d["retry_in_s"].get<double>(), 0) + "s";
+      }
+      rows.push_back({"  " + Text(d.value("service", json())), Text(d.value("state", json())),
+                      nodes_text(d.value("nodes", json::array())), retry.empty() ? "-" : retry,
+                      Text(d.value("detail", json()), "")});
+    }
+  }
+  return Table(rows);
+}
+
+std::string RenderServices(const json& services) {
+  std::vector<std::vector<std::string>> rows = {{"NAME", "MODE", "REPLICAS", "NODES", "ROLE"}};
+  for (const auto& s : services) {
+    std::string replicas =
+        s.value("running", json()).is_number()
+            ? Text(s["running"]) + "/" + Text(s.value("replicas", json()), "global")
+            : Text(s.value("replicas", json()), "global");
+    std::string nodes;
+    for (const auto& n : s.value("nodes", json::array()))
+      nodes += (nodes.empty() ? "" : ",") + Text(n);
+    rows.push_back({Text(s.value("name", json())), Text(s.value("mode", json())), replicas,
+                    nodes.empty() ? "-" : nodes, Text(s.value("role", json()))});
+  }
+  return Table(rows);
+}
+
 namespace {
 
 // One query to the leader at `endpoint`; the error says what failed.
@@ -229,9 +298,19 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
       return 1;
     }
     if (!events) {
-      std::cout << (flags->Has("json")   ? result->dump(2) + "\n"
-                    : command == "nodes" ? RenderNodesTable(*result)
-                                         : RenderStatus(*result));
+      if (flags->Has("json")) {
+        std::cout << result->dump(2) << "\n";
+      } else if (command == "nodes") {
+        std::cout << RenderNodesTable(*result);
+      } else if (command == "plan") {
+        std::cout << RenderPlan(*result);
+      } else if (command == "anchors") {
+        std::cout << RenderAnchors(result->value("anchors", json::array()));
+      } else if (command == "services") {
+        std::cout << RenderServices(result->value("services", json::array()));
+      } else {
+        std::cout << RenderStatus(*result);
+      }
       return 0;
     }
     bool follow = flags->Has("follow");
@@ -249,6 +328,103 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
     for (const auto& e : *result) since_ms = std::max(since_ms, e.value("ts_ms", since_ms));
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+}
+
+int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
+  FlagSpec spec{{"leader", "timeout", "container", "tail"}, {"json"}};
+  auto flags = ParseFlags(args, spec);
+  auto usage = [&](const std::string& problem) {
+    std::cerr << "orcastra logs: " << problem
+              << "\nusage: orcastra logs NODE [--container NAME] [--tail 200] [--json] "
+                 "[--leader tcp://HOST:PORT] [--timeout 15s]\n";
+    return 2;
+  };
+  if (!flags.ok()) return usage(flags.status().message());
+  if (flags->positional.size() != 1) return usage("one NODE (hostname or node id)");
+  std::map<std::string, std::string> query_args{{"node", flags->positional[0]}};
+  if (auto container = flags->Get("container")) query_args["container"] = *container;
+  if (auto tail = flags->Get("tail")) {
+    auto parsed = ParseInt(*tail, 1, 10000, "--tail");
+    if (!parsed.ok()) return usage(parsed.status().message());
+    query_args["tail"] = std::to_string(*parsed);
+  }
+  std::string endpoint =
+      flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
+  auto timeout = ParseDuration(flags->Get("timeout").value_or("15s"), std::chrono::seconds(1));
+  if (!timeout.ok()) return usage("--timeout: " + timeout.status().message());
+  zmq::context_t context(1);
+  auto result = AskLeader(context, endpoint, "logs", query_args, *timeout);
+  if (!result.ok()) {
+    std::cerr << "orcastra logs: " << result.status().ToString() << "\n";
+    return 1;
+  }
+  if (flags->Has("json")) {
+    std::cout << result->dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << result->value("output", std::string());
+  }
+  return 0;
+}
+
+int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env) {
+  FlagSpec spec{{"leader", "timeout", "wait"}, {"json", "no-wait"}};
+  auto flags = ParseFlags(args, spec);
+  auto usage = [&](const std::string& problem) {
+    std::cerr << "orcastra command: " << problem
+              << "\nusage: orcastra command NAME[:ARG] | NAME ARG [--leader tcp://HOST:PORT] "
+                 "[--wait 30s | --no-wait] [--json]\n";
+    return 2;
+  };
+  if (!flags.ok()) return usage(flags.status().message());
+  if (flags->positional.empty() || flags->positional.size() > 2) return usage("one command");
+  std::string text = flags->positional[0];
+  if (flags->positional.size() == 2) text += ":" + flags->positional[1];
+  std::string endpoint =
+      flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
+  auto timeout = ParseDuration(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1));
+  if (!timeout.ok()) return usage("--timeout: " + timeout.status().message());
+  auto wait = ParseDuration(flags->Get("wait").value_or("30s"), std::chrono::seconds(1));
+  if (!wait.ok()) return usage("--wait: " + wait.status().message());
+
+  SystemClock clock;
+  std::int64_t since_ms = clock.WallMs() - 5000;  // tolerate small clock differences
+  zmq::context_t context(1);
+  auto accepted = AskLeader(context, endpoint, "command", {{"command", text}}, *timeout);
+  if (!accepted.ok()) {
+    std::cerr << "orcastra command: " << accepted.status().ToString() << "\n";
+    return 1;
+  }
+  std::string id = Text(accepted->value("id", json()));
+  if (flags->Has("no-wait")) {
+    std::cout << "accepted as command " << id
+              << "; its result goes to `orcastra events --type command`\n";
+    return 0;
+  }
+  auto deadline = std::chrono::steady_clock::now() + *wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto events =
+        AskLeader(context, endpoint, "events",
+                  {{"since_ms", std::to_string(since_ms)}, {"type", "command"}}, *timeout);
+    if (events.ok()) {
+      for (const auto& e : *events) {
+        const json& attrs = e.value("attrs", json::object());
+        if (attrs.value("id", std::string()) != id || attrs.value("source", std::string()) != "cli")
+          continue;
+        std::string result = attrs.value("result", std::string());
+        if (flags->Has("json")) {
+          std::cout << e.dump(2) << "\n";
+        } else {
+          std::cout << text << ": " << result << "\n"
+                    << Text(e.value("message", json()), "") << "\n";
+        }
+        return result == "failed" ? 1 : 0;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  std::cerr << "orcastra command: accepted as command " << id << " but no result within "
+            << wait->count() / 1000 << "s; see `orcastra events --type command`\n";
+  return 1;
 }
 
 }  // namespace orcastra::leader

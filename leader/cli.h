@@ -13,7 +13,7 @@ namespace orcastra::leader {
 
 inline constexpr char kDefaultControlEndpoint[] = "tcp://127.0.0.1:7471";
 
-// Runs one query subcommand (`command` is "status", "nodes" or "events") with its arguments.
+// Runs one query subcommand (status, nodes, events, plan, anchors, services) with its arguments.
 // `events --follow` polls every second until interrupted.
 int RunQueryCommand(const std::string& command, const std::vector<std::string>& args,
                     const EnvLookup& env);
@@ -22,6 +22,19 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
 std::string RenderNodesTable(const nlohmann::json& nodes);
 std::string RenderStatus(const nlohmann::json& status);
 std::string RenderEvents(const nlohmann::json& events);
+std::string RenderPlan(const nlohmann::json& plan);
+std::string RenderAnchors(const nlohmann::json& anchors);
+std::string RenderServices(const nlohmann::json& services);
+
+// `orcastra command NAME[:ARG]`: queued on the active leader, then waits (--wait, default 30s) for
+// its result in the event log and prints it. Exit 0 ok or dry run, 1 failed or no answer, 2 usage.
+int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env);
+
+// `orcastra logs NODE [--container C] [--tail N]`: the node's agent's own recent log lines, or a
+// container's on that node, through any leader instance. Prints the lines (--json: the leader's
+// document {"node", "output"}). Exit 0 ok, 1 failed (unknown or disconnected node, no container, no
+// answer in time), 2 usage.
+int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env);
 
 // "1.5GiB", "512MiB", "-" for null.
 std::string HumanBytes(const nlohmann::json& bytes);

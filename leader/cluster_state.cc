@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/docker_client.h"
+
 namespace orcastra::leader {
 namespace {
 
@@ -207,7 +209,8 @@ json ClusterState::StatusJson(SteadyTime now) const {
        {{"ok", has_node_list_ && !docker_error_},
         {"node_list_age_seconds",
          has_node_list_ ? json(Round(SecondsBetween(nodes_read_at_, now), 1)) : json()},
-        {"error", docker_error_ ? json(*docker_error_) : json()}}},
+        {"error", docker_error_ ? json(*docker_error_) : json()},
+        {"api_calls", docker::ApiCallCount()}}},
       {"recent_events", recent},
   };
 }

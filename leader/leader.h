@@ -14,6 +14,7 @@
 
 #include "common/flags.h"
 #include "common/status.h"
+#include "config/settings.h"
 #include "leader/lease.h"
 
 namespace orcastra::leader {
@@ -27,12 +28,17 @@ struct LeaderOptions {
   std::chrono::milliseconds poll_interval{10000};
   // The election's timings (doc/election.md).
   LeaseTimings lease;
+  // The configuration files and the controller's settings (doc/configuration.md).
+  config::Settings settings;
+  std::chrono::milliseconds anchor_grace{120000};  // ANCHOR_GRACE_PERIOD
 };
 
 // `orcastra leader` flags and env: --docker-host/DOCKER_HOST, --bind/ORCASTRA_BIND,
 // --agent-port/ORCASTRA_AGENT_PORT, --control-port/ORCASTRA_CONTROL_PORT,
 // --poll-interval/ORCASTRA_POLL_INTERVAL, --lease-duration/ORCASTRA_LEASE_DURATION,
-// --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*).
+// --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*),
+// --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h), and
+// ANCHOR_GRACE_PERIOD. An environment variable with a bad value is an error naming it.
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env);
 

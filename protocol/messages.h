@@ -6,6 +6,7 @@
 // which is what lets the protocol grow by new optional keys within a major version.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <msgpack.hpp>
@@ -136,6 +137,35 @@ struct Welcome {
 
   bool operator==(const Welcome&) const = default;
   MSGPACK_DEFINE_MAP(leader_node_id, leader_hostname, active)
+};
+
+// Command outputs (AgentCommandResult::output) are cut to at most this many bytes, keeping the end
+// and saying so, so that a result (and the reply that forwards it to the CLI) stays well under
+// kMaxMessageBytes.
+inline constexpr std::size_t kMaxCommandOutputBytes = 256 * 1024;
+
+// "agent_command", leader → agent: run `name` ("gc", "rotate_logs", "refresh_mods", "logs") with
+// `args` (for logs: "container", "tail"). `id` is the leader's; the result carries it back.
+struct AgentCommand {
+  std::uint64_t id = 0;
+  std::string name{};
+  std::map<std::string, std::string> args{};
+
+  bool operator==(const AgentCommand&) const = default;
+  MSGPACK_DEFINE_MAP(id, name, args)
+};
+
+// "agent_command_result", agent → leader, on the socket the command came from. `ok` false: `error`
+// says why. `output` is the command's text (at most kMaxCommandOutputBytes; cut at the front with
+// a "[truncated ...]" first line when longer).
+struct AgentCommandResult {
+  std::uint64_t id = 0;
+  bool ok = false;
+  std::string error{};
+  std::string output{};
+
+  bool operator==(const AgentCommandResult&) const = default;
+  MSGPACK_DEFINE_MAP(id, ok, error, output)
 };
 
 // Wire error codes carried by Error::code.

@@ -40,7 +40,8 @@ struct Header {
 };
 
 // One message body; the alternative decides the envelope's "type".
-using Body = std::variant<Hello, NodeReport, Event, Query, Reply, Welcome, Error>;
+using Body = std::variant<Hello, NodeReport, Event, Query, Reply, Welcome, Error, AgentCommand,
+                          AgentCommandResult>;
 
 // A decoded or to-be-encoded message.
 struct Message {
@@ -50,7 +51,8 @@ struct Message {
   bool operator==(const Message&) const = default;
 };
 
-// The wire "type" of `body`: "hello", "node_report", "event", "query", "reply", "welcome", "error".
+// The wire "type" of `body`: "hello", "node_report", "event", "query", "reply", "welcome", "error",
+// "agent_command", "agent_command_result".
 std::string_view TypeName(const Body& body);
 
 // The MessagePack bytes of the envelope of `message`, with "v" = message.header.version.

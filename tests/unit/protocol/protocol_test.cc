@@ -73,6 +73,13 @@ std::vector<Message> SampleMessages() {
        Welcome{.leader_node_id = "m4nager", .leader_hostname = "manager-1", .active = true}});
   out.push_back(
       {SampleHeader(), Error{.code = "bad_message", .message = "field body.x: expected str"}});
+  out.push_back({SampleHeader(), AgentCommand{.id = 18'446'744'073'709'551'615ULL,
+                                              .name = "logs",
+                                              .args = {{"container", "web"}, {"tail", "50"}}}});
+  out.push_back(
+      {SampleHeader(),
+       AgentCommandResult{
+           .id = 42, .ok = true, .error = "partial", .output = "line 1\nline 2\n\x01\x02"}});
   return out;
 }
 
@@ -104,8 +111,9 @@ std::string EnvelopeWithBody(std::string_view type, const Body& body) {
 TEST_CASE("protocol: every message type round-trips with every field", "[protocol]") {
   const std::vector<Message> samples = SampleMessages();
   REQUIRE(samples.size() == std::variant_size_v<Body>);
-  const std::vector<std::string_view> names = {"hello", "node_report", "event", "query",
-                                               "reply", "welcome",     "error"};
+  const std::vector<std::string_view> names = {"hello", "node_report",   "event",
+                                               "query", "reply",         "welcome",
+                                               "error", "agent_command", "agent_command_result"};
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const Message& original = samples[i];
     CHECK(original.body.index() == i);
@@ -639,6 +647,32 @@ TEST_CASE("protocol: random corruption of valid frames never crashes", "[protoco
     if (!decoded.ok()) ++refused;
   }
   CHECK(refused > 0);
+}
+
+TEST_CASE("protocol: agent commands keep unknown args and default missing fields", "[protocol]") {
+  // An agent_command_result with only an id: ok defaults to false, so a peer that forgot the
+  // outcome never reads as success.
+  const std::string frame =
+      EnvelopeWithBody("agent_command_result", std::map<std::string, int>{{"id", 7}});
+  Result<Message> decoded = Decode(frame, "p");
+  REQUIRE(decoded.ok());
+  const auto& result = std::get<AgentCommandResult>(decoded->body);
+  CHECK(result.id == 7);
+  CHECK_FALSE(result.ok);
+  CHECK(result.output.empty());
+}
+
+TEST_CASE("protocol: a result with the largest allowed output fits in one frame", "[protocol]") {
+  const Message message{SampleHeader(),
+                        AgentCommandResult{.id = 1,
+                                           .ok = true,
+                                           .error = std::string(1000, 'e'),
+                                           .output = std::string(kMaxCommandOutputBytes, 'x')}};
+  const std::string frame = Encode(message);
+  CHECK(frame.size() < kMaxMessageBytes);
+  Result<Message> decoded = Decode(frame, "p");
+  REQUIRE(decoded.ok());
+  CHECK(*decoded == message);
 }
 
 }  // namespace
