@@ -28,6 +28,10 @@ std::string ImportantEventKind(const docker::Event& event) {
   if (event.type != "container") return "";
   if (event.action == "die") return "container_die";
   if (event.action == "oom") return "container_oom";
+  // A Swarm task started: the leader reconciles at once (an anchor may have moved).
+  if (event.action == "start" && event.actor_attributes.count("com.docker.swarm.service.name")) {
+    return "container_start";
+  }
   if (event.action.rfind("health_status", 0) == 0) return "health_status";
   return "";
 }

@@ -18,8 +18,9 @@ protocol::ContainerReport ContainerReportFrom(const docker::ContainerDetails& de
                                               std::uint64_t memory_bytes);
 
 // The Docker event kinds that make the agent report at once: a container died, was OOM-killed or
-// changed health. Returns the protocol event kind ("container_die", "container_oom",
-// "health_status") or "" for events that only wait for the next periodic report.
+// changed health, or a Swarm task's container started (the leader reconciles on it). Returns the
+// protocol event kind ("container_die", "container_oom", "health_status", "container_start") or ""
+// for events that only wait for the next periodic report.
 std::string ImportantEventKind(const docker::Event& event);
 
 // Lists and inspects containers through the local daemon. Inspections are cached per container and

@@ -321,15 +321,16 @@ Plan PlanReconcile(const config::SwarmConfig& config, const ReconcileSettings& s
     const config::Anchor& anchor = config.dependencies[i];
     AnchorReport& report = plan.anchors[i];
     const std::string stack = anchor.stack.value_or(settings.default_stack);
-    bool label_moved = edits.Touches(report.label_key);
-    if (label_moved) {
-      plan.memory.anchors[report.service].label_moved_at = now;
-    } else if (auto it = memory.anchors.find(report.service);
-               it != memory.anchors.end() && it->second.label_moved_at &&
-               now - *it->second.label_moved_at < settings.follow_window) {
-      label_moved = true;
-      plan.memory.anchors[report.service].label_moved_at = it->second.label_moved_at;
+    std::optional<SteadyTime> moved_at;
+    if (edits.Touches(report.label_key)) {
+      moved_at = now;
+    } else if (auto it = memory.anchors.find(report.service); it != memory.anchors.end()) {
+      moved_at = it->second.label_moved_at;
     }
+    if (moved_at && now - *moved_at < settings.follow_window) {
+      plan.memory.anchors[report.service].label_moved_at = moved_at;
+    }
+    const bool label_moved = moved_at && now - *moved_at < settings.follow_window;
     for (const std::string& name : anchor.services) {
       DependentReport dep;
       dep.name = name;

@@ -20,9 +20,10 @@
 //   elsewhere; that resets its backoff. Starting on an anchor node is "converging" (wait). Running
 //   elsewhere or pending is a violation: it is force-updated when its backoff allows, with the
 //   anchor's retry_intervals (attempt k waits intervals[min(k, n-1)] before attempt k+1).
-// - For `follow_window` after a cycle that moved an anchor's label, dependents that carry the
-//   label constraint are left to Swarm (its constraint enforcer moves running tasks, its scheduler
-//   places pending ones); they are forced only if a later cycle still sees them misplaced.
+// - A cycle that moves an anchor's label force-updates its misplaced dependents right after the
+//   label write (the executor writes labels first). With a `follow_window`, constrained dependents
+//   are instead left to Swarm that long after the move (its constraint enforcer moves running
+//   tasks, its scheduler places pending ones) and forced only if still misplaced after it.
 // - A dependent without the `node.labels.<label>==true` constraint is never force-updated (Swarm
 //   could place it anywhere again); with `manage_constraints: true` the constraint is added, which
 //   makes Swarm reschedule it. Dependents scaled to 0, missing services, `restart_dependents:
@@ -54,8 +55,11 @@ struct ReconcileSettings {
   bool prune_unknown_labels = false;
   std::chrono::milliseconds anchor_grace = kDefaultAnchorGrace;  // ANCHOR_GRACE_PERIOD
   bool dependents_paused = false;                                // `pause_dependents` in force
-  // After an anchor's label moved, constrained dependents are left to Swarm this long.
-  std::chrono::milliseconds follow_window = std::chrono::seconds(10);
+  // After an anchor's label moved, constrained dependents are left to Swarm this long. 0 (the
+  // default): they are force-updated in the same cycle, right after the label write, because
+  // Swarm's constraint enforcer only rejects the misplaced task and its replacement then waits for
+  // the service's restart delay (5 s by default); measured by tests/bench/leader_bench.
+  std::chrono::milliseconds follow_window{0};
 };
 
 // One complete read of Swarm.

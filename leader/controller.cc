@@ -55,11 +55,12 @@ Status ReplaceFile(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-Result<std::chrono::milliseconds> AnchorGraceFromEnv(const EnvLookup& env) {
-  auto value = env("ANCHOR_GRACE_PERIOD");
-  if (!value || value->empty()) return std::chrono::milliseconds(kDefaultAnchorGrace);
+Result<std::chrono::milliseconds> DurationFromEnv(const EnvLookup& env, const std::string& name,
+                                                  std::chrono::milliseconds fallback) {
+  auto value = env(name);
+  if (!value || value->empty()) return fallback;
   auto parsed = ParseDuration(*value, std::chrono::seconds(1));
-  if (!parsed.ok()) return parsed.status().WithContext("ANCHOR_GRACE_PERIOD");
+  if (!parsed.ok()) return parsed.status().WithContext(name);
   return *parsed;
 }
 
@@ -135,6 +136,7 @@ class Controller::Loop {
     if (auto config = reloader_.current())
       rs.prune_unknown_labels = config->swarm.options.prune_unknown_labels;
     rs.anchor_grace = owner_.options_.anchor_grace;
+    rs.follow_window = owner_.options_.follow_window;
     rs.dependents_paused = paused_;
     return rs;
   }

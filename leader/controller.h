@@ -40,14 +40,17 @@ struct ControllerOptions {
   std::chrono::milliseconds fast_interval{2000};
   std::chrono::milliseconds min_spacing{1000};
   std::chrono::milliseconds anchor_grace = kDefaultAnchorGrace;
+  std::chrono::milliseconds follow_window{0};
   // Takes the agent commands (gc, rotate_logs, refresh_mods, each with an optional NODE) to the
   // thread that owns the agents' sockets; that side records their `command` event when the agents
   // answered. Called from the controller's thread. Empty: those commands fail.
   std::function<void(AgentCommandRequest)> agent_commands;
 };
 
-// ANCHOR_GRACE_PERIOD (duration, default 120s); the rest comes from config::SettingsFromEnv.
-Result<std::chrono::milliseconds> AnchorGraceFromEnv(const EnvLookup& env);
+// A duration variable (ANCHOR_GRACE_PERIOD, ANCHOR_FOLLOW_WINDOW): `fallback` when unset or empty,
+// an error naming the variable when it does not parse. The rest comes from config::SettingsFromEnv.
+Result<std::chrono::milliseconds> DurationFromEnv(const EnvLookup& env, const std::string& name,
+                                                  std::chrono::milliseconds fallback);
 
 // What the controller publishes after every cycle, for the CLI.
 struct ControllerView {

@@ -579,9 +579,12 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
     Logger("leader")->warn("{}", config::FormatDiagnostic(d));
   }
   options.settings = std::move(settings.settings);
-  auto grace = AnchorGraceFromEnv(env);
+  auto grace = DurationFromEnv(env, "ANCHOR_GRACE_PERIOD", kDefaultAnchorGrace);
   if (!grace.ok()) return grace.status();
   options.anchor_grace = *grace;
+  auto follow = DurationFromEnv(env, "ANCHOR_FOLLOW_WINDOW", std::chrono::milliseconds(0));
+  if (!follow.ok()) return follow.status();
+  options.follow_window = *follow;
   return options;
 }
 
@@ -634,6 +637,7 @@ int RunLeader(const LeaderOptions& options) {
           .docker_socket = options.docker_socket,
           .settings = options.settings,
           .anchor_grace = options.anchor_grace,
+          .follow_window = options.follow_window,
           .agent_commands =
               [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); }},
       [lease] { return lease->IsLeader(); },

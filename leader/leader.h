@@ -25,12 +25,13 @@ struct LeaderOptions {
   std::uint16_t agent_port = 7470;    // agents' reports (ROUTER)
   std::uint16_t control_port = 7471;  // the CLI (ROUTER)
   // Safety-net re-read of the node list; node events trigger a read at once.
-  std::chrono::milliseconds poll_interval{10000};
+  std::chrono::milliseconds poll_interval{30000};
   // The election's timings (doc/election.md).
   LeaseTimings lease;
   // The configuration files and the controller's settings (doc/configuration.md).
   config::Settings settings;
   std::chrono::milliseconds anchor_grace{120000};  // ANCHOR_GRACE_PERIOD
+  std::chrono::milliseconds follow_window{0};      // ANCHOR_FOLLOW_WINDOW
 };
 
 // `orcastra leader` flags and env: --docker-host/DOCKER_HOST, --bind/ORCASTRA_BIND,

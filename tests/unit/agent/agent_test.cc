@@ -130,6 +130,8 @@ TEST_CASE("important container events", "[agent][events]") {
   CHECK(ImportantEventKind(e).empty());
   e.action = "start";
   CHECK(ImportantEventKind(e).empty());
+  e.actor_attributes["com.docker.swarm.service.name"] = "st_db";
+  CHECK(ImportantEventKind(e) == "container_start");  // only Swarm tasks' starts
   e.type = "network";
   e.action = "die";
   CHECK(ImportantEventKind(e).empty());

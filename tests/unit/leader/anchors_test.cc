@@ -20,6 +20,7 @@ class World {
     anchor_.services = {"app"};
     config_.dependencies = {anchor_};
     settings_.default_stack = "st";
+    settings_.follow_window = 10s;  // the "following" rule; the default 0 is tested on its own
   }
 
   docker::Node& AddNode(const std::string& name, const std::string& state = "ready") {
@@ -286,6 +287,22 @@ TEST_CASE("decision table: anchor state x dependent placement", "[anchors]") {
       }
     }
   }
+}
+
+TEST_CASE("follow window 0: misplaced dependents are forced in the cycle that moves the label",
+          "[anchors]") {
+  World w;
+  w.settings().follow_window = 0s;
+  w.NodeNamed("n2").labels["db"] = "true";
+  w.AddService("db");
+  w.AddService("app");
+  w.AddTask("db", "n1", "running");
+  w.AddTask("app", "n2", "running");
+  Plan plan = w.Run();
+  CHECK(plan.node_changes.size() == 2);
+  CHECK(App(plan).state == DependentState::kMisplaced);
+  CHECK(Forced(plan) == std::vector<std::string>{"st_app"});
+  CHECK(w.memory().anchors.count("st_db") == 0);
 }
 
 TEST_CASE("backoff: retry_intervals in order, capped at the last, reset only when colocated",
