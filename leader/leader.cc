@@ -504,6 +504,16 @@ class Endpoints final : public Service {
   std::uint64_t seq_ = 0;
 };
 
+// The election's Docker client: a lease call that hangs (a manager without a Raft leader holds a
+// write until Raft answers) must fail in time for the retry period, not after the default 15 s,
+// or a standby's takeover waits for the timeout after Swarm has recovered.
+docker::ClientOptions LeaseClientOptions(const LeaderOptions& options) {
+  docker::ClientOptions client{.socket_path = options.docker_socket};
+  client.request_timeout = std::max(options.lease.retry_period + std::chrono::milliseconds(1000),
+                                    std::chrono::milliseconds(2000));
+  return client;
+}
+
 Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& endpoint) {
   zmq::socket_t socket(context, zmq::socket_type::router);
   protocol::ConfigureSocket(socket);
@@ -563,6 +573,16 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
       auto parsed = ParseDuration(*value, std::chrono::seconds(1));
       if (!parsed.ok()) return parsed.status().WithContext(f.flag);
       *f.target = *parsed;
+    }
+  }
+  if (auto follow = env("ORCASTRA_LEASE_FOLLOW_RENEWALS"); follow && !follow->empty()) {
+    if (*follow == "true" || *follow == "1" || *follow == "yes") {
+      options.lease.follow_renewals = true;
+    } else if (*follow == "false" || *follow == "0" || *follow == "no") {
+      options.lease.follow_renewals = false;
+    } else {
+      return Status::InvalidArgument(
+          "ORCASTRA_LEASE_FOLLOW_RENEWALS: expected true or false, got '" + *follow + "'");
     }
   }
   ORC_RETURN_IF_ERROR(options.lease.Validate());
@@ -627,9 +647,8 @@ int RunLeader(const LeaderOptions& options) {
 
   SharedState shared;
   shared.cluster.SetIdentity({info->swarm_node_id, info->name});
-  auto lease =
-      std::make_shared<LeaseKeeper>(docker::ClientOptions{.socket_path = options.docker_socket},
-                                    MakeCandidate(info->swarm_node_id, info->name), options.lease);
+  auto lease = std::make_shared<LeaseKeeper>(
+      LeaseClientOptions(options), MakeCandidate(info->swarm_node_id, info->name), options.lease);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
   auto controller = std::make_shared<Controller>(

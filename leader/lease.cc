@@ -147,8 +147,10 @@ LeaseAction LeaseElector::NextAction(SteadyTime now) const {
     // by `orcastra status`) is never older than that, even after a takeover we did not see.
     if (change_announced_) {
       SteadyTime read_at =
-          std::min(last_announcement_ + timings_.renew_interval + timings_.retry_period,
-                   last_read_ + timings_.lease_duration);
+          timings_.follow_renewals
+              ? last_announcement_
+              : std::min(last_announcement_ + timings_.renew_interval + timings_.retry_period,
+                         last_read_ + timings_.lease_duration);
       return now >= read_at ? Read(now) : Wait(read_at);
     }
     if (now >= acquire_at) return {LeaseAction::Kind::kAcquire, now, desired, observed_->version};

@@ -34,6 +34,12 @@ struct LeaseTimings {
   std::chrono::milliseconds renew_interval{5000};
   // How soon to retry after a failed write or read.
   std::chrono::milliseconds retry_period{2000};
+  // A standby reads the lease after every announced renewal, so that it knows each version from
+  // (nearly) the moment it was written: after the holder dies it takes over one lease duration
+  // after the holder's last renewal, not one lease duration after its own first read once Swarm
+  // answers again (which, when the dead node was also Swarm's Raft leader, adds Swarm's whole
+  // re-election). Costs each standby one read per renewal. ORCASTRA_LEASE_FOLLOW_RENEWALS.
+  bool follow_renewals = true;
 
   Status Validate() const;
 };
