@@ -53,8 +53,13 @@ std::string HostOf(const std::string& addr) {
 // Owns the connections to the leader instances and sends reports and events.
 class Reporter final : public Service {
  public:
-  Reporter(const AgentOptions& options, EventQueue& events, AgentCommandRunner& commands)
-      : Service("reporter"), options_(options), events_(events), commands_(commands) {}
+  Reporter(const AgentOptions& options, EventQueue& events, AgentCommandRunner& commands,
+           LeaderServiceImages& service_images)
+      : Service("reporter"),
+        options_(options),
+        events_(events),
+        commands_(commands),
+        service_images_(service_images) {}
 
  protected:
   void Run(std::stop_token stop) override;
@@ -72,6 +77,7 @@ class Reporter final : public Service {
   const AgentOptions& options_;
   EventQueue& events_;
   AgentCommandRunner& commands_;
+  LeaderServiceImages& service_images_;
   SystemClock clock_;
   std::map<std::string, zmq::socket_t> links_;  // endpoint -> DEALER socket
   std::string node_id_;
@@ -154,6 +160,8 @@ void Reporter::DrainReplies() {
       } else if (const auto* welcome = std::get_if<protocol::Welcome>(&body)) {
         log->debug("welcomed by leader instance on '{}' (active: {})", welcome->leader_hostname,
                    welcome->active);
+      } else if (const auto* images = std::get_if<protocol::ServiceImages>(&body)) {
+        service_images_.Set(images->refs, clock_.Now());
       } else if (const auto* command = std::get_if<protocol::AgentCommand>(&body)) {
         if (!commands_.Submit(endpoint, *command)) {
           protocol::Message busy{
@@ -433,7 +441,9 @@ int RunAgent(const AgentOptions& options) {
   };
   handlers.own_logs = [](std::size_t tail) { return OwnRecentLogs(tail); };
   auto commands = std::make_shared<AgentCommandRunner>(std::move(handlers));
-  auto reporter = std::make_shared<Reporter>(options, events, *commands);
+  // Service image references from the leaders, for GC on a worker (which cannot list services).
+  auto service_images = std::make_shared<LeaderServiceImages>();
+  auto reporter = std::make_shared<Reporter>(options, events, *commands, *service_images);
   commands->SetOnDone([reporter] { reporter->Wake(); });
   auto autohealer = std::make_shared<Autohealer>(options.docker_socket, options.autoheal,
                                                  [&events, reporter](protocol::Event event) {
@@ -445,8 +455,8 @@ int RunAgent(const AgentOptions& options) {
     reporter->Wake();
   };
   collector = std::make_shared<GarbageCollector>(
-      options.docker_socket, options.gc, LocalServiceImageRefsProvider(options.docker_socket),
-      report);
+      options.docker_socket, options.gc,
+      ServiceImageRefsProvider(options.docker_socket, service_images), report);
   rotator = std::make_shared<LogRotator>(options.docker_socket, options.logrotate, report);
   modcache = std::make_shared<ModCache>(
       options.modcache,

@@ -257,19 +257,6 @@ Result<GcOptions> GcOptionsFromEnv(const EnvLookup& env) {
   return options;
 }
 
-std::set<std::string> ServiceImageRefs(const std::vector<docker::Service>& services) {
-  std::set<std::string> refs;
-  for (const auto& service : services) {
-    for (const json* spec : {&service.spec, &service.previous_spec}) {
-      const json::json_pointer image("/TaskTemplate/ContainerSpec/Image");
-      if (spec->is_object() && spec->contains(image) && spec->at(image).is_string()) {
-        refs.insert(spec->at(image).get<std::string>());
-      }
-    }
-  }
-  return refs;
-}
-
 std::optional<std::set<std::string>> LocalServiceImageRefs(docker::Client& client) {
   auto services = client.Services();
   if (!services.ok()) {
@@ -576,6 +563,33 @@ GarbageCollector::ServiceRefs LocalServiceImageRefsProvider(std::string docker_s
     docker::Client client({.socket_path = socket});
     return LocalServiceImageRefs(client);
   };
+}
+
+void LeaderServiceImages::Set(const std::vector<std::string>& refs, SteadyTime now) {
+  std::lock_guard lock(mutex_);
+  refs_ = std::set<std::string>(refs.begin(), refs.end());
+  received_at_ = now;
+}
+
+std::optional<std::set<std::string>> LeaderServiceImages::Get(
+    SteadyTime now, std::chrono::milliseconds max_age) const {
+  std::lock_guard lock(mutex_);
+  if (!refs_ || now - received_at_ > max_age) return std::nullopt;
+  return refs_;
+}
+
+GarbageCollector::ServiceRefs ServiceImageRefsProvider(
+    std::string docker_socket, std::shared_ptr<const LeaderServiceImages> from_leader) {
+  return
+      [socket = std::move(docker_socket), from_leader]() -> std::optional<std::set<std::string>> {
+        docker::Client client({.socket_path = socket});
+        if (auto local = LocalServiceImageRefs(client)) return local;
+        SystemClock clock;
+        auto refs = from_leader->Get(clock.Now(), kMaxLeaderImagesAge);
+        Logger("gc")->debug("service image references from the leader: {}",
+                            refs ? std::to_string(refs->size()) : std::string("none fresh"));
+        return refs;
+      };
 }
 
 }  // namespace orcastra::agent

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "agent/gc_plan.h"
+#include "common/clock.h"
 #include "common/docker_client.h"
 #include "common/flags.h"
 #include "common/service.h"
@@ -49,9 +51,9 @@ struct GcOptions {
 // volume names). A bad value is InvalidArgument naming the variable.
 Result<GcOptions> GcOptionsFromEnv(const EnvLookup& env);
 
-// Pure: the image of every service spec, current and previous, as the specs write them
-// ("repo:tag@sha256:<hex>" when the CLI resolved it). Services without a container spec add none.
-std::set<std::string> ServiceImageRefs(const std::vector<docker::Service>& services);
+// docker::ServiceImageRefs (common/docker_types.h): every service spec's image, current and
+// previous.
+using docker::ServiceImageRefs;
 
 // ServiceImageRefs() of every service of the local daemon (0-replica services included). nullopt
 // when this daemon cannot list services (a worker, not in a swarm, or the call failed): then no
@@ -143,5 +145,28 @@ class GarbageCollector final : public Service {
 // A ServiceRefs provider that asks the daemon at `docker_socket` (LocalServiceImageRefs), with a
 // client of its own per call.
 GarbageCollector::ServiceRefs LocalServiceImageRefsProvider(std::string docker_socket);
+
+// The service image references a leader sent last (protocol::ServiceImages). Thread-safe: the
+// reporter sets them, the collector reads them.
+class LeaderServiceImages {
+ public:
+  void Set(const std::vector<std::string>& refs, SteadyTime now);
+  // The references when they arrived within `max_age`, else nullopt (unknown: no image removed).
+  std::optional<std::set<std::string>> Get(SteadyTime now, std::chrono::milliseconds max_age) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::optional<std::set<std::string>> refs_;  // guarded by mutex_
+  SteadyTime received_at_{};                   // guarded by mutex_
+};
+
+// How old the leader's references may be when a worker's GC uses them. Leaders send them after
+// every read of the service list (at least every RELABEL_TIME) and agents report every few seconds.
+inline constexpr std::chrono::minutes kMaxLeaderImagesAge{10};
+
+// The daemon's own list when it is a manager; otherwise (a worker) the leader's references when
+// fresh enough; otherwise nullopt.
+GarbageCollector::ServiceRefs ServiceImageRefsProvider(
+    std::string docker_socket, std::shared_ptr<const LeaderServiceImages> from_leader);
 
 }  // namespace orcastra::agent

@@ -384,4 +384,17 @@ Result<DiskUsage> DecodeDiskUsage(const json& j) {
   return usage;
 }
 
+std::set<std::string> ServiceImageRefs(const std::vector<Service>& services) {
+  std::set<std::string> refs;
+  const nlohmann::json::json_pointer image("/TaskTemplate/ContainerSpec/Image");
+  for (const auto& service : services) {
+    for (const nlohmann::json* spec : {&service.spec, &service.previous_spec}) {
+      if (spec->is_object() && spec->contains(image) && spec->at(image).is_string()) {
+        refs.insert(spec->at(image).get<std::string>());
+      }
+    }
+  }
+  return refs;
+}
+
 }  // namespace orcastra::docker

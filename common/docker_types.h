@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -201,6 +202,11 @@ Result<Volume> DecodeVolume(const nlohmann::json& j);
 // The GET /volumes envelope {"Volumes": [...], "Warnings": [...]}; "Volumes": null is empty.
 Result<std::vector<Volume>> DecodeVolumeList(const nlohmann::json& j);
 Result<DiskUsage> DecodeDiskUsage(const nlohmann::json& j);
+
+// Pure: the image of every service spec, current and previous, as the specs write them
+// ("repo:tag@sha256:<hex>" when the CLI resolved it). Services without a container spec add none.
+// GC keeps these images (agent/gc.h); the leader sends them to agents on workers.
+std::set<std::string> ServiceImageRefs(const std::vector<Service>& services);
 
 // Decodes a JSON array of objects with `decode`; the first bad element fails the whole list (a
 // partial list must never be mistaken for the full one).

@@ -99,6 +99,8 @@ class Controller::Loop {
         settled = outcome.plan->settled;
         view.plan = PlanJson(*outcome.plan);
         view.services = ServicesJson(config->swarm, settings_.stack_name, *outcome.snapshot);
+        auto refs = docker::ServiceImageRefs(outcome.snapshot->services);
+        view.service_images = std::vector<std::string>(refs.begin(), refs.end());
       }
       view.has_config = true;
       view.config = config;

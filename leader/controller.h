@@ -61,6 +61,8 @@ struct ControllerView {
   ReconcileMemory memory;
   nlohmann::json plan;      // PlanJson of the last cycle (null before the first)
   nlohmann::json services;  // ServicesJson of the last cycle
+  // docker::ServiceImageRefs of the last complete read of the service list (for agents on workers).
+  std::optional<std::vector<std::string>> service_images;
   std::int64_t cycle_ts_ms = 0;
   bool acted = false;  // the last cycle was the active leader's
   bool dry_run = false;

@@ -3,6 +3,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <zmq.hpp>
 
 #include "common/clock.h"
@@ -138,6 +139,7 @@ class Endpoints final : public Service {
       if (items[0].revents & ZMQ_POLLIN) DrainAgents();
       if (items[1].revents & ZMQ_POLLIN) DrainControl();
       SendOutbox();
+      SendServiceImages();
       Deliver(pending_.Expire(clock_.Now()));
     }
     agents_.close();
@@ -416,6 +418,26 @@ class Endpoints final : public Service {
   }
 
   // The controller's agent commands: each goes to its node's agent, or to every connected agent.
+  // Every connected agent gets the service image references of the controller's last complete
+  // read, once per change (and again when it reconnects with a new identity).
+  void SendServiceImages() {
+    std::optional<std::vector<std::string>> refs;
+    {
+      std::lock_guard lock(shared_.mutex);
+      refs = shared_.view.service_images;
+    }
+    if (!refs) return;
+    if (*refs != images_sent_) {
+      images_sent_ = *refs;
+      images_sent_to_.clear();
+    }
+    for (const AgentPeer& peer : peers_.Connected(clock_.Now())) {
+      if (!images_sent_to_.insert(peer.identity).second) continue;
+      (void)protocol::SendTo(agents_, peer.identity,
+                             {OwnHeader(), protocol::ServiceImages{images_sent_}});
+    }
+  }
+
   void SendOutbox() {
     for (AgentCommandRequest& request : outbox_.TakeAll()) {
       const SteadyTime now = clock_.Now();
@@ -495,6 +517,8 @@ class Endpoints final : public Service {
   const LeaseKeeper& lease_;
   Controller& controller_;
   AgentCommandOutbox& outbox_;
+  std::vector<std::string> images_sent_;         // the service images last sent
+  std::set<std::string> images_sent_to_;         // the agent identities that have them
   AgentPeers peers_;                             // which ROUTER identity reaches which node's agent
   PendingCommands pending_;                      // commands sent to agents, waiting for results
   std::unique_ptr<docker::Client> plan_docker_;  // for `plan`, created on first use

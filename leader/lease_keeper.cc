@@ -28,8 +28,11 @@ class LeaseKeeper::EventWatcher final : public Service {
             auto name = event.actor_attributes.find("name");
             if (name == event.actor_attributes.end() || name->second != keeper_.lease_name_) return;
             backoff = std::chrono::milliseconds(1000);
-            std::lock_guard lock(keeper_.mutex_);
-            keeper_.elector_.OnChanged(keeper_.clock_.Now());
+            {
+              std::lock_guard lock(keeper_.mutex_);
+              keeper_.elector_.OnChanged(keeper_.clock_.Now());
+            }
+            keeper_.Wake();  // the elector may want to read now (follow_renewals)
           },
           stop);
       {

@@ -168,6 +168,16 @@ struct AgentCommandResult {
   MSGPACK_DEFINE_MAP(id, ok, error, output)
 };
 
+// "service_images", leader → agent: the image of every service spec (current and previous,
+// 0-replica services included) from one complete read of the service list. Only managers can list
+// services; an agent on a worker keeps these images when it collects garbage (agent/gc.h).
+struct ServiceImages {
+  std::vector<std::string> refs{};
+
+  bool operator==(const ServiceImages&) const = default;
+  MSGPACK_DEFINE_MAP(refs)
+};
+
 // Wire error codes carried by Error::code.
 inline constexpr char kErrorUnsupportedVersion[] = "unsupported_version";
 inline constexpr char kErrorBadMessage[] = "bad_message";

@@ -16,8 +16,8 @@ namespace {
 
 // Wire type names, indexed like the alternatives of Body.
 constexpr std::array<std::string_view, std::variant_size_v<Body>> kTypeNames = {
-    "hello",         "node_report",         "event", "query", "reply", "welcome", "error",
-    "agent_command", "agent_command_result"};
+    "hello",         "node_report",          "event",         "query", "reply", "welcome", "error",
+    "agent_command", "agent_command_result", "service_images"};
 static_assert(std::is_same_v<std::variant_alternative_t<0, Body>, Hello>);
 static_assert(std::is_same_v<std::variant_alternative_t<1, Body>, NodeReport>);
 static_assert(std::is_same_v<std::variant_alternative_t<2, Body>, Event>);
@@ -27,6 +27,7 @@ static_assert(std::is_same_v<std::variant_alternative_t<5, Body>, Welcome>);
 static_assert(std::is_same_v<std::variant_alternative_t<6, Body>, Error>);
 static_assert(std::is_same_v<std::variant_alternative_t<7, Body>, AgentCommand>);
 static_assert(std::is_same_v<std::variant_alternative_t<8, Body>, AgentCommandResult>);
+static_assert(std::is_same_v<std::variant_alternative_t<9, Body>, ServiceImages>);
 
 // Phrases that Decode puts into its refusals so that ErrorCodeFor can tell them apart.
 constexpr std::string_view kUnknownTypePhrase = "unknown message type";

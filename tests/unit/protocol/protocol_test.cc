@@ -80,6 +80,8 @@ std::vector<Message> SampleMessages() {
       {SampleHeader(),
        AgentCommandResult{
            .id = 42, .ok = true, .error = "partial", .output = "line 1\nline 2\n\x01\x02"}});
+  out.push_back({SampleHeader(),
+                 ServiceImages{.refs = {"198.51.100.1:5000/app:1@sha256:abc", "nginx:1.25"}}});
   return out;
 }
 
@@ -111,9 +113,11 @@ std::string EnvelopeWithBody(std::string_view type, const Body& body) {
 TEST_CASE("protocol: every message type round-trips with every field", "[protocol]") {
   const std::vector<Message> samples = SampleMessages();
   REQUIRE(samples.size() == std::variant_size_v<Body>);
-  const std::vector<std::string_view> names = {"hello", "node_report",   "event",
-                                               "query", "reply",         "welcome",
-                                               "error", "agent_command", "agent_command_result"};
+  const std::vector<std::string_view> names = {
+      "hello",         "node_report",   "event",
+      "query",         "reply",         "welcome",
+      "error",         "agent_command", "agent_command_result",
+      "service_images"};
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const Message& original = samples[i];
     CHECK(original.body.index() == i);
