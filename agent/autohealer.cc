@@ -8,12 +8,6 @@
 namespace orcastra::agent {
 namespace {
 
-Result<bool> ParseBool(const std::string& name, const std::string& value) {
-  if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
-  if (value == "0" || value == "false" || value == "no" || value == "off" || value.empty()) return false;
-  return Status::InvalidArgument(name + "='" + value + "': expected true or false");
-}
-
 Result<std::chrono::seconds> ParseSeconds(const std::string& name, const std::string& value) {
   auto parsed = ParseDuration(value, std::chrono::seconds(1));
   if (!parsed.ok()) return parsed.status().WithContext(name);
@@ -94,9 +88,9 @@ void Autohealer::Run(std::stop_token stop) {
   AutohealPolicy policy = std::move(created).value();
   docker::Client docker({.socket_path = docker_socket_});
   SystemClock clock;
-  log->info("autoheal {}: containers labelled {}, every {} s{}",
-            options_.enabled ? "on" : "off",
-            options_.policy.container_label == "all" ? "(all)" : options_.policy.container_label + "=true",
+  log->info("autoheal {}: containers labelled {}, every {} s{}", options_.enabled ? "on" : "off",
+            options_.policy.container_label == "all" ? "(all)"
+                                                     : options_.policy.container_label + "=true",
             options_.policy.interval.count(), options_.dry_run ? ", dry run" : "");
   while (options_.enabled && !stop.stop_requested()) {
     auto listed = docker.Containers(/*all=*/true);
@@ -107,8 +101,9 @@ void Autohealer::Run(std::stop_token stop) {
       containers.reserve(listed->size());
       WallTime wall_now = std::chrono::system_clock::now();
       for (const auto& summary : *listed) {
-        AutohealContainer c{summary.id, summary.name, summary.state,
-                            HealthFromStatusText(summary.status), summary.labels, std::nullopt};
+        AutohealContainer c{summary.id,     summary.name,
+                            summary.state,  HealthFromStatusText(summary.status),
+                            summary.labels, std::nullopt};
         if (c.health == "unhealthy") {
           // Only candidates need the details (start time, Swarm task labels).
           auto details = docker.InspectContainer(summary.id);
@@ -123,7 +118,8 @@ void Autohealer::Run(std::stop_token stop) {
         containers.push_back(std::move(c));
       }
       for (const AutohealDecision& d : policy.Sweep(containers, clock.Now())) {
-        for (const auto& warning : d.warnings) log->warn("container '{}': {}", d.container_name, warning);
+        for (const auto& warning : d.warnings)
+          log->warn("container '{}': {}", d.container_name, warning);
         switch (d.action) {
           case AutohealDecision::Action::kRestart: {
             if (options_.dry_run) {
@@ -138,7 +134,8 @@ void Autohealer::Run(std::stop_token stop) {
               log->info("restarted unhealthy container '{}'", d.container_name);
               report_(MakeEvent("autoheal_restart", d, "restarted: " + d.detail));
             } else {
-              log->error("restart of container '{}' failed: {}", d.container_name, restarted.ToString());
+              log->error("restart of container '{}' failed: {}", d.container_name,
+                         restarted.ToString());
               report_(MakeEvent("autoheal_restart_failed", d, restarted.ToString()));
             }
             break;
@@ -149,7 +146,8 @@ void Autohealer::Run(std::stop_token stop) {
             break;
           case AutohealDecision::Action::kWait:
           case AutohealDecision::Action::kSkip:
-            log->debug("container '{}': {} ({})", d.container_name, AutohealReasonName(d.reason), d.detail);
+            log->debug("container '{}': {} ({})", d.container_name, AutohealReasonName(d.reason),
+                       d.detail);
             break;
         }
       }

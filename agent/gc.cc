@@ -15,14 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<bool> ParseBool(const std::string& name, const std::string& value) {
-  if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
-  if (value == "0" || value == "false" || value == "no" || value == "off" || value.empty()) {
-    return false;
-  }
-  return Status::InvalidArgument(name + "='" + value + "': expected true or false");
-}
-
 std::string Trim(std::string_view s) {
   const auto begin = s.find_first_not_of(" \t");
   if (begin == std::string_view::npos) return {};

@@ -25,14 +25,6 @@ constexpr std::chrono::seconds kRestartStopTimeout{10};
 // The config fingerprint while the rules directory does not exist.
 constexpr char kNoDirectory[] = "\x01no directory";
 
-Result<bool> ParseBool(const std::string& name, const std::string& value) {
-  if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
-  if (value == "0" || value == "false" || value == "no" || value == "off" || value.empty()) {
-    return false;
-  }
-  return Status::InvalidArgument(name + "='" + value + "': expected true or false");
-}
-
 Result<std::chrono::milliseconds> ParseDurationVar(const std::string& name,
                                                    const std::string& value,
                                                    std::chrono::milliseconds min,

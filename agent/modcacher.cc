@@ -21,13 +21,6 @@ std::string Lower(std::string text) {
   return text;
 }
 
-Result<bool> ParseBoolVar(const std::string& name, const std::string& value) {
-  std::string v = Lower(value);
-  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
-  if (v == "0" || v == "false" || v == "no" || v == "off") return false;
-  return Status::InvalidArgument(name + "='" + value + "': expected true or false");
-}
-
 // "1048576", "512K", "256M", "1G" (binary multiples; "KiB", "MB", ... accepted too).
 Result<std::int64_t> ParseBytes(const std::string& name, const std::string& value) {
   std::size_t digits = 0;
@@ -81,13 +74,13 @@ Result<ModCacheOptions> ModCacheOptionsFromEnv(const EnvLookup& env,
     return v;
   };
   if (auto v = get("MOD_MANAGER_ENABLED")) {
-    auto b = ParseBoolVar("MOD_MANAGER_ENABLED", *v);
+    auto b = ParseBool("MOD_MANAGER_ENABLED", *v);
     if (!b.ok()) return b.status();
     options.enabled = *b;
   }
   const char* dry_name = get("MOD_MANAGER_DRY_RUN") ? "MOD_MANAGER_DRY_RUN" : "DRY_RUN";
   if (auto v = get(dry_name)) {
-    auto b = ParseBoolVar(dry_name, *v);
+    auto b = ParseBool(dry_name, *v);
     if (!b.ok()) return b.status();
     options.dry_run = *b;
   }

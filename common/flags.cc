@@ -1,5 +1,6 @@
 #include "common/flags.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -55,6 +56,14 @@ Result<OptionSource> OptionSource::Parse(const std::vector<std::string>& args, c
 std::optional<std::string> OptionSource::Value(const char* flag, const char* env_var) const {
   if (auto v = flags_.Get(flag)) return v;
   return env_(env_var);
+}
+
+Result<bool> ParseBool(const std::string& name, const std::string& value) {
+  std::string v;
+  for (char c : value) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off" || v.empty()) return false;
+  return Status::InvalidArgument(name + "='" + value + "': expected true or false");
 }
 
 Result<std::int64_t> ParseInt(const std::string& text, std::int64_t min, std::int64_t max,

@@ -54,6 +54,10 @@ class OptionSource {
 Result<std::int64_t> ParseInt(const std::string& text, std::int64_t min, std::int64_t max,
                               const std::string& what);
 
+// A boolean environment value: true/false, 1/0, yes/no, on/off, any case; the empty string is
+// false. The error names `name` ("GC_DRY_RUN='maybe': expected true or false").
+Result<bool> ParseBool(const std::string& name, const std::string& value);
+
 // A TCP port 1..65535; `what` names it in the error ("agent port '0' is not a TCP port").
 Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what);
 

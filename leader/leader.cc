@@ -600,14 +600,9 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
     }
   }
   if (auto follow = env("ORCASTRA_LEASE_FOLLOW_RENEWALS"); follow && !follow->empty()) {
-    if (*follow == "true" || *follow == "1" || *follow == "yes") {
-      options.lease.follow_renewals = true;
-    } else if (*follow == "false" || *follow == "0" || *follow == "no") {
-      options.lease.follow_renewals = false;
-    } else {
-      return Status::InvalidArgument(
-          "ORCASTRA_LEASE_FOLLOW_RENEWALS: expected true or false, got '" + *follow + "'");
-    }
+    auto parsed = ParseBool("ORCASTRA_LEASE_FOLLOW_RENEWALS", *follow);
+    if (!parsed.ok()) return parsed.status();
+    options.lease.follow_renewals = *parsed;
   }
   ORC_RETURN_IF_ERROR(options.lease.Validate());
 

@@ -80,3 +80,19 @@ TEST_CASE("ports", "[flags]") {
 
 }  // namespace
 }  // namespace orcastra
+
+namespace orcastra {
+namespace {
+
+TEST_CASE("booleans: the accepted spellings, any case; anything else names the variable",
+          "[flags]") {
+  for (const char* yes : {"1", "true", "TRUE", "Yes", "on"}) CHECK(ParseBool("X", yes).value());
+  for (const char* no : {"0", "false", "False", "no", "OFF", ""})
+    CHECK_FALSE(ParseBool("X", no).value());
+  auto bad = ParseBool("GC_DRY_RUN", "maybe");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() == "GC_DRY_RUN='maybe': expected true or false");
+}
+
+}  // namespace
+}  // namespace orcastra
