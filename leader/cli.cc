@@ -121,6 +121,17 @@ std::string RenderStatus(const json& status) {
   const json& managers = status.value("managers", json::object());
   out << "Managers:    " << managers.value("total", 0) << " total, "
       << managers.value("reachable", 0) << " reachable\n";
+  const json& anchors = status.value("anchors", json());
+  if (anchors.is_object()) {
+    out << "Anchors:     " << anchors.value("total", 0) << " total, " << anchors.value("ok", 0)
+        << " ok, " << anchors.value("violated", 0) << " violated"
+        << (anchors.value("dry_run", false) ? " (DRY_RUN)" : "")
+        << (anchors.value("paused", false) ? " (dependents paused)" : "") << "\n";
+    if (anchors.value("config_problem", json()).is_string()) {
+      out << "Config:      REFUSED, the previous one is in force:\n"
+          << Text(anchors["config_problem"]) << "\n";
+    }
+  }
   const json& agents = status.value("agents", json::object());
   out << "Agents:      " << agents.value("connected", 0) << " of " << agents.value("expected", 0)
       << " connected\n";

@@ -250,7 +250,11 @@ class Endpoints final : public Service {
           "this leader instance has not read the node list yet (is its Docker daemon a manager?)";
     } else if (query.what == "status") {
       reply.ok = true;
-      reply.result_json = cluster.StatusJson(now).dump();
+      nlohmann::json status = cluster.StatusJson(now);
+      const ControllerView& view = shared_.view;
+      status["anchors"] =
+          AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
+      reply.result_json = status.dump();
     } else if (query.what == "events") {
       std::int64_t since_ms = 0;
       if (auto it = query.args.find("since_ms"); it != query.args.end()) {

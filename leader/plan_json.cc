@@ -63,6 +63,27 @@ json PlanJson(const Plan& plan) {
           {"settled", plan.settled}};
 }
 
+json AnchorSummaryJson(const json& plan, bool dry_run, bool paused,
+                       const std::string& config_problem) {
+  if (!plan.is_object()) return json();
+  int total = 0, ok = 0;
+  for (const auto& anchor : plan.value("anchors", json::array())) {
+    ++total;
+    bool fine = anchor.value("state", "") == "running";
+    for (const auto& dep : anchor.value("dependents", json::array())) {
+      const std::string state = dep.value("state", "");
+      fine = fine && (state == "colocated" || state == "scaled-to-zero" || state == "missing");
+    }
+    ok += fine ? 1 : 0;
+  }
+  return {{"total", total},
+          {"ok", ok},
+          {"violated", total - ok},
+          {"dry_run", dry_run},
+          {"paused", paused},
+          {"config_problem", config_problem.empty() ? json() : json(config_problem)}};
+}
+
 json ServicesJson(const config::SwarmConfig& config, const std::string& default_stack,
                   const Snapshot& snapshot) {
   std::map<std::string, std::string> role;

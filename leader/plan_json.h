@@ -17,6 +17,12 @@ nlohmann::json PlanJson(const Plan& plan);
 // attempts, retry_in_s, detail).
 nlohmann::json AnchorsJson(const Plan& plan);
 
+// For `status`: {"total", "ok", "violated", "dry_run", "paused", "config_problem"} from the
+// controller's last plan document (PlanJson); an anchor is ok when it runs and every dependent is
+// colocated, scaled to zero or missing. null before the first plan.
+nlohmann::json AnchorSummaryJson(const nlohmann::json& plan, bool dry_run, bool paused,
+                                 const std::string& config_problem);
+
 // Per service of the snapshot: name, mode, replicas desired / running, nodes, and its role
 // ("anchor", "dependent of X" or null).
 nlohmann::json ServicesJson(const config::SwarmConfig& config, const std::string& default_stack,
