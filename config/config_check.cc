@@ -1,7 +1,11 @@
 #include "config/config_check.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "config/diagnostic.h"
 #include "config/loader.h"
+#include "config/modcache_config.h"
 #include "config/settings.h"
 
 namespace orcastra::config {
@@ -9,8 +13,8 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: orcastra config check [DIR]
 
-Validates swarm.yml (or nodes.yml + dependencies.yml), rebalance_config.yml and the environment
-variables, and prints every problem as FILE:LINE:COLUMN: error|warning: FIELD: MESSAGE.
+Validates swarm.yml (or nodes.yml + dependencies.yml), rebalance_config.yml, modcache.yml (when
+present; MOD_MANAGER_CONFIG names another file) and the environment variables, and prints every problem as FILE:LINE:COLUMN: error|warning: FIELD: MESSAGE.
 DIR defaults to ORCASTRA_CONFIG_DIR, else /etc/orcastra. With DIR, SWARM_FILE, NODES_FILE,
 DEPENDENCIES_FILE and REBALANCE_CONFIG are ignored.
 Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage error.
@@ -47,6 +51,19 @@ int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::os
   LoadResult result = LoadConfig(settings.settings);
   std::vector<Diagnostic> diagnostics = settings.diagnostics;
   diagnostics.insert(diagnostics.end(), result.diagnostics.begin(), result.diagnostics.end());
+  // The agents' modcache.yml, when there is one (agent/modcacher.h reads it the same way).
+  std::string modcache_path = settings.settings.paths.dir + "/modcache.yml";
+  if (auto named = env("MOD_MANAGER_CONFIG"); !request.explicit_dir && named && !named->empty()) {
+    modcache_path = *named;
+  }
+  bool read_modcache = false;
+  if (std::ifstream in(modcache_path, std::ios::binary); in) {
+    std::ostringstream text;
+    text << in.rdbuf();
+    ModcacheParse modcache = ParseModcacheYaml(text.str(), modcache_path);
+    diagnostics.insert(diagnostics.end(), modcache.diagnostics.begin(), modcache.diagnostics.end());
+    read_modcache = true;
+  }
   for (const auto& d : diagnostics) out << FormatDiagnostic(d) << "\n";
 
   int errors = CountErrors(diagnostics);
@@ -57,6 +74,7 @@ int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::os
     for (std::size_t i = 0; i < result.config->files.size(); ++i) {
       out << (i == 0 ? " " : ", ") << Basename(result.config->files[i]);
     }
+    if (read_modcache) out << ", " << Basename(modcache_path);
     out << ")";
   }
   if (result.config) {

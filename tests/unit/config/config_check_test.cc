@@ -65,6 +65,19 @@ TEST_CASE("config check: errors print FILE:LINE:COLUMN: error: FIELD: MESSAGE an
             dir.path() + ": 2 errors, 0 warnings\n");
 }
 
+TEST_CASE("config check: modcache.yml is checked when present", "[config][check]") {
+  TempDir dir;
+  dir.Write("swarm.yml", "nodes: {}\ndependencies: {}\n");
+  dir.Write("modcache.yml", "- url: https://example.invalid/a.tgz\n- url: ftp://nope/x\n");
+  Run run = Check({"check", dir.path()});
+  CHECK(run.code == 1);
+  CHECK(run.out.find(dir.File("modcache.yml") + ":2:8: error:") != std::string::npos);
+  dir.Write("modcache.yml", "- url: https://example.invalid/a.tgz\n");
+  Run fine = Check({"check", dir.path()});
+  CHECK(fine.code == 0);
+  CHECK(fine.out.find("(read swarm.yml, modcache.yml)") != std::string::npos);
+}
+
 TEST_CASE("config check: DIR defaults to ORCASTRA_CONFIG_DIR; missing directory is an error",
           "[config][check]") {
   TempDir dir;
