@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/service.h"
 #include "config/config_check.h"
-#include "leader/cli.h"
+#include "leader/cli/cli.h"
 #include "leader/leader.h"
 
 namespace {

@@ -5,9 +5,9 @@
 #include <set>
 #include <zmq.hpp>
 
-#include "agent/agent_commands.h"
-#include "agent/containers.h"
-#include "agent/remote_logs.h"
+#include "agent/commands/remote_logs.h"
+#include "agent/commands/runner.h"
+#include "agent/report/containers.h"
 #include "common/clock.h"
 #include "common/docker_client.h"
 #include "common/log.h"

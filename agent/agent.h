@@ -5,7 +5,7 @@
 // Threads: the Reporter owns the ZeroMQ sockets and the Docker client it reports with; the
 // EventWatcher owns a second Docker client for the event stream and hands events to the Reporter
 // through a mutex-guarded queue. Leaders' commands (gc, rotate_logs, logs, ...) arrive on the
-// Reporter's sockets and run on the AgentCommandRunner's thread (agent/agent_commands.h); the
+// Reporter's sockets and run on the AgentCommandRunner's thread (agent/commands/runner.h); the
 // Reporter sends their results back between reports.
 #pragma once
 
@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "agent/autohealer.h"
-#include "agent/gc.h"
-#include "agent/log_rotator.h"
-#include "agent/modcacher.h"
-#include "agent/node_metrics.h"
+#include "agent/autoheal/service.h"
+#include "agent/gc/service.h"
+#include "agent/logrotate/service.h"
+#include "agent/modcache/service.h"
+#include "agent/report/node_metrics.h"
 #include "common/docker_types.h"
 #include "common/flags.h"
 #include "common/service.h"
@@ -38,10 +38,10 @@ struct AgentOptions {
   // Explicit leader endpoints (tcp://HOST:PORT); empty = every manager of the local daemon's swarm.
   std::vector<std::string> leader_endpoints;
   std::uint16_t leader_port = 7470;
-  AutohealOptions autoheal;    // from the AUTOHEAL_* environment (agent/autohealer.h)
-  GcOptions gc;                // from the GC_* environment (agent/gc.h)
-  LogRotateOptions logrotate;  // from the LOGROTATE_* environment (agent/log_rotator.h)
-  ModCacheOptions modcache;    // from the MOD_MANAGER_* environment (agent/modcacher.h)
+  AutohealOptions autoheal;    // from the AUTOHEAL_* environment (agent/autoheal/service.h)
+  GcOptions gc;                // from the GC_* environment (agent/gc/service.h)
+  LogRotateOptions logrotate;  // from the LOGROTATE_* environment (agent/logrotate/service.h)
+  ModCacheOptions modcache;    // from the MOD_MANAGER_* environment (agent/modcache/service.h)
 };
 
 // `orcastra agent` flags and env: --docker-host/DOCKER_HOST, --proc-root/ORCASTRA_PROC_ROOT,

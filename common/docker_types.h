@@ -205,7 +205,7 @@ Result<DiskUsage> DecodeDiskUsage(const nlohmann::json& j);
 
 // Pure: the image of every service spec, current and previous, as the specs write them
 // ("repo:tag@sha256:<hex>" when the CLI resolved it). Services without a container spec add none.
-// GC keeps these images (agent/gc.h); the leader sends them to agents on workers.
+// GC keeps these images (agent/gc/service.h); the leader sends them to agents on workers.
 std::set<std::string> ServiceImageRefs(const std::vector<Service>& services);
 
 // Decodes a JSON array of objects with `decode`; the first bad element fails the whole list (a

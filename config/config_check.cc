@@ -51,7 +51,7 @@ int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::os
   LoadResult result = LoadConfig(settings.settings);
   std::vector<Diagnostic> diagnostics = settings.diagnostics;
   diagnostics.insert(diagnostics.end(), result.diagnostics.begin(), result.diagnostics.end());
-  // The agents' modcache.yml, when there is one (agent/modcacher.h reads it the same way).
+  // The agents' modcache.yml, when there is one (agent/modcache/service.h reads it the same way).
   std::string modcache_path = settings.settings.paths.dir + "/modcache.yml";
   if (auto named = env("MOD_MANAGER_CONFIG"); !request.explicit_dir && named && !named->empty()) {
     modcache_path = *named;

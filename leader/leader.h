@@ -15,7 +15,7 @@
 #include "common/flags.h"
 #include "common/status.h"
 #include "config/settings.h"
-#include "leader/lease.h"
+#include "leader/election/plan.h"
 
 namespace orcastra::leader {
 

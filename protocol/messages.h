@@ -170,7 +170,7 @@ struct AgentCommandResult {
 
 // "service_images", leader → agent: the image of every service spec (current and previous,
 // 0-replica services included) from one complete read of the service list. Only managers can list
-// services; an agent on a worker keeps these images when it collects garbage (agent/gc.h).
+// services; an agent on a worker keeps these images when it collects garbage (agent/gc/service.h).
 struct ServiceImages {
   std::vector<std::string> refs{};
 

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "agent/autohealer.h"
+#include "agent/autoheal/service.h"
 #include "common/docker_client.h"
 
 namespace orcastra::agent {

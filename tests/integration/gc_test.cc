@@ -4,7 +4,7 @@
 // named volumes (used and unused, listed and not). A dry run must change nothing and plan exactly
 // the expected set; a real run must remove exactly that set and report bytes freed. Everything the
 // test creates carries a per-run name and is removed at the end, also on failure.
-#include "agent/gc.h"
+#include "agent/gc/service.h"
 
 #include <unistd.h>
 

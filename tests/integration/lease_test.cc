@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <thread>
 
-#include "leader/lease_keeper.h"
-#include "leader/lease_store.h"
+#include "leader/election/service.h"
+#include "leader/election/store.h"
 
 namespace orcastra::leader {
 namespace {

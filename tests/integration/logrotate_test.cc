@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/log_files.h"
-#include "agent/log_rotator.h"
+#include "agent/logrotate/files.h"
+#include "agent/logrotate/service.h"
 #include "common/docker_client.h"
 
 namespace orcastra::agent {

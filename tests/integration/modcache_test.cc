@@ -17,8 +17,8 @@
 #include <sstream>
 #include <thread>
 
-#include "agent/mod_downloader.h"
-#include "agent/modcacher.h"
+#include "agent/modcache/downloader.h"
+#include "agent/modcache/service.h"
 
 extern char** environ;
 

@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "agent/containers.h"
-#include "agent/node_metrics.h"
+#include "agent/report/containers.h"
+#include "agent/report/node_metrics.h"
 
 namespace orcastra::agent {
 namespace {

@@ -1,0 +1,159 @@
+#include "agent/autoheal/service.h"
+
+#include "common/clock.h"
+#include "common/docker_client.h"
+#include "common/log.h"
+#include "common/time_format.h"
+
+namespace orcastra::agent {
+namespace {
+
+Result<std::chrono::seconds> ParseSeconds(const std::string& name, const std::string& value) {
+  auto parsed = ParseDuration(value, std::chrono::seconds(1));
+  if (!parsed.ok()) return parsed.status().WithContext(name);
+  return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
+}
+
+protocol::Event MakeEvent(std::string kind, const AutohealDecision& d, std::string message) {
+  protocol::Event event;
+  event.kind = std::move(kind);
+  event.subject = d.container_id;
+  event.message = std::move(message);
+  event.attrs["name"] = d.container_name;
+  event.attrs["reason"] = std::string(AutohealReasonName(d.reason));
+  return event;
+}
+
+}  // namespace
+
+Result<AutohealOptions> AutohealOptionsFromEnv(const EnvLookup& env) {
+  AutohealOptions options;
+  if (auto v = env("AUTOHEAL_ENABLED")) {
+    auto b = ParseBool("AUTOHEAL_ENABLED", *v);
+    if (!b.ok()) return b.status();
+    options.enabled = *b;
+  }
+  if (auto v = env("AUTOHEAL_DRY_RUN") ? env("AUTOHEAL_DRY_RUN") : env("DRY_RUN")) {
+    auto b = ParseBool(env("AUTOHEAL_DRY_RUN") ? "AUTOHEAL_DRY_RUN" : "DRY_RUN", *v);
+    if (!b.ok()) return b.status();
+    options.dry_run = *b;
+  }
+  AutohealConfig& c = options.policy;
+  if (auto v = env("AUTOHEAL_CONTAINER_LABEL")) c.container_label = *v;
+  struct {
+    const char* name;
+    std::chrono::seconds* target;
+  } durations[] = {{"AUTOHEAL_INTERVAL", &c.interval},
+                   {"AUTOHEAL_START_PERIOD", &c.start_period},
+                   {"AUTOHEAL_DEFAULT_STOP_TIMEOUT", &c.default_stop_timeout},
+                   {"AUTOHEAL_BACKOFF_BASE", &c.backoff_base},
+                   {"AUTOHEAL_BACKOFF_MAX", &c.backoff_max},
+                   {"AUTOHEAL_WINDOW", &c.window}};
+  for (const auto& d : durations) {
+    if (auto v = env(d.name)) {
+      auto parsed = ParseSeconds(d.name, *v);
+      if (!parsed.ok()) return parsed.status();
+      *d.target = *parsed;
+    }
+  }
+  if (auto v = env("AUTOHEAL_MAX_RESTARTS")) {
+    auto parsed = ParseInt(*v, 1, 1000, "AUTOHEAL_MAX_RESTARTS");
+    if (!parsed.ok()) return parsed.status();
+    c.max_restarts = static_cast<int>(*parsed);
+  }
+  ORC_RETURN_IF_ERROR(ValidateAutohealConfig(c));
+  return options;
+}
+
+std::string HealthFromStatusText(std::string_view status) {
+  if (status.find("(unhealthy)") != std::string_view::npos) return "unhealthy";
+  if (status.find("(healthy)") != std::string_view::npos) return "healthy";
+  if (status.find("(health: starting)") != std::string_view::npos) return "starting";
+  return "";
+}
+
+Autohealer::Autohealer(std::string docker_socket, AutohealOptions options, Report report)
+    : Service("autoheal"),
+      docker_socket_(std::move(docker_socket)),
+      options_(std::move(options)),
+      report_(std::move(report)) {}
+
+void Autohealer::Run(std::stop_token stop) {
+  auto log = Logger("autoheal");
+  auto created = AutohealPolicy::Create(options_.policy);
+  if (!created.ok()) {
+    log->error("autoheal disabled: {}", created.status().ToString());
+    return;
+  }
+  AutohealPolicy policy = std::move(created).value();
+  docker::Client docker({.socket_path = docker_socket_});
+  SystemClock clock;
+  log->info("autoheal {}: containers labelled {}, every {} s{}", options_.enabled ? "on" : "off",
+            options_.policy.container_label == "all" ? "(all)"
+                                                     : options_.policy.container_label + "=true",
+            options_.policy.interval.count(), options_.dry_run ? ", dry run" : "");
+  while (options_.enabled && !stop.stop_requested()) {
+    auto listed = docker.Containers(/*all=*/true);
+    if (!listed.ok()) {
+      log->warn("cycle skipped, container list failed: {}", listed.status().ToString());
+    } else {
+      std::vector<AutohealContainer> containers;
+      containers.reserve(listed->size());
+      WallTime wall_now = std::chrono::system_clock::now();
+      for (const auto& summary : *listed) {
+        AutohealContainer c{summary.id,     summary.name,
+                            summary.state,  HealthFromStatusText(summary.status),
+                            summary.labels, std::nullopt};
+        if (c.health == "unhealthy") {
+          // Only candidates need the details (start time, Swarm task labels).
+          auto details = docker.InspectContainer(summary.id);
+          if (!details.ok()) continue;  // gone meanwhile, or unreadable: not acted on this cycle
+          std::optional<std::chrono::seconds> uptime;
+          auto started = ParseRfc3339(details->started_at);
+          if (started.ok() && started->has_value()) {
+            uptime = std::chrono::duration_cast<std::chrono::seconds>(wall_now - **started);
+          }
+          c = AutohealContainerFrom(*details, uptime);
+        }
+        containers.push_back(std::move(c));
+      }
+      for (const AutohealDecision& d : policy.Sweep(containers, clock.Now())) {
+        for (const auto& warning : d.warnings)
+          log->warn("container '{}': {}", d.container_name, warning);
+        switch (d.action) {
+          case AutohealDecision::Action::kRestart: {
+            if (options_.dry_run) {
+              log->info("dry run: would restart unhealthy container '{}'", d.container_name);
+              policy.OnRestarted(d.container_id, clock.Now(), true);
+              report_(MakeEvent("autoheal_dry_run", d, "would restart (dry run)"));
+              break;
+            }
+            Status restarted = docker.RestartContainer(d.container_id, d.stop_timeout);
+            policy.OnRestarted(d.container_id, clock.Now(), restarted.ok());
+            if (restarted.ok()) {
+              log->info("restarted unhealthy container '{}'", d.container_name);
+              report_(MakeEvent("autoheal_restart", d, "restarted: " + d.detail));
+            } else {
+              log->error("restart of container '{}' failed: {}", d.container_name,
+                         restarted.ToString());
+              report_(MakeEvent("autoheal_restart_failed", d, restarted.ToString()));
+            }
+            break;
+          }
+          case AutohealDecision::Action::kGaveUp:
+            log->error("giving up on container '{}': {}", d.container_name, d.detail);
+            report_(MakeEvent("autoheal_gave_up", d, d.detail));
+            break;
+          case AutohealDecision::Action::kWait:
+          case AutohealDecision::Action::kSkip:
+            log->debug("container '{}': {} ({})", d.container_name, AutohealReasonName(d.reason),
+                       d.detail);
+            break;
+        }
+      }
+    }
+    if (!WaitFor(stop, options_.policy.interval)) break;
+  }
+}
+
+}  // namespace orcastra::agent

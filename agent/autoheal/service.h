@@ -1,0 +1,49 @@
+// Autoheal, the I/O side: every AUTOHEAL_INTERVAL (and at once when a health event arrives) it
+// lists the node's containers, asks the AutohealPolicy (agent/autoheal/plan.h) what to do, restarts what
+// the policy says through the local daemon, and reports every restart, failure and give-up as an
+// event. A failed container list skips the cycle: nothing is restarted on partial data.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "agent/autoheal/plan.h"
+#include "common/flags.h"
+#include "common/service.h"
+#include "protocol/messages.h"
+
+namespace orcastra::agent {
+
+struct AutohealOptions {
+  bool enabled = true;   // AUTOHEAL_ENABLED; the label filter keeps it opt-in per container
+  bool dry_run = false;  // AUTOHEAL_DRY_RUN, else DRY_RUN: decide and report, restart nothing
+  AutohealConfig policy;
+};
+
+// AUTOHEAL_ENABLED, AUTOHEAL_DRY_RUN / DRY_RUN, AUTOHEAL_CONTAINER_LABEL, AUTOHEAL_INTERVAL,
+// AUTOHEAL_START_PERIOD, AUTOHEAL_DEFAULT_STOP_TIMEOUT (seconds, willfarrell/autoheal's names and
+// defaults), AUTOHEAL_BACKOFF_BASE, AUTOHEAL_BACKOFF_MAX, AUTOHEAL_MAX_RESTARTS, AUTOHEAL_WINDOW.
+// A bad value is an error naming the variable.
+Result<AutohealOptions> AutohealOptionsFromEnv(const EnvLookup& env);
+
+// Pure: the health in a container list's status text ("Up 3 minutes (unhealthy)" -> "unhealthy",
+// "(health: starting)" -> "starting", no health check -> "").
+std::string HealthFromStatusText(std::string_view status);
+
+class Autohealer final : public Service {
+ public:
+  // `report` receives the events (kind autoheal_restart, autoheal_restart_failed, autoheal_gave_up,
+  // autoheal_dry_run); it is called from this service's thread.
+  using Report = std::function<void(protocol::Event)>;
+  Autohealer(std::string docker_socket, AutohealOptions options, Report report);
+
+ protected:
+  void Run(std::stop_token stop) override;
+
+ private:
+  const std::string docker_socket_;
+  const AutohealOptions options_;
+  const Report report_;
+};
+
+}  // namespace orcastra::agent

@@ -1,0 +1,242 @@
+#include "leader/anchors/reconciler.h"
+
+#include "common/log.h"
+
+namespace orcastra::leader {
+namespace {
+
+constexpr char kFencedMessage[] = "the lease is not held: this instance stopped acting";
+
+std::string Join(const std::vector<std::string>& lines, const char* separator = "; ") {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : separator) + line;
+  return out;
+}
+
+template <typename T>
+const T* FindById(const std::vector<T>& items, const std::string& id) {
+  for (const auto& item : items)
+    if (item.id == id) return &item;
+  return nullptr;
+}
+
+std::string DescribeLabels(const NodeLabelChange& change) {
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : change.add) parts.push_back("+" + key + "=" + value);
+  for (const auto& key : change.remove) parts.push_back("-" + key);
+  return Join(parts, " ");
+}
+
+}  // namespace
+
+Result<Snapshot> ReadSnapshot(SwarmApi& api, const config::SwarmConfig& config,
+                              const std::string& default_stack) {
+  Snapshot snapshot;
+  auto nodes = api.Nodes();
+  if (!nodes.ok()) return nodes.status().WithContext("reading the node list");
+  snapshot.nodes = std::move(nodes).value();
+  auto services = api.Services();
+  if (!services.ok()) return services.status().WithContext("reading the service list");
+  snapshot.services = std::move(services).value();
+
+  // Only the tasks of configured services that exist: Docker refuses a task filter naming a
+  // service that does not exist, and the rest of the swarm's tasks are not needed.
+  std::set<std::string> wanted;
+  for (const auto& anchor : config.dependencies) {
+    const std::string stack = anchor.stack.value_or(default_stack);
+    wanted.insert(FullServiceName(stack, anchor.name));
+    for (const auto& dep : anchor.services) wanted.insert(FullServiceName(stack, dep));
+  }
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& service : snapshot.services) {
+    if (wanted.count(service.name)) ids.push_back(service.id);
+  }
+  if (ids.empty()) return snapshot;
+  auto tasks = api.Tasks({{"service", ids}, {"desired-state", {"running"}}});
+  if (!tasks.ok()) return tasks.status().WithContext("reading the task list");
+  snapshot.tasks = std::move(tasks).value();
+  return snapshot;
+}
+
+nlohmann::json WithLabels(nlohmann::json spec, const std::map<std::string, std::string>& labels) {
+  spec["Labels"] = labels;
+  return spec;
+}
+
+nlohmann::json WithForceUpdate(nlohmann::json spec) {
+  auto& task_template = spec["TaskTemplate"];
+  if (!task_template.is_object()) task_template = nlohmann::json::object();
+  std::uint64_t force = task_template.value("ForceUpdate", std::uint64_t{0});
+  task_template["ForceUpdate"] = force + 1;
+  return spec;
+}
+
+nlohmann::json WithConstraint(nlohmann::json spec, const std::string& constraint) {
+  auto& constraints = spec["TaskTemplate"]["Placement"]["Constraints"];
+  if (!constraints.is_array()) constraints = nlohmann::json::array();
+  constraints.push_back(constraint);
+  return spec;
+}
+
+void Reconciler::Emit(std::string kind, std::string subject, std::string message,
+                      std::map<std::string, std::string> attrs) {
+  Logger("controller")->info("{} {}: {}", kind, subject, message);
+  if (report_) report_({std::move(kind), std::move(subject), std::move(message), std::move(attrs)});
+}
+
+Status Reconciler::Write(const std::function<Status()>& write,
+                         const std::function<bool()>& may_write) {
+  if (may_write && !may_write()) return Status::Unavailable(kFencedMessage);
+  return write();
+}
+
+CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
+                                  const ReconcileSettings& settings, bool act, bool dry_run,
+                                  const std::function<bool()>& may_write, SteadyTime now) {
+  CycleOutcome outcome;
+  auto snapshot = ReadSnapshot(api_, config, settings.default_stack);
+  if (!snapshot.ok()) {
+    outcome.read = snapshot.status();
+    if (act) {
+      Emit("reconcile_skipped", "swarm",
+           "partial data, nothing changed this cycle: " + snapshot.status().ToString());
+    }
+    return outcome;
+  }
+  Plan plan = PlanReconcile(config, settings, *snapshot, memory_, now);
+  outcome.snapshot = std::move(snapshot).value();
+  if (!act) {
+    outcome.plan = std::move(plan);
+    return outcome;
+  }
+  memory_ = plan.memory;  // attempts count whether or not the write below succeeds
+
+  if (dry_run) {
+    for (const auto& change : plan.node_changes) {
+      Emit("dry_run", change.hostname,
+           "would set labels " + DescribeLabels(change) + " (" + Join(change.reasons) + ")");
+    }
+    for (const auto& action : plan.service_actions) {
+      Emit("dry_run", action.service,
+           std::string("would ") + ServiceActionKindName(action.kind) + ": " + action.reason);
+    }
+    outcome.plan = std::move(plan);
+    return outcome;
+  }
+
+  const Snapshot& read = *outcome.snapshot;
+  for (const auto& change : plan.node_changes) {
+    const docker::Node* node = FindById(read.nodes, change.node_id);
+    Status written = Write(
+        [&] {
+          return api_.UpdateNode(change.node_id, change.version,
+                                 WithLabels(node->spec, change.labels_after));
+        },
+        may_write);
+    if (written.ok()) {
+      ++outcome.writes_ok;
+      Emit("labels_changed", change.hostname,
+           DescribeLabels(change) + " (" + Join(change.reasons) + ")",
+           {{"node_id", change.node_id}});
+      continue;
+    }
+    ++outcome.writes_failed;
+    if (written.message() == kFencedMessage) {
+      outcome.fenced = true;
+      Emit("fenced", change.hostname, kFencedMessage);
+      outcome.plan = std::move(plan);
+      return outcome;
+    }
+    Emit("action_failed", change.hostname,
+         "labels " + DescribeLabels(change) + " not written: " + written.ToString());
+  }
+  if (outcome.writes_failed > 0 && !plan.service_actions.empty()) {
+    Emit("action_failed", "swarm",
+         "a label write failed: the dependents' updates wait for the next cycle");
+    outcome.plan = std::move(plan);
+    return outcome;
+  }
+  for (const auto& action : plan.service_actions) {
+    const docker::Service* service = FindById(read.services, action.service_id);
+    nlohmann::json spec = action.kind == ServiceActionKind::kForceUpdate
+                              ? WithForceUpdate(service->spec)
+                              : WithConstraint(service->spec, action.constraint);
+    Status written = Write(
+        [&] { return api_.UpdateService(action.service_id, action.version, spec); }, may_write);
+    if (written.ok()) {
+      ++outcome.writes_ok;
+      Emit(action.kind == ServiceActionKind::kForceUpdate ? "dependent_restarted"
+                                                          : "constraint_added",
+           action.service, action.reason,
+           {{"anchor", action.anchor}, {"attempt", std::to_string(action.attempt)}});
+      continue;
+    }
+    ++outcome.writes_failed;
+    if (written.message() == kFencedMessage) {
+      outcome.fenced = true;
+      Emit("fenced", action.service, kFencedMessage);
+      break;
+    }
+    Emit("action_failed", action.service,
+         std::string(ServiceActionKindName(action.kind)) + " failed: " + written.ToString());
+  }
+  outcome.plan = std::move(plan);
+  return outcome;
+}
+
+std::vector<std::string> Reconciler::ForceUpdateNow(const Snapshot& snapshot,
+                                                    const std::vector<std::string>& services,
+                                                    bool dry_run,
+                                                    const std::function<bool()>& may_write) {
+  std::vector<std::string> lines;
+  for (const auto& name : services) {
+    const docker::Service* service = nullptr;
+    for (const auto& s : snapshot.services)
+      if (s.name == name) service = &s;
+    if (service == nullptr) {
+      lines.push_back(name + ": no such service");
+      continue;
+    }
+    memory_.dependents.erase(name);
+    if (dry_run) {
+      lines.push_back(name + ": would force_update");
+      continue;
+    }
+    Status written = Write(
+        [&] {
+          return api_.UpdateService(service->id, service->version, WithForceUpdate(service->spec));
+        },
+        may_write);
+    lines.push_back(name + ": " + (written.ok() ? "force-updated" : written.ToString()));
+    if (written.message() == kFencedMessage) break;
+  }
+  return lines;
+}
+
+std::vector<std::string> Reconciler::RemoveLabelsNow(const Snapshot& snapshot,
+                                                     const std::set<std::string>& keys,
+                                                     bool dry_run,
+                                                     const std::function<bool()>& may_write) {
+  std::vector<std::string> lines;
+  for (const auto& node : snapshot.nodes) {
+    std::map<std::string, std::string> after = node.labels;
+    std::vector<std::string> removed;
+    for (const auto& key : keys) {
+      if (after.erase(key)) removed.push_back(key);
+    }
+    if (removed.empty()) continue;
+    std::string what = node.hostname + ": -" + Join(removed, " -");
+    if (dry_run) {
+      lines.push_back("would " + what);
+      continue;
+    }
+    Status written =
+        Write([&] { return api_.UpdateNode(node.id, node.version, WithLabels(node.spec, after)); },
+              may_write);
+    lines.push_back(what + (written.ok() ? "" : " failed: " + written.ToString()));
+    if (written.message() == kFencedMessage) break;
+  }
+  return lines;
+}
+
+}  // namespace orcastra::leader

@@ -1,0 +1,114 @@
+// The anchor/label controller's I/O: one reconcile cycle reads Swarm completely (nodes, services,
+// the tasks of the configured services), asks PlanReconcile (leader/anchors/plan.h) what to do, and
+// carries the plan out through the Engine API, or only reports it in dry run.
+//
+// Safety (design.md §4): a read that fails skips the cycle (nothing is written on partial data);
+// every write carries the version it read (Swarm refuses a stale one); `may_write` (the lease) is
+// asked immediately before every write and a "no" stops the cycle; a failed label write skips the
+// cycle's service actions. Every action, failure and skip is reported as an event.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/docker_client.h"
+#include "common/status.h"
+#include "config/swarm_config.h"
+#include "leader/anchors/plan.h"
+#include "protocol/messages.h"
+
+namespace orcastra::leader {
+
+// The Swarm calls the controller makes; DockerSwarmApi is the real one, tests use fakes.
+class SwarmApi {
+ public:
+  virtual ~SwarmApi() = default;
+  virtual Result<std::vector<docker::Node>> Nodes() = 0;
+  virtual Result<std::vector<docker::Service>> Services() = 0;
+  virtual Result<std::vector<docker::Task>> Tasks(const nlohmann::json& filters) = 0;
+  virtual Status UpdateNode(const std::string& id, std::uint64_t version,
+                            const nlohmann::json& spec) = 0;
+  virtual Status UpdateService(const std::string& id, std::uint64_t version,
+                               const nlohmann::json& spec) = 0;
+};
+
+class DockerSwarmApi final : public SwarmApi {
+ public:
+  explicit DockerSwarmApi(docker::Client& client) : client_(client) {}
+  Result<std::vector<docker::Node>> Nodes() override { return client_.Nodes(); }
+  Result<std::vector<docker::Service>> Services() override { return client_.Services(); }
+  Result<std::vector<docker::Task>> Tasks(const nlohmann::json& filters) override {
+    return client_.Tasks(filters);
+  }
+  Status UpdateNode(const std::string& id, std::uint64_t version,
+                    const nlohmann::json& spec) override {
+    return client_.UpdateNode(id, version, spec);
+  }
+  Status UpdateService(const std::string& id, std::uint64_t version,
+                       const nlohmann::json& spec) override {
+    return client_.UpdateService(id, version, spec);
+  }
+
+ private:
+  docker::Client& client_;
+};
+
+// Reads a complete snapshot: the node list, the service list and the desired-running tasks of the
+// configured services that exist (3 calls; 2 when none exists). Any failure is returned as it is.
+Result<Snapshot> ReadSnapshot(SwarmApi& api, const config::SwarmConfig& config,
+                              const std::string& default_stack);
+
+// The spec edits the controller makes, pure: `spec` is the object's Spec as read.
+nlohmann::json WithLabels(nlohmann::json spec, const std::map<std::string, std::string>& labels);
+nlohmann::json WithForceUpdate(nlohmann::json spec);
+nlohmann::json WithConstraint(nlohmann::json spec, const std::string& constraint);
+
+struct CycleOutcome {
+  Status read;  // not Ok: the cycle was skipped
+  std::optional<Plan> plan;
+  std::optional<Snapshot> snapshot;
+  int writes_ok = 0;
+  int writes_failed = 0;
+  bool fenced = false;  // stopped because the lease was lost
+};
+
+class Reconciler {
+ public:
+  using Report = std::function<void(protocol::Event)>;
+  explicit Reconciler(SwarmApi& api, Report report) : api_(api), report_(std::move(report)) {}
+
+  // One cycle. With `dry_run` the plan is reported as `dry_run` events and nothing is written
+  // (the backoff still advances, so dry-run reports follow the real pace). Without `act` (a
+  // standby) the plan is computed and nothing is reported or remembered.
+  CycleOutcome RunCycle(const config::SwarmConfig& config, const ReconcileSettings& settings,
+                        bool act, bool dry_run, const std::function<bool()>& may_write,
+                        SteadyTime now);
+
+  // Carries out explicit service writes (commands): force-updates `services` (full names) now,
+  // and forgets their backoff. Returns one line per service.
+  std::vector<std::string> ForceUpdateNow(const Snapshot& snapshot,
+                                          const std::vector<std::string>& services, bool dry_run,
+                                          const std::function<bool()>& may_write);
+  // Removes `keys` from every node that has one of them (remove_all_labels).
+  std::vector<std::string> RemoveLabelsNow(const Snapshot& snapshot,
+                                           const std::set<std::string>& keys, bool dry_run,
+                                           const std::function<bool()>& may_write);
+
+  const ReconcileMemory& memory() const { return memory_; }
+  SwarmApi& api() { return api_; }
+
+ private:
+  // Writes one change; false when the cycle must stop (fenced) .
+  Status Write(const std::function<Status()>& write, const std::function<bool()>& may_write);
+  void Emit(std::string kind, std::string subject, std::string message,
+            std::map<std::string, std::string> attrs = {});
+
+  SwarmApi& api_;
+  Report report_;
+  ReconcileMemory memory_;
+};
+
+}  // namespace orcastra::leader

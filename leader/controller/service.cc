@@ -1,0 +1,382 @@
+#include "leader/controller/service.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "common/clock.h"
+#include "common/docker_client.h"
+#include "common/log.h"
+#include "config/command_file.h"
+#include "config/reloader.h"
+#include "leader/anchors/reconciler.h"
+#include "leader/anchors/views.h"
+
+namespace orcastra::leader {
+namespace {
+
+constexpr std::chrono::milliseconds kTick{250};
+// How often the configuration files and the command file are looked at between passes.
+constexpr std::chrono::milliseconds kWatchPeriod{2000};
+
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
+std::optional<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Replaces `path` with `text` (temp file in the same directory, fsync, rename).
+Status ReplaceFile(const std::string& path, const std::string& text) {
+  std::string temp = path + ".orcastra-tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError("cannot write " + temp + ": " + std::strerror(errno));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  int error = errno;
+  ::close(fd);
+  if (ok && std::rename(temp.c_str(), path.c_str()) == 0) return Status::Ok();
+  if (ok) error = errno;
+  std::remove(temp.c_str());
+  return Status::IoError("cannot replace " + path + ": " + std::strerror(error));
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> DurationFromEnv(const EnvLookup& env, const std::string& name,
+                                                  std::chrono::milliseconds fallback) {
+  auto value = env(name);
+  if (!value || value->empty()) return fallback;
+  auto parsed = ParseDuration(*value, std::chrono::seconds(1));
+  if (!parsed.ok()) return parsed.status().WithContext(name);
+  return *parsed;
+}
+
+// The loop's state; lives on the controller's thread only.
+class Controller::Loop {
+ public:
+  Loop(Controller& owner)
+      : owner_(owner),
+        settings_(owner.options_.settings),
+        docker_({.socket_path = owner.options_.docker_socket}),
+        api_(docker_),
+        reconciler_(api_, owner.report_),
+        reloader_(settings_) {}
+
+  // One pass: configuration, commands (active only), a cycle. Returns the pause before the next.
+  std::chrono::milliseconds Pass() {
+    ReloadConfig();
+    const bool leader = owner_.is_leader_();
+    if (leader != was_leader_) {
+      Emit(leader ? "controller_active" : "controller_standby", "leader",
+           leader ? "this instance holds the lease: it reconciles and runs commands"
+                  : "this instance does not hold the lease: read-only");
+      was_leader_ = leader;
+    }
+    if (leader) {
+      RunInbox();
+      RunCommandFile();
+    }
+    bool settled = true;
+    ControllerView view;
+    if (auto config = reloader_.current()) {
+      ReconcileSettings rs = Settings();
+      CycleOutcome outcome = reconciler_.RunCycle(config->swarm, rs, leader, settings_.dry_run,
+                                                  owner_.is_leader_, clock_.Now());
+      if (outcome.plan) {
+        settled = outcome.plan->settled;
+        view.plan = PlanJson(*outcome.plan);
+        view.services = ServicesJson(config->swarm, settings_.stack_name, *outcome.snapshot);
+        auto refs = docker::ServiceImageRefs(outcome.snapshot->services);
+        view.service_images = std::vector<std::string>(refs.begin(), refs.end());
+      }
+      view.has_config = true;
+      view.config = config;
+      view.settings = rs;
+    }
+    view.config_problem = config_problem_;
+    view.memory = reconciler_.memory();
+    view.cycle_ts_ms = clock_.WallMs();
+    view.acted = leader;
+    view.dry_run = settings_.dry_run;
+    view.dependents_paused = paused_;
+    if (owner_.publish_) owner_.publish_(std::move(view));
+
+    if (!leader) return settings_.relabel_time;
+    if (!settled) return owner_.options_.fast_interval;
+    return settings_.polling_mode ? settings_.relabel_time : settings_.loop_interval;
+  }
+
+  bool IsLeader() const { return owner_.is_leader_(); }
+
+  // Checked every kWatchPeriod between passes: true when a pass is due now because the
+  // configuration files changed (reloaded or refused) or the command file has new content.
+  bool HasWork() {
+    if (ReloadConfig()) return true;
+    if (!owner_.is_leader_() || settings_.command_file.empty()) return false;
+    auto text = ReadWholeFile(settings_.command_file);
+    return text && *text != last_command_text_;
+  }
+  bool was_leader() const { return was_leader_; }
+
+ private:
+  ReconcileSettings Settings() const {
+    ReconcileSettings rs;
+    rs.default_stack = settings_.stack_name;
+    if (auto config = reloader_.current())
+      rs.prune_unknown_labels = config->swarm.options.prune_unknown_labels;
+    rs.anchor_grace = owner_.options_.anchor_grace;
+    rs.follow_window = owner_.options_.follow_window;
+    rs.dependents_paused = paused_;
+    return rs;
+  }
+
+  void Emit(std::string kind, std::string subject, std::string message,
+            std::map<std::string, std::string> attrs = {}) {
+    Logger("controller")->info("{} {}: {}", kind, subject, message);
+    if (owner_.report_) owner_.report_({kind, subject, message, std::move(attrs)});
+  }
+
+  // Polls the configuration files; true when a new configuration was loaded or refused.
+  bool ReloadConfig() {
+    auto outcome = reloader_.Poll();
+    using Kind = config::ConfigReloader::Outcome::Kind;
+    std::vector<std::string> lines;
+    for (const auto& d : outcome.diagnostics) lines.push_back(config::FormatDiagnostic(d));
+    if (outcome.kind == Kind::kReplaced) {
+      config_problem_.clear();
+      Emit("config_loaded", "config",
+           "configuration in force: " + JoinLines(outcome.config->files) +
+               (lines.empty() ? "" : "\n" + JoinLines(lines)));
+    } else if (outcome.kind == Kind::kRefused) {
+      config_problem_ = JoinLines(lines);
+      Logger("controller")
+          ->error("configuration refused, {}:\n{}",
+                  outcome.config ? "the previous one stays in force"
+                                 : "nothing is reconciled until it is fixed",
+                  config_problem_);
+      Emit("config_refused", "config",
+           std::string(outcome.config ? "the previous configuration stays in force"
+                                      : "no configuration in force") +
+               ":\n" + config_problem_);
+    }
+    return outcome.kind != Kind::kUnchanged;
+  }
+
+  void RunInbox() {
+    std::deque<Queued> queued;
+    {
+      std::lock_guard lock(owner_.mutex_);
+      queued.swap(owner_.inbox_);
+    }
+    for (const auto& q : queued) RunCommand(q.id, q.text, q.source);
+  }
+
+  // The command file: runnable entries run once and leave the file; the rest stay and are
+  // reported once (the file is not re-read while its content is what was last handled).
+  void RunCommandFile() {
+    const std::string& path = settings_.command_file;
+    if (path.empty()) return;
+    auto text = ReadWholeFile(path);
+    if (!text || *text == last_command_text_) return;
+    auto parsed = config::ParseCommandFile(*text, path);
+    std::vector<config::CommandEntry> kept;
+    int taken = 0;
+    for (const auto& entry : parsed.entries) {
+      if (!entry.runnable()) {
+        kept.push_back(entry);
+        continue;
+      }
+      ++taken;
+      std::uint64_t id;
+      {
+        std::lock_guard lock(owner_.mutex_);
+        id = owner_.next_id_++;
+      }
+      RunCommand(id, entry.text, "file");
+    }
+    for (const auto& d : parsed.diagnostics) {
+      Emit("command_rejected", path, config::FormatDiagnostic(d), {{"source", "file"}});
+    }
+    std::string rest = config::RenderCommandFile(kept);
+    if (taken > 0) {
+      Status written = ReplaceFile(path, rest);
+      if (!written.ok()) Emit("command_rejected", path, written.ToString());
+      last_command_text_ = rest;
+    } else {
+      last_command_text_ = *text;
+    }
+  }
+
+  void RunCommand(std::uint64_t id, const std::string& text, const std::string& source) {
+    std::string name = text.substr(0, text.find(':'));
+    std::optional<std::string> arg;
+    if (auto colon = text.find(':'); colon != std::string::npos) arg = text.substr(colon + 1);
+    bool ok = true;
+    std::string result;
+    auto config = reloader_.current();
+    const bool dry = settings_.dry_run;
+    auto need_snapshot = [&]() -> std::optional<Snapshot> {
+      if (!config) {
+        ok = false;
+        result = "no configuration in force";
+        return std::nullopt;
+      }
+      auto read = ReadSnapshot(api_, config->swarm, settings_.stack_name);
+      if (!read.ok()) {
+        ok = false;
+        result = "not run, partial data: " + read.status().ToString();
+        return std::nullopt;
+      }
+      return std::move(read).value();
+    };
+
+    if (name == "noop") {
+      result = "nothing to do";
+    } else if (name == "relabel_all") {
+      result = "a full reconcile cycle follows at once";
+    } else if (name == "pause_dependents" || name == "resume_dependents") {
+      paused_ = name == "pause_dependents";
+      result = paused_ ? "dependents are not restarted until resume_dependents"
+                       : "dependents are restarted again when misplaced";
+    } else if (name == "update_dependents") {
+      std::vector<std::string> services;
+      if (config) {
+        bool found = !arg.has_value();
+        for (const auto& anchor : config->swarm.dependencies) {
+          if (arg && anchor.name != *arg) continue;
+          found = true;
+          for (const auto& dep : anchor.services) {
+            services.push_back(FullServiceName(anchor.stack.value_or(settings_.stack_name), dep));
+          }
+        }
+        if (!found) {
+          ok = false;
+          result = "no anchor named '" + *arg + "' in the configuration";
+        }
+      }
+      if (ok) {
+        if (auto snapshot = need_snapshot()) {
+          result =
+              JoinLines(reconciler_.ForceUpdateNow(*snapshot, services, dry, owner_.is_leader_));
+          if (result.empty()) result = "no dependents";
+        }
+      }
+    } else if (name == "remove_all_labels") {
+      if (auto snapshot = need_snapshot()) {
+        std::set<std::string> keys = AnchorLabelKeys(config->swarm);
+        for (const auto& [host, spec] : config->swarm.nodes)
+          for (const auto& [key, value] : spec.LabelMap()) keys.insert(key);
+        result = JoinLines(reconciler_.RemoveLabelsNow(*snapshot, keys, dry, owner_.is_leader_));
+        if (result.empty()) result = "no managed label on any node";
+        result += "\nthe next cycle applies again what the configuration wants";
+      }
+    } else if (name == "gc" || name == "rotate_logs" || name == "refresh_mods") {
+      if (owner_.options_.agent_commands) {
+        // The agents answer asynchronously; the Endpoints record the result event.
+        owner_.options_.agent_commands({id, text, source, name, arg});
+        return;
+      }
+      ok = false;
+      result = "no connection to the agents in this process";
+    } else {
+      ok = false;
+      result = "'" + name + "' is not implemented in this version";
+    }
+    Emit("command", text, result,
+         {{"id", std::to_string(id)},
+          {"source", source},
+          {"result", !ok   ? "failed"
+                     : dry ? "dry_run"
+                           : "ok"}});
+  }
+
+  Controller& owner_;
+  const config::Settings settings_;
+  docker::Client docker_;
+  DockerSwarmApi api_;
+  Reconciler reconciler_;
+  config::ConfigReloader reloader_;
+  SystemClock clock_;
+  std::string config_problem_;
+  std::string last_command_text_;
+  bool paused_ = false;
+  bool was_leader_ = false;
+};
+
+Controller::Controller(ControllerOptions options, std::function<bool()> is_leader, Report report,
+                       Publish publish)
+    : Service("controller"),
+      options_(std::move(options)),
+      is_leader_(std::move(is_leader)),
+      report_(std::move(report)),
+      publish_(std::move(publish)) {}
+
+Result<std::uint64_t> Controller::Submit(const std::string& text, const std::string& source) {
+  auto parsed = config::ParseCommandFile("- " + text + "\n", source);
+  if (parsed.entries.size() != 1 || !parsed.entries[0].runnable()) {
+    std::string why = parsed.entries.empty() ? "not a command" : parsed.entries[0].problem;
+    return Status::InvalidArgument("'" + text + "': " + why);
+  }
+  std::uint64_t id;
+  {
+    std::lock_guard lock(mutex_);
+    id = next_id_++;
+    inbox_.push_back({id, parsed.entries[0].text, source});
+  }
+  Poke();
+  return id;
+}
+
+void Controller::Run(std::stop_token stop) {
+  Loop loop(*this);
+  while (!stop.stop_requested()) {
+    std::chrono::milliseconds pause = loop.Pass();
+    // At least min_spacing between cycles, whatever wakes us; then wait for the pause, a wake, or
+    // a lease change.
+    auto spacing_end = std::chrono::steady_clock::now() + options_.min_spacing;
+    while (!stop.stop_requested() && std::chrono::steady_clock::now() < spacing_end) {
+      (void)WaitFor(stop, std::chrono::duration_cast<std::chrono::milliseconds>(
+                              spacing_end - std::chrono::steady_clock::now()));
+    }
+    if (stop.stop_requested()) break;
+    auto deadline = std::chrono::steady_clock::now() + (pause - options_.min_spacing);
+    auto next_watch = std::chrono::steady_clock::now() + kWatchPeriod;
+    while (!stop.stop_requested() && std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mutex_);
+        if (woken_) break;
+      }
+      if (loop.IsLeader() != loop.was_leader()) break;
+      if (std::chrono::steady_clock::now() >= next_watch) {
+        if (loop.HasWork()) break;
+        next_watch = std::chrono::steady_clock::now() + kWatchPeriod;
+      }
+      (void)WaitFor(stop, kTick);
+    }
+    std::lock_guard lock(mutex_);
+    woken_ = false;
+  }
+}
+
+void Controller::Poke() {
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = true;
+  }
+  Wake();
+}
+
+}  // namespace orcastra::leader

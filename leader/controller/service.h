@@ -1,0 +1,108 @@
+// The controller loop of a leader instance: hot-reloads the configuration, runs reconcile cycles
+// (leader/anchors/reconciler.h) and executes commands (the command file and `orcastra command`).
+//
+// When it runs a cycle:
+// - the active instance: at once after a wake (a Swarm service/node event with EVENT_MODE, an
+//   agent's container event, a command, winning the lease), every 2 s while something is in
+//   transition (Plan::settled is false), and every RELABEL_TIME otherwise (POLLING_MODE); with
+//   POLLING_MODE=false only on wakes and every LOOP_INTERVAL. Cycles are at least 1 s apart.
+// - a standby: every RELABEL_TIME, read-only, so `orcastra anchors|services|plan` answer from any
+//   manager and a new leader starts from a recent picture. It runs no command and writes nothing.
+//
+// Between passes, the configuration files and the command file are looked at every 2 s; a change
+// runs a pass at once.
+//
+// A configuration that does not validate is refused (event `config_refused` with every
+// diagnostic's file:line:column) and the last good one keeps running; before the first good one
+// the controller reconciles nothing.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/service.h"
+#include "config/loader.h"
+#include "config/settings.h"
+#include "leader/anchors/plan.h"
+#include "leader/endpoints/remote_commands.h"
+#include "protocol/messages.h"
+
+namespace orcastra::leader {
+
+struct ControllerOptions {
+  std::string docker_socket = "/var/run/docker.sock";
+  config::Settings settings;
+  std::chrono::milliseconds fast_interval{2000};
+  std::chrono::milliseconds min_spacing{1000};
+  std::chrono::milliseconds anchor_grace = kDefaultAnchorGrace;
+  std::chrono::milliseconds follow_window{0};
+  // Takes the agent commands (gc, rotate_logs, refresh_mods, each with an optional NODE) to the
+  // thread that owns the agents' sockets; that side records their `command` event when the agents
+  // answered. Called from the controller's thread. Empty: those commands fail.
+  std::function<void(AgentCommandRequest)> agent_commands;
+};
+
+// A duration variable (ANCHOR_GRACE_PERIOD, ANCHOR_FOLLOW_WINDOW): `fallback` when unset or empty,
+// an error naming the variable when it does not parse. The rest comes from config::SettingsFromEnv.
+Result<std::chrono::milliseconds> DurationFromEnv(const EnvLookup& env, const std::string& name,
+                                                  std::chrono::milliseconds fallback);
+
+// What the controller publishes after every cycle, for the CLI.
+struct ControllerView {
+  bool has_config = false;
+  std::shared_ptr<const config::Config> config;
+  std::string config_problem;  // the last refusal, if the config in force is older than the files
+  ReconcileSettings settings;
+  ReconcileMemory memory;
+  nlohmann::json plan;      // PlanJson of the last cycle (null before the first)
+  nlohmann::json services;  // ServicesJson of the last cycle
+  // docker::ServiceImageRefs of the last complete read of the service list (for agents on workers).
+  std::optional<std::vector<std::string>> service_images;
+  std::int64_t cycle_ts_ms = 0;
+  bool acted = false;  // the last cycle was the active leader's
+  bool dry_run = false;
+  bool dependents_paused = false;
+};
+
+class Controller final : public Service {
+ public:
+  using Report = std::function<void(protocol::Event)>;
+  using Publish = std::function<void(ControllerView)>;
+
+  Controller(ControllerOptions options, std::function<bool()> is_leader, Report report,
+             Publish publish);
+
+  // Queues `text` ("update_dependents:db") from `source` ("cli", "file") and wakes the loop.
+  // Returns the command's id (its result event carries it as attribute `id`), or an error when
+  // the command is unknown or its argument is not allowed.
+  Result<std::uint64_t> Submit(const std::string& text, const std::string& source);
+  // Runs a cycle now (a Swarm or agent event arrived). Thread-safe.
+  void Poke();
+
+ protected:
+  void Run(std::stop_token stop) override;
+
+ private:
+  struct Queued {
+    std::uint64_t id;
+    std::string text;
+    std::string source;
+  };
+  class Loop;
+
+  const ControllerOptions options_;
+  const std::function<bool()> is_leader_;
+  const Report report_;
+  const Publish publish_;
+  std::mutex mutex_;
+  std::deque<Queued> inbox_;   // guarded by mutex_
+  std::uint64_t next_id_ = 1;  // guarded by mutex_
+  bool woken_ = false;         // guarded by mutex_: a cycle is due now
+};
+
+}  // namespace orcastra::leader
