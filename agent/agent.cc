@@ -10,6 +10,7 @@
 #include "agent/report/containers.h"
 #include "common/clock.h"
 #include "common/docker_client.h"
+#include "common/docker_events.h"
 #include "common/log.h"
 #include "protocol/protocol.h"
 #include "protocol/transport.h"
@@ -271,37 +272,25 @@ class EventWatcher final : public Service {
 
  protected:
   void Run(std::stop_token stop) override {
-    auto log = Logger("agent");
     docker::Client docker({.socket_path = options_.docker_socket});
-    SystemClock clock;
-    std::chrono::milliseconds backoff{1000};
-    while (!stop.stop_requested()) {
-      SteadyTime started = clock.Now();
-      Status ended = docker.StreamEvents(
-          {{"type", {"container"}}},
-          [&](const docker::Event& event) {
-            std::string kind = ImportantEventKind(event);
-            if (kind.empty()) return;
-            protocol::Event out;
-            out.kind = kind;
-            out.subject = event.actor_id;
-            out.message = event.action;
-            for (const char* key : {"name", "image", "exitCode", "com.docker.swarm.service.name"}) {
-              auto it = event.actor_attributes.find(key);
-              if (it != event.actor_attributes.end()) out.attrs[key] = it->second;
-            }
-            events_.Push(std::move(out));
-            reporter_.Wake();
-            if (kind == "health_status" && on_health_event_) on_health_event_();
-          },
-          stop);
-      if (stop.stop_requested()) break;
-      if (clock.Now() - started > std::chrono::minutes(1))
-        backoff = std::chrono::milliseconds(1000);
-      log->warn("event stream ended, retrying in {} ms: {}", backoff.count(), ended.ToString());
-      if (!WaitFor(stop, backoff)) break;
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
-    }
+    docker::FollowEvents(
+        docker, {{"type", {"container"}}},
+        [&](const docker::Event& event) {
+          std::string kind = ImportantEventKind(event);
+          if (kind.empty()) return;
+          protocol::Event out;
+          out.kind = kind;
+          out.subject = event.actor_id;
+          out.message = event.action;
+          for (const char* key : {"name", "image", "exitCode", "com.docker.swarm.service.name"}) {
+            auto it = event.actor_attributes.find(key);
+            if (it != event.actor_attributes.end()) out.attrs[key] = it->second;
+          }
+          events_.Push(std::move(out));
+          reporter_.Wake();
+          if (kind == "health_status" && on_health_event_) on_health_event_();
+        },
+        stop, [&](std::chrono::milliseconds pause) { return WaitFor(stop, pause); }, "container");
   }
 
  private:

@@ -1,28 +1,18 @@
 #include "common/docker_client.h"
 
-#include <curl/curl.h>
-
 #include <atomic>
-#include <mutex>
+#include <exception>
 
+#include "common/curl_easy.h"
 #include "common/log.h"
+#include "common/utf8.h"
 
 namespace orcastra::docker {
 namespace {
 
 using nlohmann::json;
 
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_NOTHING); });
-}
-
 CURL* Handle(void* p) { return static_cast<CURL*>(p); }
-
-std::size_t AppendToString(char* data, std::size_t size, std::size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
-}
 
 // State shared with libcurl's callbacks while an event stream runs.
 struct StreamState {
@@ -30,7 +20,14 @@ struct StreamState {
   const std::function<void(const Event&)>* on_event = nullptr;
   std::stop_token stop;
   std::size_t bad_lines = 0;
+  bool line_too_long = false;
+  // An exception thrown by on_event: it must not unwind through libcurl's C frames, so the
+  // transfer is aborted and the exception rethrown once curl_easy_perform() has returned.
+  std::exception_ptr failure;
 };
+
+// An event is one JSON object per line; a line this long is not an event stream.
+constexpr std::size_t kMaxEventLineBytes = 8u << 20;
 
 void DeliverCompleteLines(StreamState& state) {
   std::size_t start = 0;
@@ -56,9 +53,16 @@ void DeliverCompleteLines(StreamState& state) {
 std::size_t OnStreamData(char* data, std::size_t size, std::size_t count, void* user) {
   auto& state = *static_cast<StreamState*>(user);
   state.buffer.append(data, size * count);
-  // Events are single JSON objects per line; anything this long is not an event stream.
-  if (state.buffer.size() > (8u << 20)) return 0;
-  DeliverCompleteLines(state);
+  try {
+    DeliverCompleteLines(state);
+  } catch (...) {
+    state.failure = std::current_exception();
+    return 0;
+  }
+  if (state.buffer.size() > kMaxEventLineBytes) {
+    state.line_too_long = true;
+    return 0;
+  }
   return size * count;
 }
 
@@ -129,8 +133,7 @@ std::string UrlEncode(std::string_view text) {
 }
 
 Client::Client(ClientOptions options) : options_(std::move(options)) {
-  GlobalInitOnce();
-  curl_ = curl_easy_init();
+  curl_ = curl::NewHandle().release();
 }
 
 Client::~Client() { curl_easy_cleanup(Handle(curl_)); }
@@ -148,34 +151,36 @@ Result<Response> Client::Call(std::string_view method, std::string_view path, st
   if (curl == nullptr) return Status::Internal("libcurl handle could not be created");
   curl_easy_reset(curl);
   std::string url = "http://docker/" + options_.api_version + std::string(path);
-  Response response;
+  curl::SetCommonOptions(curl, options_.connect_timeout,
+                         timeout.value_or(options_.request_timeout));
   curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(timeout.value_or(options_.request_timeout).count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl::BoundedBody received{.data = {}, .max_bytes = options_.max_response_bytes};
+  curl::CollectBody(curl, &received);
   std::string method_name(method);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method_name.c_str());
-  curl_slist* headers = nullptr;
+  curl::Headers headers;
   if (method != "GET") {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl::AppendHeader(headers, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
+  if (received.overflow) {
+    return Status::Unavailable(RequestName(method, path) + ": the answer is larger than " +
+                               std::to_string(options_.max_response_bytes) +
+                               " bytes; not read (ClientOptions::max_response_bytes)");
+  }
   if (rc != CURLE_OK) {
     std::string msg =
         RequestName(method, path) + " via " + options_.socket_path + ": " + curl_easy_strerror(rc);
     if (rc == CURLE_OPERATION_TIMEDOUT) return Status::Timeout(std::move(msg));
     return Status::Unavailable(std::move(msg));
   }
+  Response response;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.http_status);
+  response.body = std::move(received.data);
   return response;
 }
 
@@ -250,7 +255,7 @@ Result<std::vector<Service>> Client::Services() {
 
 Result<std::vector<Task>> Client::Tasks(const json& filters) {
   std::string path = "/tasks";
-  if (!filters.empty()) path += "?filters=" + UrlEncode(filters.dump());
+  if (!filters.empty()) path += "?filters=" + UrlEncode(DumpJson(filters));
   return DecodeMany(GetJson(path), DecodeTask, "docker GET /tasks");
 }
 
@@ -329,7 +334,7 @@ Status Client::UpdateService(std::string_view id, std::uint64_t version, const j
 }
 
 Status Client::PostSpec(const std::string& path, const json& spec) {
-  auto response = Call("POST", path, spec.dump());
+  auto response = Call("POST", path, DumpJson(spec));
   if (!response.ok()) return response.status();
   if (response->http_status < 200 || response->http_status >= 300) {
     return ErrorFromResponse("POST", path, *response);
@@ -344,23 +349,26 @@ Status Client::StreamEvents(const json& filters, const std::function<void(const 
   if (curl == nullptr) return Status::Internal("libcurl handle could not be created");
   curl_easy_reset(curl);
   std::string path = "/events";
-  if (!filters.empty()) path += "?filters=" + UrlEncode(filters.dump());
+  if (!filters.empty()) path += "?filters=" + UrlEncode(DumpJson(filters));
   std::string url = "http://docker/" + options_.api_version + path;
   StreamState state;
   state.on_event = &on_event;
   state.stop = stop;
+  curl::SetCommonOptions(curl, options_.connect_timeout, std::nullopt);
   curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnStreamData);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnStreamProgress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &state);
   CURLcode rc = curl_easy_perform(curl);
+  if (state.failure) std::rethrow_exception(state.failure);
   if (stop.stop_requested()) return Status::Ok();
+  if (state.line_too_long) {
+    return Status::Unavailable(RequestName("GET", path) + ": a line of the stream is longer than " +
+                               std::to_string(kMaxEventLineBytes) + " bytes; reconnecting");
+  }
   long http_status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_status);
   if (http_status >= 300) {

@@ -30,6 +30,9 @@ struct ClientOptions {
   std::string api_version = "v1.41";
   std::chrono::milliseconds request_timeout{15000};
   std::chrono::milliseconds connect_timeout{3000};
+  // A larger answer is refused (Unavailable) instead of read into memory. The largest seen on a
+  // busy node (GET /containers/json?all=1, /system/df) are a few MiB.
+  std::size_t max_response_bytes = 64u << 20;
 };
 
 // Parses a DOCKER_HOST-style address; only "unix:///path" (or a bare absolute path) is supported.
@@ -98,7 +101,9 @@ class Client {
 
   // Streams GET /events with `filters` and calls `on_event` for each event, from this thread, until
   // `stop` is requested (returns Ok within about a second) or the stream ends or fails (returns
-  // why). Lines that do not decode are skipped with a warning, never passed on half-read.
+  // why). Lines that do not decode are skipped with a warning, never passed on half-read; a line
+  // over 8 MiB ends the stream. An exception from `on_event` aborts the stream and is rethrown
+  // here, after libcurl has returned.
   Status StreamEvents(const nlohmann::json& filters,
                       const std::function<void(const Event&)>& on_event, std::stop_token stop);
 

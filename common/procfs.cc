@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "common/files.h"
+
 namespace orcastra::procfs {
 
 namespace detail {
@@ -134,18 +136,6 @@ using detail::Where;
 
 std::string ErrnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
 
-// Closes a file descriptor on scope exit.
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-  ~FdCloser() { ::close(fd_); }
-
- private:
-  int fd_;
-};
-
 Status ReadError(const std::string& path, std::string_view what, int err) {
   std::string msg = path + ": " + std::string(what) + ": " + ErrnoText(err);
   if (err == ENOENT || err == ENOTDIR) return Status::NotFound(std::move(msg));
@@ -173,7 +163,7 @@ Result<std::string> ReadFile(const std::string& path, std::size_t max_bytes) {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return ReadError(path, "cannot open", errno);
-  FdCloser closer(fd);
+  UniqueFd closer(fd);
 
   std::string out;
   char buf[8192];

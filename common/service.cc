@@ -1,19 +1,56 @@
 #include "common/service.h"
 
+#include <algorithm>
 #include <csignal>
+#include <exception>
 
 #include "common/log.h"
 
 namespace orcastra {
+namespace {
+
+std::atomic<std::uint64_t> all_failures{0};
+
+constexpr std::chrono::milliseconds kFirstRestartDelay{1000};
+constexpr std::chrono::milliseconds kMaxRestartDelay{60000};
+// A run that lasted this long before it failed starts the backoff over.
+constexpr std::chrono::minutes kHealthyRun{10};
+
+}  // namespace
+
+std::uint64_t ServiceFailureCount() { return all_failures.load(std::memory_order_relaxed); }
 
 Service::~Service() { Stop(); }
 
 void Service::Start() {
   thread_ = std::jthread([this](std::stop_token stop) {
     Logger("runner")->debug("service '{}' started", name_);
-    Run(stop);
+    RunGuarded(stop);
     Logger("runner")->debug("service '{}' stopped", name_);
   });
+}
+
+void Service::RunGuarded(std::stop_token stop) {
+  std::chrono::milliseconds delay = kFirstRestartDelay;
+  while (!stop.stop_requested()) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string what;
+    try {
+      Run(stop);
+      return;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      what = "an exception that is not a std::exception";
+    }
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    all_failures.fetch_add(1, std::memory_order_relaxed);
+    if (std::chrono::steady_clock::now() - started >= kHealthyRun) delay = kFirstRestartDelay;
+    Logger("runner")->error("service '{}' failed ({} so far): {}; restarting it in {} ms", name_,
+                            failures(), what, delay.count());
+    if (!WaitFor(stop, delay)) return;
+    delay = std::min(delay * 2, kMaxRestartDelay);
+  }
 }
 
 void Service::Stop() {

@@ -8,8 +8,10 @@
 
 #include "common/clock.h"
 #include "common/docker_client.h"
+#include "common/docker_events.h"
 #include "common/log.h"
 #include "common/service.h"
+#include "common/utf8.h"
 #include "config/settings.h"
 #include "leader/anchors/reconciler.h"
 #include "leader/anchors/views.h"
@@ -85,22 +87,14 @@ class NodeEventWatcher final : public Service {
  protected:
   void Run(std::stop_token stop) override {
     docker::Client docker({.socket_path = options_.docker_socket});
-    std::chrono::milliseconds backoff{1000};
-    while (!stop.stop_requested()) {
-      Status ended = docker.StreamEvents(
-          {{"type", {"node", "service"}}},
-          [&](const docker::Event& event) {
-            backoff = std::chrono::milliseconds(1000);
-            if (event.type == "node") watcher_.Wake();
-            if (options_.settings.event_mode) controller_.Poke();
-          },
-          stop);
-      if (stop.stop_requested()) break;
-      Logger("leader")->warn("node event stream ended, retrying in {} ms: {}", backoff.count(),
-                             ended.ToString());
-      if (!WaitFor(stop, backoff)) break;
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
-    }
+    docker::FollowEvents(
+        docker, {{"type", {"node", "service"}}},
+        [&](const docker::Event& event) {
+          if (event.type == "node") watcher_.Wake();
+          if (options_.settings.event_mode) controller_.Poke();
+        },
+        stop, [&](std::chrono::milliseconds pause) { return WaitFor(stop, pause); },
+        "node and service");
   }
 
  private:
@@ -152,15 +146,16 @@ class Endpoints final : public Service {
     return {protocol::kMajorVersion, shared_.cluster.identity().node_id, ++seq_, clock_.WallMs()};
   }
 
-  void Refuse(zmq::socket_t& socket, const std::string& peer, const Status& why) {
+  void Refuse(zmq::socket_t& socket, const std::string& peer, const Status& why,
+              protocol::Refusal refusal = protocol::Refusal::kBadMessage) {
     Logger("leader")->warn("refused a message: {}", why.ToString());
-    (void)protocol::SendTo(socket, peer, protocol::ErrorReplyFor(why, OwnHeader()));
+    (void)protocol::SendTo(socket, peer, protocol::ErrorReplyFor(why, refusal, OwnHeader()));
   }
 
   void DrainAgents() {
     while (auto incoming = protocol::TryReceive(agents_, /*is_router=*/true)) {
       if (!incoming->message.ok()) {
-        Refuse(agents_, incoming->peer_identity, incoming->message.status());
+        Refuse(agents_, incoming->peer_identity, incoming->message.status(), incoming->refusal);
         continue;
       }
       const protocol::Message& message = *incoming->message;
@@ -204,7 +199,8 @@ class Endpoints final : public Service {
         Refuse(agents_, incoming->peer_identity,
                Status::Unsupported(std::string("message type '") +
                                    std::string(protocol::TypeName(message.body)) +
-                                   "' is not accepted on the agent endpoint"));
+                                   "' is not accepted on the agent endpoint"),
+               protocol::Refusal::kUnknownType);
       }
     }
   }
@@ -212,13 +208,14 @@ class Endpoints final : public Service {
   void DrainControl() {
     while (auto incoming = protocol::TryReceive(control_, /*is_router=*/true)) {
       if (!incoming->message.ok()) {
-        Refuse(control_, incoming->peer_identity, incoming->message.status());
+        Refuse(control_, incoming->peer_identity, incoming->message.status(), incoming->refusal);
         continue;
       }
       const auto* query = std::get_if<protocol::Query>(&incoming->message->body);
       if (query == nullptr) {
         Refuse(control_, incoming->peer_identity,
-               Status::Unsupported("only queries are accepted on the control endpoint"));
+               Status::Unsupported("only queries are accepted on the control endpoint"),
+               protocol::Refusal::kUnknownType);
         continue;
       }
       if (query->what == "logs") {
@@ -254,7 +251,7 @@ class Endpoints final : public Service {
       const ControllerView& view = shared_.view;
       status["anchors"] =
           AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
-      reply.result_json = status.dump();
+      reply.result_json = DumpJson(status);
     } else if (query.what == "events") {
       std::int64_t since_ms = 0;
       if (auto it = query.args.find("since_ms"); it != query.args.end()) {
@@ -270,10 +267,10 @@ class Endpoints final : public Service {
         return it == query.args.end() ? std::string() : it->second;
       };
       reply.ok = true;
-      reply.result_json = cluster.EventsJson(since_ms, arg("node"), arg("type")).dump();
+      reply.result_json = DumpJson(cluster.EventsJson(since_ms, arg("node"), arg("type")));
     } else if (query.what == "nodes") {
       reply.ok = true;
-      reply.result_json = cluster.NodesJson(now).dump();
+      reply.result_json = DumpJson(cluster.NodesJson(now));
     } else if (query.what == "anchors" || query.what == "services") {
       const ControllerView& view = shared_.view;
       if (!view.has_config) {
@@ -284,13 +281,11 @@ class Endpoints final : public Service {
       } else {
         reply.ok = true;
         reply.result_json =
-            nlohmann::json{
-                {query.what, query.what == "anchors" ? view.plan["anchors"] : view.services},
-                {"cycle_ts_ms", view.cycle_ts_ms},
-                {"from_active_leader", view.acted},
-                {"dry_run", view.dry_run},
-                {"dependents_paused", view.dependents_paused}}
-                .dump();
+            DumpJson({{query.what, query.what == "anchors" ? view.plan["anchors"] : view.services},
+                      {"cycle_ts_ms", view.cycle_ts_ms},
+                      {"from_active_leader", view.acted},
+                      {"dry_run", view.dry_run},
+                      {"dependents_paused", view.dependents_paused}});
       }
     } else {
       reply.error = "unknown query '" + query.what + "'";
@@ -332,7 +327,7 @@ class Endpoints final : public Service {
     result["dependents_paused"] = view.dependents_paused;
     result["from_active_leader"] = reply.from_active_leader;
     reply.ok = true;
-    reply.result_json = result.dump();
+    reply.result_json = DumpJson(result);
     return reply;
   }
 
@@ -365,7 +360,7 @@ class Endpoints final : public Service {
       return reply;
     }
     reply.ok = true;
-    reply.result_json = nlohmann::json{{"id", *id}, {"command", text->second}}.dump();
+    reply.result_json = DumpJson({{"id", *id}, {"command", text->second}});
     return reply;
   }
 
@@ -482,8 +477,7 @@ class Endpoints final : public Service {
       } else {
         std::string output = std::move(answer.result.output);
         while (true) {
-          reply.result_json = nlohmann::json{{"node", answer.node}, {"output", output}}.dump(
-              -1, ' ', false, nlohmann::json::error_handler_t::replace);
+          reply.result_json = DumpJson({{"node", answer.node}, {"output", output}});
           if (reply.result_json.size() <= kMaxLogsReplyJson || output.size() < 1024) break;
           output = CapOutputForReply(output);
         }

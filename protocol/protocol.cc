@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace orcastra::protocol {
 namespace {
 
@@ -28,10 +30,6 @@ static_assert(std::is_same_v<std::variant_alternative_t<6, Body>, Error>);
 static_assert(std::is_same_v<std::variant_alternative_t<7, Body>, AgentCommand>);
 static_assert(std::is_same_v<std::variant_alternative_t<8, Body>, AgentCommandResult>);
 static_assert(std::is_same_v<std::variant_alternative_t<9, Body>, ServiceImages>);
-
-// Phrases that Decode puts into its refusals so that ErrorCodeFor can tell them apart.
-constexpr std::string_view kUnknownTypePhrase = "unknown message type";
-constexpr std::string_view kTooLargePhrase = "exceeds the size limit";
 
 // "from 'peer'" for error messages.
 std::string From(std::string_view peer) {
@@ -287,6 +285,7 @@ std::optional<Message> ReadForeignError(const EnvelopeObjects& fields, std::uint
   message.header.version = static_cast<std::uint32_t>(
       std::min<std::uint64_t>(version, std::numeric_limits<std::uint32_t>::max()));
   ReadIfFits(fields.node, message.header.node);
+  message.header.node = ToValidUtf8(message.header.node);
   ReadIfFits(fields.seq, message.header.seq);
   ReadIfFits(fields.ts, message.header.ts_ms);
   Error error;
@@ -303,12 +302,54 @@ std::optional<Message> ReadForeignError(const EnvelopeObjects& fields, std::uint
     }
     ReadIfFits(code, error.code);
     ReadIfFits(text, error.message);
+    error.code = ToValidUtf8(error.code);
+    error.message = ToValidUtf8(error.message);
   }
   message.body = std::move(error);
   return message;
 }
 
-Result<Message> DecodeEnvelope(const msgpack::object& root, std::string_view peer) {
+// The first string in `o` (map keys included) that is not well-formed UTF-8, as "field PATH: ..."
+// ; "" when every string is. The grammar requires UTF-8 for every str (MessagePack's own rule),
+// so text from a peer can be logged, stored and serialised as JSON without a second check.
+std::string FindInvalidUtf8(const msgpack::object& o, const std::string& path) {
+  auto named = [&](const std::string& p) { return p.empty() ? std::string("the envelope") : p; };
+  switch (o.type) {
+    case msgpack::type::STR: {
+      std::string_view text(o.via.str.ptr, o.via.str.size);
+      if (auto bad = FirstInvalidUtf8(text)) {
+        return "field " + named(path) + ": not valid UTF-8 (at byte offset " +
+               std::to_string(*bad) + " of " + std::to_string(text.size()) + ")";
+      }
+      return "";
+    }
+    case msgpack::type::ARRAY:
+      for (std::uint32_t i = 0; i < o.via.array.size; ++i) {
+        std::string problem =
+            FindInvalidUtf8(o.via.array.ptr[i], path + "[" + std::to_string(i) + "]");
+        if (!problem.empty()) return problem;
+      }
+      return "";
+    case msgpack::type::MAP:
+      for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+        const msgpack::object_kv& kv = o.via.map.ptr[i];
+        std::string key;
+        if (kv.key.type == msgpack::type::STR) {
+          std::string_view text(kv.key.via.str.ptr, kv.key.via.str.size);
+          if (!IsValidUtf8(text)) return "a key of " + named(path) + " is not valid UTF-8";
+          key = text;
+        }
+        std::string problem = FindInvalidUtf8(kv.val, path.empty() ? key : path + "." + key);
+        if (!problem.empty()) return problem;
+      }
+      return "";
+    default:
+      return "";
+  }
+}
+
+Result<Message> DecodeEnvelope(const msgpack::object& root, std::string_view peer,
+                               Refusal* refusal) {
   const std::string where = "frame " + From(peer);
   if (root.type != msgpack::type::MAP) {
     return Status::ParseError(where + ": the envelope is of type " +
@@ -350,6 +391,7 @@ Result<Message> DecodeEnvelope(const msgpack::object& root, std::string_view pee
     // An "error" keeps its shape in every version, so a refusal from a peer of another version is
     // still read (and, being an error, never answered: no ping-pong of refusals).
     if (std::optional<Message> error = ReadForeignError(fields, version)) return *std::move(error);
+    *refusal = Refusal::kUnsupportedVersion;
     return Status::Unsupported(where + " uses protocol version " + std::to_string(version) +
                                "; this build speaks version " + std::to_string(kMajorVersion));
   }
@@ -361,13 +403,16 @@ Result<Message> DecodeEnvelope(const msgpack::object& root, std::string_view pee
   }
   const auto type_it = std::find(kTypeNames.begin(), kTypeNames.end(), type);
   if (type_it == kTypeNames.end()) {
-    return Status::Unsupported(where + ": " + std::string(kUnknownTypePhrase) + " \"" + type +
-                               "\"");
+    *refusal = Refusal::kUnknownType;
+    return Status::Unsupported(where + ": unknown message type \"" + ToValidUtf8(type) + "\"");
   }
 
   Message message;
   message.header.version = kMajorVersion;
   const std::string type_where = type + " " + From(peer);
+  if (std::string problem = FindInvalidUtf8(root, ""); !problem.empty()) {
+    return Status::ParseError(type_where + ": " + problem);
+  }
   if (fields.node != nullptr) {
     if (std::string problem = ReadScalar(*fields.node, "node", message.header.node);
         !problem.empty()) {
@@ -429,12 +474,17 @@ std::string Encode(const Message& message) {
   return std::string(buffer.data(), buffer.size());
 }
 
-Result<Message> Decode(std::string_view frame, std::string_view peer, std::size_t max_bytes) {
+Result<Message> Decode(std::string_view frame, std::string_view peer, std::size_t max_bytes,
+                       Refusal* refusal) {
+  Refusal ignored;
+  if (refusal == nullptr) refusal = &ignored;
+  *refusal = Refusal::kBadMessage;
   const std::string where = "frame " + From(peer);
   if (frame.size() > max_bytes) {
-    return Status::ParseError(where + " is " + std::to_string(frame.size()) + " bytes, which " +
-                              std::string(kTooLargePhrase) + " of " + std::to_string(max_bytes) +
-                              " bytes");
+    *refusal = Refusal::kTooLarge;
+    return Status::ParseError(where + " is " + std::to_string(frame.size()) +
+                              " bytes, which exceeds the size limit of " +
+                              std::to_string(max_bytes) + " bytes");
   }
   if (frame.empty()) return Status::ParseError(where + " is empty");
 
@@ -455,7 +505,7 @@ Result<Message> Decode(std::string_view frame, std::string_view peer, std::size_
       return Status::ParseError(where + " has " + std::to_string(frame.size() - offset) +
                                 " bytes after the envelope; a frame holds exactly one map");
     }
-    return DecodeEnvelope(handle.get(), peer);
+    return DecodeEnvelope(handle.get(), peer, refusal);
   } catch (const msgpack::size_overflow& e) {
     return Status::ParseError(
         where +
@@ -476,20 +526,25 @@ Result<Message> Decode(std::string_view frame, std::string_view peer, std::size_
   }
 }
 
-std::string_view ErrorCodeFor(const Status& refusal) {
-  const std::string& text = refusal.message();
-  if (refusal.code() == Status::Code::kUnsupported) {
-    return text.find(kUnknownTypePhrase) != std::string::npos ? kErrorUnknownType
-                                                              : kErrorUnsupportedVersion;
+std::string_view RefusalCode(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::kTooLarge:
+      return kErrorTooLarge;
+    case Refusal::kUnsupportedVersion:
+      return kErrorUnsupportedVersion;
+    case Refusal::kUnknownType:
+      return kErrorUnknownType;
+    case Refusal::kBadMessage:
+      break;
   }
-  if (text.find(kTooLargePhrase) != std::string::npos) return kErrorTooLarge;
   return kErrorBadMessage;
 }
 
-Message ErrorReplyFor(const Status& refusal, const Header& own_header) {
+Message ErrorReplyFor(const Status& why, Refusal refusal, const Header& own_header) {
   Message reply;
   reply.header = own_header;
-  reply.body = Error{.code = std::string(ErrorCodeFor(refusal)), .message = refusal.message()};
+  reply.body =
+      Error{.code = std::string(RefusalCode(refusal)), .message = ToValidUtf8(why.message())};
   return reply;
 }
 

@@ -58,20 +58,27 @@ std::string_view TypeName(const Body& body);
 // The MessagePack bytes of the envelope of `message`, with "v" = message.header.version.
 std::string Encode(const Message& message);
 
+// Why Decode refused a frame; each reason is answered with its own wire error code (kError*).
+enum class Refusal {
+  kBadMessage,          // "bad_message": not MessagePack, wrong shape or type, a str not UTF-8
+  kTooLarge,            // "too_large": over the size limit
+  kUnsupportedVersion,  // "unsupported_version": another major version
+  kUnknownType,         // "unknown_type": a "type" this build does not know
+};
+std::string_view RefusalCode(Refusal refusal);
+
 // Decodes one frame. `peer` only names the sender in error messages. Errors: ParseError for a frame
 // over `max_bytes` (checked before decoding), garbage, truncated or trailing data, a top level that
-// is not a map, a missing "v"/"type", a field of the wrong type; Unsupported for a "v" other than
+// is not a map, a missing "v"/"type", a field of the wrong type, a string (anywhere in the frame,
+// keys included) that is not well-formed UTF-8 (naming the field); Unsupported for a "v" other than
 // kMajorVersion (naming both versions) or an unknown "type". One exception to the version check: an
 // "error" of any version decodes (header.version says which), because its shape never changes.
+// When the frame is refused and `refusal` is given, *refusal says why.
 Result<Message> Decode(std::string_view frame, std::string_view peer,
-                       std::size_t max_bytes = kMaxMessageBytes);
+                       std::size_t max_bytes = kMaxMessageBytes, Refusal* refusal = nullptr);
 
-// The wire error code (kError*) answering a refusal returned by Decode: "unsupported_version" for a
-// version mismatch, "unknown_type", "too_large", and "bad_message" for anything else.
-std::string_view ErrorCodeFor(const Status& refusal);
-
-// An Error message answering a refused frame: code ErrorCodeFor(refusal), the refusal's text as the
+// An Error message answering a refused frame: code RefusalCode(refusal), the refusal's text as the
 // message, and `own_header` (the refusing side's node, seq and clock) as the header.
-Message ErrorReplyFor(const Status& refusal, const Header& own_header);
+Message ErrorReplyFor(const Status& why, Refusal refusal, const Header& own_header);
 
 }  // namespace orcastra::protocol

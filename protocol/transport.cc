@@ -145,8 +145,9 @@ std::optional<Incoming> TryReceive(zmq::socket_t& socket, bool is_router) {
                                          " frames; expected [identity, payload]")};
     }
     std::string peer = "peer " + PeerLabel(identity);
-    Result<Message> message = Decode(frames[1].to_string_view(), peer);
-    return Incoming{std::move(identity), std::move(message)};
+    Refusal refusal = Refusal::kBadMessage;
+    Result<Message> message = Decode(frames[1].to_string_view(), peer, kMaxMessageBytes, &refusal);
+    return Incoming{std::move(identity), std::move(message), refusal};
   }
 
   const std::string endpoint = ConnectedEndpoint(socket);
@@ -155,7 +156,10 @@ std::optional<Incoming> TryReceive(zmq::socket_t& socket, bool is_router) {
         "", Status::ParseError("message from " + Quoted(endpoint) + " has " +
                                std::to_string(frames.size()) + " frames; expected exactly one")};
   }
-  return Incoming{"", Decode(frames[0].to_string_view(), endpoint)};
+  Refusal refusal = Refusal::kBadMessage;
+  Result<Message> message =
+      Decode(frames[0].to_string_view(), endpoint, kMaxMessageBytes, &refusal);
+  return Incoming{"", std::move(message), refusal};
 }
 
 Result<Message> Request(zmq::context_t& ctx, const std::string& endpoint, const Message& request,

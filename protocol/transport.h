@@ -45,6 +45,7 @@ Status SendTo(zmq::socket_t& router, std::string_view peer_identity, const Messa
 struct Incoming {
   std::string peer_identity;
   Result<Message> message;
+  Refusal refusal = Refusal::kBadMessage;  // why, when `message` holds an error
 };
 
 // Receives one message if one is ready, without blocking; nullopt when none is. A ROUTER expects

@@ -9,6 +9,7 @@
 #include "common/cron.h"
 #include "common/log.h"
 #include "common/time_format.h"
+#include "common/utf8.h"
 
 namespace orcastra::agent {
 namespace {
@@ -80,7 +81,7 @@ GcItemResult Outcome(const GcItem& item, const Status& status) {
 Status RemoveImageByReferences(docker::Client& client, const std::string& id) {
   const json filters = {{"ancestor", {id}}};
   auto users =
-      client.GetJson("/containers/json?all=1&filters=" + docker::UrlEncode(filters.dump()));
+      client.GetJson("/containers/json?all=1&filters=" + docker::UrlEncode(DumpJson(filters)));
   if (!users.ok()) return users.status();
   if (users->is_array() && !users->empty()) {
     return Status::Conflict("image " + id + " is used by a container since the snapshot");

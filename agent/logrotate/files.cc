@@ -14,84 +14,12 @@
 #include <cstring>
 #include <vector>
 
+#include "common/files.h"
+
 namespace orcastra::agent {
 namespace {
 
 constexpr std::size_t kBufferSize = 64 * 1024;
-
-std::string ErrnoText(int error) { return std::strerror(error); }
-
-Status IoFailure(std::string_view what, const std::string& path, int error) {
-  return Status::IoError(std::string(what) + " '" + path + "': " + ErrnoText(error));
-}
-
-// Closes a descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { Close(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-  // Closes now; returns the errno of a failed close, 0 on success.
-  int Close() {
-    if (fd_ < 0) return 0;
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
-
-// Removes a temporary file on scope exit unless Release()d.
-class TempGuard {
- public:
-  explicit TempGuard(std::string path) : path_(std::move(path)) {}
-  ~TempGuard() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  TempGuard(const TempGuard&) = delete;
-  TempGuard& operator=(const TempGuard&) = delete;
-  void Release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
-std::string DirName(std::string_view path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string_view::npos) return ".";
-  if (slash == 0) return "/";
-  return std::string(path.substr(0, slash));
-}
-
-std::string BaseName(std::string_view path) {
-  auto slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
-Status FsyncDirectory(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.ok()) return IoFailure("cannot open directory", dir, errno);
-  if (::fsync(fd.get()) != 0) return IoFailure("cannot fsync directory", dir, errno);
-  return Status::Ok();
-}
-
-Status WriteAll(int fd, const char* data, std::size_t size, const std::string& path) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoFailure("cannot write", path, errno);
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return Status::Ok();
-}
 
 // Reads up to `size` bytes; 0 at end of file, -1 with errno set on failure.
 ssize_t ReadSome(int fd, char* data, std::size_t size) {
@@ -99,14 +27,6 @@ ssize_t ReadSome(int fd, char* data, std::size_t size) {
     ssize_t n = ::read(fd, data, size);
     if (n >= 0 || errno != EINTR) return n;
   }
-}
-
-// Opens a fresh temporary for `target` (any stale one is replaced).
-Result<int> OpenTemp(const std::string& temp, mode_t mode) {
-  ::unlink(temp.c_str());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0) return IoFailure("cannot create", temp, errno);
-  return fd;
 }
 
 // Gives `fd` the source's permission bits and, when allowed, its owner (as logrotate does).
@@ -150,40 +70,18 @@ std::optional<gid_t> ResolveGroup(const std::string& name) {
 
 }  // namespace
 
-std::string TempPathFor(std::string_view path) {
-  std::string dir = DirName(path);
-  std::string prefix = dir == "/" ? "/" : dir + "/";
-  return prefix + "." + BaseName(path) + ".orcastra-tmp";
-}
-
-Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode) {
-  const std::string temp = TempPathFor(path);
-  auto opened = OpenTemp(temp, mode);
-  if (!opened.ok()) return opened.status();
-  Fd fd(*opened);
-  TempGuard guard(temp);
-  ORC_RETURN_IF_ERROR(WriteAll(fd.get(), content.data(), content.size(), temp));
-  if (::fsync(fd.get()) != 0) return IoFailure("cannot fsync", temp, errno);
-  if (int error = fd.Close()) return IoFailure("cannot close", temp, error);
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return IoFailure("cannot rename temporary to", path, errno);
-  }
-  guard.Release();
-  return FsyncDirectory(DirName(path));
-}
-
 Status GzipFile(const std::string& source, const std::string& target) {
-  Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!in.ok()) return IoFailure("cannot open", source, errno);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) return IoFailure("cannot stat", source, errno);
   if (!S_ISREG(st.st_mode)) return Status::IoError("'" + source + "' is not a regular file");
 
   const std::string temp = TempPathFor(target);
-  auto opened = OpenTemp(temp, 0600);
+  auto opened = CreateFresh(temp, 0600);
   if (!opened.ok()) return opened.status();
-  Fd out(*opened);
-  TempGuard guard(temp);
+  UniqueFd out = std::move(opened).value();
+  RemoveOnExit guard(temp);
 
   z_stream zs{};
   // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
@@ -212,7 +110,8 @@ Status GzipFile(const std::string& source, const std::string& target) {
         break;
       }
       std::size_t have = output.size() - zs.avail_out;
-      status = WriteAll(out.get(), reinterpret_cast<const char*>(output.data()), have, temp);
+      status = WriteAll(out.get(),
+                        std::string_view(reinterpret_cast<const char*>(output.data()), have), temp);
       if (rc == Z_STREAM_END) finished = true;
     } while (status.ok() && zs.avail_out == 0);
   }
@@ -255,17 +154,17 @@ Result<std::string> ReadGzipFile(const std::string& path) {
 Result<CopyTruncateStats> CopyTruncateFile(const std::string& source, const std::string& target) {
   // O_RDWR: the same descriptor reads the content and truncates, so a rename of `source` meanwhile
   // cannot make us truncate another file.
-  Fd in(::open(source.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd in(::open(source.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
   if (!in.ok()) return IoFailure("cannot open", source, errno);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) return IoFailure("cannot stat", source, errno);
   if (!S_ISREG(st.st_mode)) return Status::IoError("'" + source + "' is not a regular file");
 
   const std::string temp = TempPathFor(target);
-  auto opened = OpenTemp(temp, 0600);
+  auto opened = CreateFresh(temp, 0600);
   if (!opened.ok()) return opened.status();
-  Fd out(*opened);
-  TempGuard guard(temp);
+  UniqueFd out = std::move(opened).value();
+  RemoveOnExit guard(temp);
   CopyOwnership(out.get(), st);
 
   CopyTruncateStats stats;
@@ -275,7 +174,8 @@ Result<CopyTruncateStats> CopyTruncateFile(const std::string& source, const std:
       ssize_t n = ReadSome(in.get(), buffer.data(), buffer.size());
       if (n < 0) return IoFailure("cannot read", source, errno);
       if (n == 0) return Status::Ok();
-      ORC_RETURN_IF_ERROR(WriteAll(out.get(), buffer.data(), static_cast<std::size_t>(n), temp));
+      ORC_RETURN_IF_ERROR(
+          WriteAll(out.get(), std::string_view(buffer.data(), static_cast<std::size_t>(n)), temp));
       stats.bytes_copied += static_cast<std::uint64_t>(n);
     }
   };
@@ -330,7 +230,7 @@ Status CreateLogFile(const std::string& path, const CreateSpec& spec,
   } else if (previous) {
     gid = previous->gid;
   }
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.ok()) {
     if (errno == EEXIST) return Status::Ok();  // the application reopened it already
     return IoFailure("cannot create", path, errno);
@@ -370,12 +270,12 @@ Status RenameNoReplace(const std::string& source, const std::string& target) {
   int error = errno;
   if (error != EINVAL && error != ENOSYS) {
     return Status::IoError("cannot rename '" + source + "' to '" + target +
-                           "': " + ErrnoText(error));
+                           "': " + std::strerror(error));
   }
   // No RENAME_NOREPLACE on this file system: link fails if the target exists.
   if (::link(source.c_str(), target.c_str()) != 0) {
     return Status::IoError("cannot rename '" + source + "' to '" + target +
-                           "': " + ErrnoText(errno));
+                           "': " + std::strerror(errno));
   }
   if (::unlink(source.c_str()) != 0) return IoFailure("renamed, but cannot remove", source, errno);
   return Status::Ok();

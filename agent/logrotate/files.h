@@ -1,8 +1,10 @@
-// The file operations of a log rotation (agent/logrotate/service.h executes plans with them): gzip with
-// zlib, copy-then-truncate, creating the new log, writing the state file, listing rotated copies.
+// The file operations of a log rotation (agent/logrotate/service.h executes plans with them): gzip
+// with zlib, copy-then-truncate, creating the new log, writing the state file, listing rotated
+// copies.
 //
 // Crash safety: every file that appears under its final name is complete. GzipFile() and
-// WriteFileAtomic() write a temporary file in the same directory (".NAME.orcastra-tmp"), fsync it,
+// WriteFileAtomic() (common/files.h) write a temporary file in the same directory
+// (".NAME.orcastra-tmp"), fsync it,
 // rename it into place and fsync the directory; only then is the source removed. A crash leaves at
 // most a stale temporary (overwritten next time) or the source beside its complete .gz (the plan
 // then shifts both). None of these functions throws; errors name the path and errno text.
@@ -19,16 +21,10 @@
 #include <vector>
 
 #include "agent/logrotate/plan.h"
+#include "common/files.h"
 #include "common/status.h"
 
 namespace orcastra::agent {
-
-// The temporary name used while writing `path`: ".NAME.orcastra-tmp" in the same directory (a
-// dot file, so the usual `*.log` patterns never match it).
-std::string TempPathFor(std::string_view path);
-
-// Writes `content` to `path` atomically (temporary, fsync, rename, fsync of the directory).
-Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode = 0644);
 
 // Compresses `source` into `target` (gzip format, zlib level 6): writes the temporary, fsyncs,
 // renames it to `target`, fsyncs the directory, then unlinks `source`. The .gz gets the source's

@@ -4,7 +4,8 @@
 // Config (`logrotate.d/*.conf`, the commonly used subset of logrotate(8)):
 //   - Directives before any block are defaults for the later blocks of the same file (each file
 //     starts from logrotate's defaults; files do not inherit from each other).
-//   - A block is one or more absolute path patterns (see agent/logrotate/path_glob.h; "double quotes" for
+//   - A block is one or more absolute path patterns (see agent/logrotate/path_glob.h; "double
+//   quotes" for
 //     names with spaces) followed by `{`, on the same line or alone on the next, then one directive
 //     per line, then `}` alone on its line. Blocks do not nest. `#` starts a comment at the start
 //     of a line or after whitespace.

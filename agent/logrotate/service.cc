@@ -16,6 +16,7 @@
 #include "agent/logrotate/path_glob.h"
 #include "common/docker_client.h"
 #include "common/log.h"
+#include "common/utf8.h"
 
 namespace orcastra::agent {
 namespace {
@@ -548,7 +549,7 @@ Status LogRotator::ForEachTarget(const std::string& container,
   // Swarm names task containers "SERVICE.SLOT.TASKID": a service name reaches its tasks here.
   nlohmann::json filters = {{"label", {"com.docker.swarm.service.name=" + container}},
                             {"status", {"running"}}};
-  auto tasks = docker_->GetJson("/containers/json?filters=" + docker::UrlEncode(filters.dump()));
+  auto tasks = docker_->GetJson("/containers/json?filters=" + docker::UrlEncode(DumpJson(filters)));
   if (!tasks.ok())
     return tasks.status().WithContext("looking for tasks of service '" + container + "'");
   std::vector<std::string> ids;

@@ -1,8 +1,8 @@
 // Log rotation, the I/O side: every LOGROTATE_INTERVAL (and at once on RunNow()) it reads the
-// logrotate.d directory, expands each rule's patterns, asks Decide() (agent/logrotate/rules.h) which
-// files are due, executes PlanRuleRotation() with the file operations of agent/logrotate/files.h and the
-// container actions through the local daemon's Engine API, records rotations in the state file, and
-// reports every rotation, failure and dry run as an event.
+// logrotate.d directory, expands each rule's patterns, asks Decide() (agent/logrotate/rules.h)
+// which files are due, executes PlanRuleRotation() with the file operations of
+// agent/logrotate/files.h and the container actions through the local daemon's Engine API, records
+// rotations in the state file, and reports every rotation, failure and dry run as an event.
 //
 // Failure policy: a plan stops at its first failed step (nothing after it runs: a file whose
 // application was not told to reopen is never compressed under it) and is reported as

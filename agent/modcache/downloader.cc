@@ -1,6 +1,5 @@
 #include "agent/modcache/downloader.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -13,13 +12,11 @@
 #include <mutex>
 #include <vector>
 
+#include "common/curl_easy.h"
+#include "common/files.h"
+
 namespace orcastra::agent {
 namespace {
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -59,25 +56,6 @@ class Sha256 {
   bool ok_ = false;
 };
 
-// A file descriptor closed on destruction.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { Close(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Close() {
-    int rc = 0;
-    if (fd_ >= 0) rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
 // A temporary file in the destination directory, removed on destruction unless committed.
 class TempFile {
  public:
@@ -90,26 +68,26 @@ class TempFile {
       error_ = Errno("cannot create a temporary file in " + dir);
       return;
     }
-    fd_ = std::make_unique<Fd>(fd);
+    fd_ = UniqueFd(fd);
     path_ = buffer.data();
   }
   ~TempFile() {
-    if (fd_) fd_->Close();
+    (void)fd_.Close();
     if (!path_.empty() && !committed_) ::unlink(path_.c_str());
   }
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
 
-  bool ok() const { return fd_ != nullptr; }
+  bool ok() const { return fd_.ok(); }
   const std::string& error() const { return error_; }
-  int fd() const { return fd_->get(); }
+  int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
 
   // fsync, mode 0644, close, rename to `target`. The temporary file is gone afterwards either way.
   Status CommitTo(const std::string& target) {
     if (::fchmod(fd(), 0644) != 0) return Status::IoError(Errno("chmod " + path_));
     if (::fsync(fd()) != 0) return Status::IoError(Errno("fsync " + path_));
-    if (fd_->Close() != 0) return Status::IoError(Errno("close " + path_));
+    if (fd_.Close() != 0) return Status::IoError(Errno("close " + path_));
     if (::rename(path_.c_str(), target.c_str()) != 0) {
       return Status::IoError(Errno("rename to " + target));
     }
@@ -118,18 +96,11 @@ class TempFile {
   }
 
  private:
-  std::unique_ptr<Fd> fd_;
+  UniqueFd fd_;
   std::string path_;
   std::string error_;
   bool committed_ = false;
 };
-
-Status SyncDirectory(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return Status::IoError(Errno("open " + dir));
-  if (::fsync(fd.get()) != 0) return Status::IoError(Errno("fsync " + dir));
-  return Status::Ok();
-}
 
 // Shared with curl's callbacks during one transfer.
 struct Transfer {
@@ -206,13 +177,6 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return t->cancel != nullptr && t->cancel->load() ? 1 : 0;  // non-zero aborts
 }
 
-struct CurlFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 ModFetchResult Failed(std::string error, int http_status = 0) {
   ModFetchResult result;
   result.status = ModFetchStatus::kFailed;
@@ -231,12 +195,11 @@ std::string Sha256Hex(std::string_view data) {
 
 ModFetchResult FetchMod(const ModFetchRequest& request, const std::string& dest_dir,
                         const DownloadLimits& limits, const std::atomic<bool>* cancel) {
-  InitCurlOnce();
   const std::string target = dest_dir + "/" + request.file;
   TempFile temp(dest_dir, request.file);
   if (!temp.ok()) return Failed(temp.error());
 
-  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
+  curl::Handle curl = curl::NewHandle();
   if (!curl) return Failed("curl_easy_init failed");
   Transfer t;
   t.curl = curl.get();
@@ -244,16 +207,11 @@ ModFetchResult FetchMod(const ModFetchRequest& request, const std::string& dest_
   t.max_bytes = limits.max_bytes;
   t.cancel = cancel;
   char curl_error[CURL_ERROR_SIZE] = {};
-  std::unique_ptr<curl_slist, SlistFree> headers;
-  auto add_header = [&](const std::string& line) {
-    curl_slist* added = curl_slist_append(headers.get(), line.c_str());
-    if (added != nullptr) {
-      (void)headers.release();
-      headers.reset(added);
-    }
-  };
-  if (!request.etag.empty()) add_header("If-None-Match: " + request.etag);
-  if (!request.last_modified.empty()) add_header("If-Modified-Since: " + request.last_modified);
+  curl::Headers headers;
+  if (!request.etag.empty()) curl::AppendHeader(headers, "If-None-Match: " + request.etag);
+  if (!request.last_modified.empty()) {
+    curl::AppendHeader(headers, "If-Modified-Since: " + request.last_modified);
+  }
 
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
@@ -262,12 +220,10 @@ ModFetchResult FetchMod(const ModFetchRequest& request, const std::string& dest_
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, limits.max_redirects);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl::SetCommonOptions(c, limits.connect_timeout, limits.total_timeout);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_error);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "orcastra-modcache");
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(limits.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(limits.total_timeout.count()));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(limits.stall_timeout.count()));
   // Refused before the body when the server announces a larger Content-Length.
@@ -327,27 +283,11 @@ ModFetchResult FetchMod(const ModFetchRequest& request, const std::string& dest_
     return Failed(committed.message(), http_status);
   }
   // The rename is durable only once the directory is synced; the file itself already is.
-  if (Status synced = SyncDirectory(dest_dir); !synced.ok()) {
+  if (Status synced = FsyncDirectory(dest_dir); !synced.ok()) {
     return Failed(synced.message() + " (the new file is in place)", http_status);
   }
   result.status = ModFetchStatus::kDownloaded;
   return result;
-}
-
-Status WriteFileAtomically(const std::string& dir, const std::string& name, std::string_view text) {
-  TempFile temp(dir, name.empty() || name.front() != '.' ? name : name.substr(1));
-  if (!temp.ok()) return Status::IoError(temp.error());
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t rc = ::write(temp.fd(), text.data() + written, text.size() - written);
-    if (rc < 0) {
-      if (errno == EINTR) continue;
-      return Status::IoError(Errno("write " + temp.path()));
-    }
-    written += static_cast<std::size_t>(rc);
-  }
-  ORC_RETURN_IF_ERROR(temp.CommitTo(dir + "/" + name));
-  return SyncDirectory(dir);
 }
 
 int RemoveStaleModTemps(const std::string& dir) {

@@ -38,8 +38,6 @@ ModFetchResult FetchMod(const ModFetchRequest& request, const std::string& dest_
 // Lowercase hex SHA-256 of `data` (OpenSSL EVP).
 std::string Sha256Hex(std::string_view data);
 
-// Writes `text` to `dir`/`name` atomically: temporary file, fsync, rename, fsync of the directory.
-Status WriteFileAtomically(const std::string& dir, const std::string& name, std::string_view text);
 
 // Removes temporary files left in `dir` by a process that died mid-download. Returns how many.
 int RemoveStaleModTemps(const std::string& dir);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/utf8.h"
+
 namespace orcastra::agent {
 namespace {
 
@@ -49,7 +51,7 @@ std::string EncodeModcacheState(const std::vector<PersistedMod>& mods) {
                     {"bytes", m.bytes}});
   }
   nlohmann::json doc = {{"version", kStateVersion}, {"mods", list}};
-  return doc.dump(2) + "\n";
+  return DumpJson(doc, 2) + "\n";
 }
 
 Result<std::vector<PersistedMod>> DecodeModcacheState(std::string_view text) {

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/files.h"
 #include "common/log.h"
 
 namespace orcastra::agent {
@@ -336,7 +337,7 @@ void ModCache::FetchDue(bool force) {
 void ModCache::Persist() {
   std::string text = EncodeModcacheState(state_.ToPersist());
   if (text == last_persisted_) return;
-  Status written = WriteFileAtomically(options_.dest, std::string(kModStateFile), text);
+  Status written = WriteFileAtomic(options_.dest + "/" + std::string(kModStateFile), text);
   if (!written.ok()) {
     Logger("modcache")
         ->warn("state file not written (validators will not survive a restart): {}",

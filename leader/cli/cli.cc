@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/utf8.h"
 #include "protocol/protocol.h"
 #include "protocol/transport.h"
 
@@ -20,7 +21,7 @@ using nlohmann::json;
 std::string Text(const json& value, const std::string& fallback = "-") {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_null()) return fallback;
-  return value.dump();
+  return DumpJson(value);
 }
 
 std::string Fixed(double value, int digits) {
@@ -327,7 +328,7 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
     bool follow = flags->Has("follow");
     if (flags->Has("json")) {
       if (follow) {
-        for (const auto& e : *result) std::cout << e.dump() << "\n";  // JSON lines
+        for (const auto& e : *result) std::cout << DumpJson(e) << "\n";  // JSON lines
       } else {
         std::cout << result->dump(2) << "\n";
       }
@@ -423,7 +424,7 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
           continue;
         std::string result = attrs.value("result", std::string());
         if (flags->Has("json")) {
-          std::cout << e.dump(2) << "\n";
+          std::cout << DumpJson(e, 2) << "\n";
         } else {
           std::cout << text << ": " << result << "\n"
                     << Text(e.value("message", json()), "") << "\n";

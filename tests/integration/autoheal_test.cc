@@ -1,9 +1,8 @@
 // Autoheal against a real daemon (the lab's m1): a labelled container whose health check always
 // fails is restarted with growing pauses until the cap, then given up once; an unlabelled one is
 // never touched. Docker's own event stream counts the restarts, independently of our reports.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -29,14 +28,17 @@ std::string Env(const char* name) {
 // A started container with a health check that always fails; removed at the end.
 class UnhealthyContainer {
  public:
-  UnhealthyContainer(docker::Client& docker, const std::string& name, bool opt_in) : docker_(docker) {
+  UnhealthyContainer(docker::Client& docker, const std::string& name, bool opt_in)
+      : docker_(docker) {
     json labels = json::object();
     if (opt_in) labels["autoheal"] = "true";
     json spec = {{"Image", Env("ORCASTRA_TEST_IMAGE")},
                  {"Cmd", {"sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"}},
                  {"Labels", labels},
                  {"Healthcheck",
-                  {{"Test", {"CMD", "false"}}, {"Interval", 1'000'000'000}, {"Timeout", 1'000'000'000},
+                  {{"Test", {"CMD", "false"}},
+                   {"Interval", 1'000'000'000},
+                   {"Timeout", 1'000'000'000},
                    {"Retries", 1}}}};
     auto created = docker_.Call("POST", "/containers/create?name=" + name, spec.dump());
     REQUIRE(created.ok());
@@ -93,11 +95,13 @@ TEST_CASE("autoheal restarts an opted-in unhealthy container with backoff, then 
 
   auto count = [&](const std::string& kind, const std::string& id) {
     std::lock_guard lock(mutex);
-    return std::count_if(reported.begin(), reported.end(),
-                         [&](const protocol::Event& e) { return e.kind == kind && e.subject == id; });
+    return std::count_if(reported.begin(), reported.end(), [&](const protocol::Event& e) {
+      return e.kind == kind && e.subject == id;
+    });
   };
   auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (count("autoheal_gave_up", opted_in.id()) == 0 && std::chrono::steady_clock::now() < deadline) {
+  while (count("autoheal_gave_up", opted_in.id()) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(200ms);
   }
   // After giving up: nothing more happens to it for a while.
@@ -115,13 +119,15 @@ TEST_CASE("autoheal restarts an opted-in unhealthy container with backoff, then 
   // Backoff: at least 2 s, then at least 4 s between restarts.
   CHECK(restarts[1] - restarts[0] >= 2s);
   CHECK(restarts[2] - restarts[1] >= 4s);
-  INFO("gaps: " << std::chrono::duration_cast<std::chrono::milliseconds>(restarts[1] - restarts[0]).count()
-                << " ms, "
-                << std::chrono::duration_cast<std::chrono::milliseconds>(restarts[2] - restarts[1]).count()
-                << " ms");
+  INFO("gaps: "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(restarts[1] - restarts[0]).count()
+       << " ms, "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(restarts[2] - restarts[1]).count()
+       << " ms");
 }
 
-TEST_CASE("autoheal dry run restarts nothing but reports what it would do", "[integration][autoheal]") {
+TEST_CASE("autoheal dry run restarts nothing but reports what it would do",
+          "[integration][autoheal]") {
   docker::ClientOptions options{.socket_path = Env("ORCASTRA_TEST_DOCKER_SOCKET")};
   docker::Client docker(options);
   UnhealthyContainer opted_in(docker, "orcastra-it-autoheal-dry", true);
@@ -143,7 +149,8 @@ TEST_CASE("autoheal dry run restarts nothing but reports what it would do", "[in
     return std::count_if(reported.begin(), reported.end(),
                          [](const protocol::Event& e) { return e.kind == "autoheal_dry_run"; });
   };
-  while (dry_runs() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(200ms);
+  while (dry_runs() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(200ms);
   healer.Stop();
   CHECK(dry_runs() >= 1);
   auto details = docker.InspectContainer(opted_in.id());

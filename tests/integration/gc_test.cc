@@ -4,8 +4,6 @@
 // named volumes (used and unused, listed and not). A dry run must change nothing and plan exactly
 // the expected set; a real run must remove exactly that set and report bytes freed. Everything the
 // test creates carries a per-run name and is removed at the end, also on failure.
-#include "agent/gc/service.h"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "agent/gc/service.h"
 #include "common/docker_client.h"
 
 namespace orcastra::agent {

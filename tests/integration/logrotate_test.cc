@@ -22,6 +22,7 @@
 #include "agent/logrotate/files.h"
 #include "agent/logrotate/service.h"
 #include "common/docker_client.h"
+#include "tests/support/temp_dir.h"
 
 namespace orcastra::agent {
 namespace {
@@ -39,30 +40,15 @@ std::string Env(const char* name) {
   return value;
 }
 
+// A scratch host directory the containers may write to (we are root; its files go with it).
+struct TempDir : orcastra::testing::TempDir {
+  TempDir() : orcastra::testing::TempDir("it-logrotate") { ::chmod(path().c_str(), 0777); }
+};
+
 std::string UniqueSuffix() {
   std::random_device random;
   return std::to_string(::getpid()) + "-" + std::to_string(random() % 1000000);
 }
-
-// A fresh host directory, removed with everything in it (the container's files too: we are root).
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "orcastra-it-logrotate-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-    ::chmod(path_.c_str(), 0777);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The writer: appends "0", "1", ... every ~5 ms to /logs/app.log through descriptor 3, kept open;
 // on SIGHUP it reopens the path (and notes the HUP in /logs/hups); when /logs/stop appears it

@@ -19,6 +19,7 @@
 
 #include "agent/modcache/downloader.h"
 #include "agent/modcache/service.h"
+#include "tests/support/temp_dir.h"
 
 extern char** environ;
 
@@ -114,40 +115,15 @@ class ModServer {
 };
 
 // A fresh destination directory, removed at the end.
-class Dest {
- public:
-  Dest() {
-    std::string pattern = (fs::temp_directory_path() / "orcastra-modcache-XXXXXX").string();
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    REQUIRE(::mkdtemp(buffer.data()) != nullptr);
-    path_ = buffer.data();
-  }
-  ~Dest() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-  std::string Read(const std::string& name) const {
-    std::ifstream in(File(name), std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
-  void Write(const std::string& name, const std::string& text) const {
-    std::ofstream(File(name), std::ios::binary) << text;
-  }
-  // Every entry of the directory (temporary files included).
+struct Dest : orcastra::testing::TempDir {
+  Dest() : orcastra::testing::TempDir("modcache") {}
+  // Every entry of the directory (temporary files included), sorted.
   std::vector<std::string> Entries() const {
     std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename());
+    for (const auto& e : fs::directory_iterator(path())) out.push_back(e.path().filename());
     std::sort(out.begin(), out.end());
     return out;
   }
-
- private:
-  std::string path_;
 };
 
 ModFetchRequest Request(const std::string& file, const std::string& url) {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/strings.h"
+
+#include <catch2/catch.hpp>
 
 namespace orcastra {
 namespace {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/time_format.h"
+
+#include <catch2/catch.hpp>
 
 namespace orcastra {
 namespace {
@@ -31,9 +31,10 @@ TEST_CASE("rfc3339: Docker's zero time means never", "[time]") {
 }
 
 TEST_CASE("rfc3339: malformed input is an error naming it", "[time]") {
-  for (const char* bad : {"", "2026-11-22", "2026-11-22T04:09:31", "2026-13-01T00:00:00Z",
-                          "2026-11-22T24:00:00Z", "2026-11-22T04:09:31.Z", "2026-11-22T04:09:31Zjunk",
-                          "2026-11-22 04:09:31Z", "2026-11-22T04:09:31+0100"}) {
+  for (const char* bad :
+       {"", "2026-11-22", "2026-11-22T04:09:31", "2026-13-01T00:00:00Z", "2026-11-22T24:00:00Z",
+        "2026-11-22T04:09:31.Z", "2026-11-22T04:09:31Zjunk", "2026-11-22 04:09:31Z",
+        "2026-11-22T04:09:31+0100"}) {
     INFO(bad);
     auto parsed = ParseRfc3339(bad);
     REQUIRE_FALSE(parsed.ok());

@@ -14,6 +14,7 @@
 
 #include "common/flags.h"
 #include "config/diagnostic.h"
+#include "tests/support/temp_dir.h"
 
 namespace orcastra::config::testing {
 
@@ -21,49 +22,19 @@ inline std::string FixturePath(const std::string& relative) {
   return std::string(ORCASTRA_FIXTURES_DIR) + "/config/" + relative;
 }
 
-inline std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+inline std::string ReadText(const std::string& path) { return orcastra::testing::ReadFile(path); }
 
 inline std::string ReadFixture(const std::string& relative) {
   return ReadText(FixturePath(relative));
 }
 
-// A fresh directory under $TMPDIR, removed with everything in it on destruction.
-class TempDir {
+// A scratch directory that can also take a copy of a config fixture.
+class TempDir : public orcastra::testing::TempDir {
  public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "orcastra-config-test-XXXXXX").string();
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    char* made = mkdtemp(buffer.data());
-    path_ = made != nullptr ? made : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
-  void Write(const std::string& name, const std::string& text) const {
-    std::ofstream out(File(name), std::ios::binary | std::ios::trunc);
-    out << text;
-  }
+  TempDir() : orcastra::testing::TempDir("config-test") {}
   void CopyFixture(const std::string& relative, const std::string& name) const {
     Write(name, ReadFixture(relative));
   }
-  void Remove(const std::string& name) const { std::filesystem::remove(File(name)); }
-
- private:
-  std::string path_;
 };
 
 // An EnvLookup over a fixed map.

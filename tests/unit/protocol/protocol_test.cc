@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace orcastra::protocol {
 namespace {
 
@@ -269,15 +271,17 @@ TEST_CASE("protocol: another major version is refused and answered with unsuppor
           "[protocol]") {
   Message message = SampleMessages()[0];
   message.header.version = 2;
-  Result<Message> decoded = Decode(Encode(message), "agent-7");
+  Refusal refusal = Refusal::kBadMessage;
+  Result<Message> decoded = Decode(Encode(message), "agent-7", kMaxMessageBytes, &refusal);
   REQUIRE_FALSE(decoded.ok());
   CHECK(decoded.status().code() == Status::Code::kUnsupported);
+  CHECK(refusal == Refusal::kUnsupportedVersion);
   CHECK_THAT(decoded.status().message(), Catch::Contains("version 2") &&
                                              Catch::Contains("version 1") &&
                                              Catch::Contains("agent-7"));
 
   const Header own{.node = "leader-node", .seq = 77, .ts_ms = 1000};
-  const Message reply = ErrorReplyFor(decoded.status(), own);
+  const Message reply = ErrorReplyFor(decoded.status(), refusal, own);
   CHECK(reply.header == own);
   const auto* error = std::get_if<Error>(&reply.body);
   REQUIRE(error != nullptr);
@@ -300,10 +304,11 @@ TEST_CASE("protocol: the version is checked before anything else in the envelope
   pk.pack("hologram");  // a type that version 3 might have
   pk.pack("seq");
   pk.pack("not a number");
-  Result<Message> decoded = Decode(Bytes(buffer), "p");
+  Refusal refusal = Refusal::kBadMessage;
+  Result<Message> decoded = Decode(Bytes(buffer), "p", kMaxMessageBytes, &refusal);
   REQUIRE_FALSE(decoded.ok());
   CHECK(decoded.status().code() == Status::Code::kUnsupported);
-  CHECK(ErrorCodeFor(decoded.status()) == "unsupported_version");
+  CHECK(RefusalCode(refusal) == "unsupported_version");
 }
 
 TEST_CASE("protocol: an error of another version is still read, so refusals never ping-pong",
@@ -366,31 +371,34 @@ TEST_CASE("protocol: a missing or mistyped version is a parse error", "[protocol
     pk.pack("type");
     pk.pack("hello");
   }
-  Result<Message> decoded = Decode(Bytes(buffer), "p");
+  Refusal refusal = Refusal::kTooLarge;
+  Result<Message> decoded = Decode(Bytes(buffer), "p", kMaxMessageBytes, &refusal);
   REQUIRE_FALSE(decoded.ok());
   CHECK(decoded.status().code() == Status::Code::kParseError);
   CHECK_THAT(decoded.status().message(), Catch::Contains("v"));
-  CHECK(ErrorCodeFor(decoded.status()) == "bad_message");
+  CHECK(RefusalCode(refusal) == "bad_message");
 }
 
 TEST_CASE("protocol: an oversized frame is refused before decoding", "[protocol]") {
   SECTION("over the default limit, garbage that decoding would also refuse") {
     const std::string frame(kMaxMessageBytes + 1, '\xc1');  // 0xc1 is never valid MessagePack
-    Result<Message> decoded = Decode(frame, "big-peer");
+    Refusal refusal = Refusal::kBadMessage;
+    Result<Message> decoded = Decode(frame, "big-peer", kMaxMessageBytes, &refusal);
     REQUIRE_FALSE(decoded.ok());
     CHECK(decoded.status().code() == Status::Code::kParseError);
     CHECK_THAT(decoded.status().message(),
                Catch::Contains("exceeds the size limit") && Catch::Contains("1048577") &&
                    Catch::Contains("big-peer") && !Catch::Contains("MessagePack"));
-    const Message reply = ErrorReplyFor(decoded.status(), Header{});
+    const Message reply = ErrorReplyFor(decoded.status(), refusal, Header{});
     CHECK(std::get<Error>(reply.body).code == "too_large");
   }
   SECTION("a valid message over a custom limit") {
     const std::string frame = Encode(SampleMessages()[1]);
     REQUIRE(frame.size() > 64);
-    Result<Message> decoded = Decode(frame, "p", 64);
+    Refusal refusal = Refusal::kBadMessage;
+    Result<Message> decoded = Decode(frame, "p", 64, &refusal);
     REQUIRE_FALSE(decoded.ok());
-    CHECK(ErrorCodeFor(decoded.status()) == "too_large");
+    CHECK(refusal == Refusal::kTooLarge);
     CHECK(Decode(frame, "p", frame.size()).ok());  // the limit is inclusive
   }
 }
@@ -531,11 +539,12 @@ TEST_CASE("protocol: a field of the wrong type is named in the error", "[protoco
     frame = EnvelopeWithBody("query", std::map<int, int>{{1, 2}});
     field = "keys must be str";
   }
-  Result<Message> decoded = Decode(frame, "agent-x");
+  Refusal refusal = Refusal::kTooLarge;
+  Result<Message> decoded = Decode(frame, "agent-x", kMaxMessageBytes, &refusal);
   REQUIRE_FALSE(decoded.ok());
   CHECK(decoded.status().code() == Status::Code::kParseError);
   CHECK_THAT(decoded.status().message(), Catch::Contains(field) && Catch::Contains("agent-x"));
-  CHECK(ErrorCodeFor(decoded.status()) == "bad_message");
+  CHECK(refusal == Refusal::kBadMessage);
 }
 
 TEST_CASE("protocol: the error names the message type", "[protocol]") {
@@ -591,11 +600,12 @@ TEST_CASE("protocol: unpack limits refuse small frames that declare huge contain
 
 TEST_CASE("protocol: an unknown type is refused with unknown_type", "[protocol]") {
   const std::string frame = EnvelopeWithBody("teleport", std::map<std::string, int>{});
-  Result<Message> decoded = Decode(frame, "p");
+  Refusal refusal = Refusal::kBadMessage;
+  Result<Message> decoded = Decode(frame, "p", kMaxMessageBytes, &refusal);
   REQUIRE_FALSE(decoded.ok());
   CHECK(decoded.status().code() == Status::Code::kUnsupported);
   CHECK_THAT(decoded.status().message(), Catch::Contains("unknown message type \"teleport\""));
-  const Message reply = ErrorReplyFor(decoded.status(), Header{.node = "me"});
+  const Message reply = ErrorReplyFor(decoded.status(), refusal, Header{.node = "me"});
   CHECK(std::get<Error>(reply.body).code == "unknown_type");
   CHECK(reply.header.node == "me");
 }
@@ -677,6 +687,59 @@ TEST_CASE("protocol: a result with the largest allowed output fits in one frame"
   Result<Message> decoded = Decode(frame, "p");
   REQUIRE(decoded.ok());
   CHECK(*decoded == message);
+}
+
+}  // namespace
+}  // namespace orcastra::protocol
+
+namespace orcastra::protocol {
+namespace {
+
+TEST_CASE("regression: a string that is not UTF-8 is refused naming its field",
+          "[protocol][issue8]") {
+  // The message of the issue: an event whose text is not valid UTF-8, from no particular peer.
+  Message event{Header{.node = "n1"},
+                Event{.kind = "container_die", .subject = "c1", .message = "bad \xC3\x28 text"}};
+  Refusal refusal = Refusal::kTooLarge;
+  Result<Message> decoded = Decode(Encode(event), "peer 0x00ab", kMaxMessageBytes, &refusal);
+  REQUIRE_FALSE(decoded.ok());
+  CHECK(decoded.status().code() == Status::Code::kParseError);
+  CHECK(refusal == Refusal::kBadMessage);
+  CHECK_THAT(decoded.status().message(),
+             Catch::Contains("field body.message: not valid UTF-8 (at byte offset 4 of 11)") &&
+                 Catch::Contains("peer 0x00ab"));
+
+  Message report{Header{}, NodeReport{.node_id = "n1"}};
+  std::get<NodeReport>(report.body).containers.push_back({.name = "ok"});
+  std::get<NodeReport>(report.body).containers.push_back({.name = "\xFF"});
+  decoded = Decode(Encode(report), "p");
+  REQUIRE_FALSE(decoded.ok());
+  CHECK_THAT(decoded.status().message(), Catch::Contains("field body.containers[1].name"));
+
+  Message attrs{Header{}, Event{.kind = "k", .attrs = {{"\xC0", "x"}}}};
+  decoded = Decode(Encode(attrs), "p");
+  REQUIRE_FALSE(decoded.ok());
+  CHECK_THAT(decoded.status().message(), Catch::Contains("a key of body.attrs is not valid UTF-8"));
+
+  Message header{Header{.node = "\xED\xA0\x80"}, Query{.what = "status"}};
+  decoded = Decode(Encode(header), "p");
+  REQUIRE_FALSE(decoded.ok());
+  CHECK_THAT(decoded.status().message(), Catch::Contains("field node: not valid UTF-8"));
+
+  // Well-formed text in any script passes untouched.
+  Message fine{Header{}, Event{.kind = "k", .message = "Zürich \xF0\x9F\x90\xB3"}};
+  decoded = Decode(Encode(fine), "p");
+  REQUIRE(decoded.ok());
+  CHECK(*decoded == fine);
+}
+
+TEST_CASE("regression: the answer to a refusal is always valid UTF-8", "[protocol][issue8]") {
+  const Message reply =
+      ErrorReplyFor(Status::ParseError("type \"\xFF\" is odd"), Refusal::kUnknownType, Header{});
+  const auto& error = std::get<Error>(reply.body);
+  CHECK(error.code == "unknown_type");
+  CHECK(IsValidUtf8(error.message));
+  CHECK(Decode(Encode(reply), "p").ok());
 }
 
 }  // namespace

@@ -16,45 +16,23 @@
 #include <thread>
 
 #include "agent/logrotate/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace orcastra::agent {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+const auto& Write = orcastra::testing::WriteFile;
+const auto& Read = orcastra::testing::ReadFile;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "orcastra-rotator-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-    fs::create_directories(path_ + "/conf");
-    fs::create_directories(path_ + "/logs");
+// A scratch directory with the rotator's conf/ and logs/ subdirectories.
+struct TempDir : orcastra::testing::TempDir {
+  TempDir() : orcastra::testing::TempDir("rotator") {
+    fs::create_directories(File("conf"));
+    fs::create_directories(File("logs"));
   }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
-
-void Write(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  REQUIRE(out.good());
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // The names in `dir`, sorted.
 std::vector<std::string> Names(const std::string& dir) {

@@ -1,0 +1,43 @@
+#include "common/docker_events.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+
+namespace orcastra::docker {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstRetry{1000};
+constexpr std::chrono::milliseconds kMaxRetry{30000};
+constexpr std::chrono::minutes kHealthyStream{1};
+
+}  // namespace
+
+void FollowEvents(Client& docker, const nlohmann::json& filters,
+                  const std::function<void(const Event&)>& on_event, const std::stop_token& stop,
+                  const WaitFunction& wait, std::string_view what, const EventStreamHooks& hooks) {
+  std::chrono::milliseconds retry = kFirstRetry;
+  while (!stop.stop_requested()) {
+    if (hooks.on_connect) hooks.on_connect();
+    const auto started = std::chrono::steady_clock::now();
+    bool delivered = false;
+    Status ended = docker.StreamEvents(
+        filters,
+        [&](const Event& event) {
+          delivered = true;
+          on_event(event);
+        },
+        stop);
+    if (hooks.on_lost) hooks.on_lost(ended);
+    if (stop.stop_requested()) return;
+    if (delivered || std::chrono::steady_clock::now() - started >= kHealthyStream) {
+      retry = kFirstRetry;
+    }
+    Logger("docker")->warn("{} event stream ended, retrying in {} ms: {}", what, retry.count(),
+                           ended.ToString());
+    if (!wait(retry)) return;
+    retry = std::min(retry * 2, kMaxRetry);
+  }
+}
+
+}  // namespace orcastra::docker
