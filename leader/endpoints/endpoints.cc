@@ -64,34 +64,43 @@ protocol::Header EndpointsCore::OwnHeader() {
   return {protocol::kMajorVersion, shared_.cluster.identity().node_id, ++seq_, clock_.WallMs()};
 }
 
-void EndpointsCore::OnAgentMessage(const protocol::Incoming& incoming) {
+// What an exception that reached a handler says.
+std::string EndpointsCore::Failure(const std::function<void()>& handle) {
   try {
-    HandleAgent(incoming);
+    handle();
+    return "";
   } catch (const std::exception& e) {
-    ++counters_.handler_failures;
-    Logger("leader")->error("handling a message from agent peer '{}' failed: {}",
-                            protocol::PeerLabel(incoming.peer_identity), e.what());
+    return e.what()[0] == '\0' ? std::string("an exception without a message") : e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
   }
 }
 
+void EndpointsCore::OnAgentMessage(const protocol::Incoming& incoming) {
+  const std::string failure = Failure([&] { HandleAgent(incoming); });
+  if (failure.empty()) return;
+  ++counters_.handler_failures;
+  Logger("leader")->error("handling a message from agent peer '{}' failed: {}",
+                          protocol::PeerLabel(incoming.peer_identity), failure);
+}
+
 void EndpointsCore::OnControlMessage(const protocol::Incoming& incoming) {
-  try {
-    HandleControl(incoming);
-  } catch (const std::exception& e) {
-    ++counters_.handler_failures;
-    Logger("leader")->error("handling a message from CLI peer '{}' failed: {}",
-                            protocol::PeerLabel(incoming.peer_identity), e.what());
-    // The CLI waits for an answer: it gets one (unless the failure was in sending it).
-    const auto* query =
-        incoming.message.ok() ? std::get_if<protocol::Query>(&incoming.message->body) : nullptr;
-    if (query == nullptr || incoming.peer_identity.empty()) return;
-    try {
-      protocol::Reply reply = NewReply();
-      reply.error = "internal error answering '" + query->what + "': " + e.what();
-      SendReply(incoming.peer_identity, query->what, std::move(reply));
-    } catch (const std::exception& again) {
-      Logger("leader")->error("answering the failed query failed too: {}", again.what());
-    }
+  const std::string failure = Failure([&] { HandleControl(incoming); });
+  if (failure.empty()) return;
+  ++counters_.handler_failures;
+  Logger("leader")->error("handling a message from CLI peer '{}' failed: {}",
+                          protocol::PeerLabel(incoming.peer_identity), failure);
+  // The CLI waits for an answer: it gets one (unless the failure was in sending it).
+  const auto* query =
+      incoming.message.ok() ? std::get_if<protocol::Query>(&incoming.message->body) : nullptr;
+  if (query == nullptr || incoming.peer_identity.empty()) return;
+  const std::string again = Failure([&] {
+    protocol::Reply reply = NewReply();
+    reply.error = "internal error answering '" + query->what + "': " + failure;
+    SendReply(incoming.peer_identity, query->what, std::move(reply));
+  });
+  if (!again.empty()) {
+    Logger("leader")->error("answering the failed query failed too: {}", again);
   }
 }
 
@@ -574,12 +583,10 @@ void EndpointsCore::RefreshLease() {
 }
 
 void EndpointsCore::Tick() {
-  auto guarded = [this](const char* what, auto&& step) {
-    try {
-      step();
-    } catch (const std::exception& e) {
+  auto guarded = [this](const char* what, const std::function<void()>& step) {
+    if (std::string failure = Failure(step); !failure.empty()) {
       ++counters_.handler_failures;
-      Logger("leader")->error("endpoints: {} failed: {}", what, e.what());
+      Logger("leader")->error("endpoints: {} failed: {}", what, failure);
     }
   };
   guarded("pruning peers", [&] { PruneToNodeList(); });

@@ -140,6 +140,8 @@ class EndpointsCore {
   std::size_t images_sent_size() const { return images_due_.size(); }
 
  private:
+  // Runs `handle`; "" when it returned, else what the exception it threw says.
+  static std::string Failure(const std::function<void()>& handle);
   void HandleAgent(const protocol::Incoming& incoming);
   void HandleControl(const protocol::Incoming& incoming);
   protocol::Header OwnHeader();

@@ -740,6 +740,17 @@ TEST_CASE("endpoints: no exception leaves a handler; a query still gets an answe
   REQUIRE_FALSE(sent.empty());
   CHECK_THAT(std::get<protocol::Reply>(sent.back().message.body).error,
              Catch::Contains("controller broke"));
+  // Not even a std::exception.
+  context.submit = [](const std::string&, const std::string&) -> Result<std::uint64_t> {
+    throw 42;
+  };
+  EndpointsCore odd(context, h.out);
+  odd.OnControlMessage(Msg("cli", protocol::Query{"command", {{"command", "noop"}}}));
+  sent = h.out.Take();
+  REQUIRE(sent.size() == 1);
+  CHECK_THAT(std::get<protocol::Reply>(sent[0].message.body).error,
+             Catch::Contains("not a std::exception"));
+  CHECK(odd.counters().handler_failures == 1);
 }
 
 TEST_CASE("endpoints: plans are made off the endpoints thread; a slow daemon stalls nothing",
