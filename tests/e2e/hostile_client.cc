@@ -35,7 +35,7 @@ using Packer = msgpack::packer<msgpack::sbuffer>;
 
 struct Tally {
   long sent = 0;
-  long send_refused = 0;  // the socket would not queue it (HWM, too large)
+  long send_refused = 0;                // the socket would not queue it (HWM, too large)
   std::map<std::string, long> answers;  // "reply", "error:bad_message", "undecodable", ...
 };
 
@@ -64,7 +64,8 @@ std::string Envelope(const std::string& type, const std::string& node, PackBody 
 
 class Peer {
  public:
-  Peer(zmq::context_t& context, const std::string& endpoint) : socket_(context, zmq::socket_type::dealer) {
+  Peer(zmq::context_t& context, const std::string& endpoint)
+      : socket_(context, zmq::socket_type::dealer) {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::sndhwm, 100000);
     socket_.set(zmq::sockopt::sndtimeo, 200);
@@ -93,7 +94,8 @@ class Peer {
       std::string kind = "undecodable";
       if (decoded.ok()) {
         kind = std::string(protocol::TypeName(decoded->body));
-        if (const auto* error = std::get_if<protocol::Error>(&decoded->body)) kind += ":" + error->code;
+        if (const auto* error = std::get_if<protocol::Error>(&decoded->body))
+          kind += ":" + error->code;
         if (const auto* reply = std::get_if<protocol::Reply>(&decoded->body)) {
           kind += reply->ok ? ":ok" : ":error";
         }
@@ -155,8 +157,9 @@ int main(int argc, char** argv) {
     if (flag == "--seconds") seconds = std::stoi(argv[i + 1]);
   }
   if (agents_endpoint.empty() || control_endpoint.empty()) {
-    std::cerr << "usage: orcastra_hostile_client --agents tcp://HOST:7470 --control tcp://HOST:7471 "
-                 "[--seconds N]\n";
+    std::cerr
+        << "usage: orcastra_hostile_client --agents tcp://HOST:7470 --control tcp://HOST:7471 "
+           "[--seconds N]\n";
     return 2;
   }
   const auto end = Clock::now() + std::chrono::seconds(seconds);
@@ -171,15 +174,16 @@ int main(int argc, char** argv) {
     Tally tally;
     Peer agent(context, agents_endpoint);
     for (int i = 0; i < 50 && time_left(); ++i) {
-      agent.Send(Envelope("event", "fake-node", [](Packer& pk) {
-                   pk.pack_map(3);
-                   pk.pack("kind");
-                   pk.pack("container_die");
-                   pk.pack("subject");
-                   pk.pack("c1");
-                   pk.pack("message");
-                   pk.pack(std::string("bad \xC3\x28 text \xFF"));
-                 }),
+      agent.Send(Envelope("event", "fake-node",
+                          [](Packer& pk) {
+                            pk.pack_map(3);
+                            pk.pack("kind");
+                            pk.pack("container_die");
+                            pk.pack("subject");
+                            pk.pack("c1");
+                            pk.pack("message");
+                            pk.pack(std::string("bad \xC3\x28 text \xFF"));
+                          }),
                  tally);
     }
     agent.Drain(tally, milliseconds(2000));
@@ -191,13 +195,14 @@ int main(int argc, char** argv) {
     for (std::size_t size : {std::size_t{900} << 10, std::size_t{2} << 20}) {
       Peer agent(context, agents_endpoint);
       for (int i = 0; i < 5 && time_left(); ++i) {
-        agent.Send(Envelope("event", "fake-node", [&](Packer& pk) {
-                     pk.pack_map(2);
-                     pk.pack("kind");
-                     pk.pack("huge");
-                     pk.pack("message");
-                     pk.pack(std::string(size, 'x'));
-                   }),
+        agent.Send(Envelope("event", "fake-node",
+                            [&](Packer& pk) {
+                              pk.pack_map(2);
+                              pk.pack("kind");
+                              pk.pack("huge");
+                              pk.pack("message");
+                              pk.pack(std::string(size, 'x'));
+                            }),
                    tally);
       }
       agent.Drain(tally, milliseconds(1500));
@@ -236,8 +241,8 @@ int main(int argc, char** argv) {
     Peer agent(context, agents_endpoint);
     for (int i = 0; i < 5000 && time_left(); ++i) {
       std::string id = RandomId(random);
-      protocol::Message hello{{1, id, 1, 1},
-                              protocol::Hello{"9.9.9", id, "ghost-" + std::to_string(i), 1, "procfs"}};
+      protocol::Message hello{
+          {1, id, 1, 1}, protocol::Hello{"9.9.9", id, "ghost-" + std::to_string(i), 1, "procfs"}};
       agent.Send(protocol::Encode(hello), tally);
       protocol::NodeReport report;
       report.node_id = id;
@@ -257,17 +262,20 @@ int main(int argc, char** argv) {
     report.node_id = "flood-node";
     report.hostname = "flood";
     report.report_interval_ms = 5000;
-    for (int c = 0; c < 50; ++c) report.containers.push_back({.id = std::to_string(c), .name = "c"});
+    for (int c = 0; c < 50; ++c)
+      report.containers.push_back({.id = std::to_string(c), .name = "c"});
     const std::string frame = protocol::Encode({{1, "flood-node", 1, 1}, report});
     const auto flood_end = Clock::now() + std::chrono::seconds(10);
-    for (long i = 0; i < 200000 && Clock::now() < flood_end && time_left(); ++i) agent.Send(frame, tally);
+    for (long i = 0; i < 200000 && Clock::now() < flood_end && time_left(); ++i)
+      agent.Send(frame, tally);
     agent.Drain(tally, milliseconds(1000));
     summary["report_flood"] = Report(tally);
   }
   // 6. Half-open connections on both ports, held for 10 s.
   if (time_left()) {
-    summary["half_open"] = {{"agent_port", HalfOpen(agents_endpoint, 100, std::chrono::seconds(5))},
-                            {"control_port", HalfOpen(control_endpoint, 100, std::chrono::seconds(5))}};
+    summary["half_open"] = {
+        {"agent_port", HalfOpen(agents_endpoint, 100, std::chrono::seconds(5))},
+        {"control_port", HalfOpen(control_endpoint, 100, std::chrono::seconds(5))}};
   }
   // 7. As a CLI: invalid UTF-8 arguments, unknown queries, absurd arguments, a flood of logs and
   // plan queries, and a wrong type on the control port.
@@ -278,15 +286,16 @@ int main(int argc, char** argv) {
       cli.Send(protocol::Encode({{1, "", 1, 1}, protocol::Query{what, std::move(args)}}), tally);
     };
     for (int i = 0; i < 20 && time_left(); ++i) {
-      cli.Send(Envelope("query", "", [](Packer& pk) {
-                 pk.pack_map(2);
-                 pk.pack("what");
-                 pk.pack("status");
-                 pk.pack("args");
-                 pk.pack_map(1);
-                 pk.pack("node");
-                 pk.pack(std::string("\xFF\xFE"));
-               }),
+      cli.Send(Envelope("query", "",
+                        [](Packer& pk) {
+                          pk.pack_map(2);
+                          pk.pack("what");
+                          pk.pack("status");
+                          pk.pack("args");
+                          pk.pack_map(1);
+                          pk.pack("node");
+                          pk.pack(std::string("\xFF\xFE"));
+                        }),
                tally);
       query("no-such-query", {});
       query("events", {{"since_ms", "-99999999999999999999"}, {"limit", "99999999999"}});
@@ -294,7 +303,8 @@ int main(int argc, char** argv) {
       query("command", {{"command", std::string(100000, 'x')}});
       cli.Send(protocol::Encode({{1, "", 1, 1}, protocol::Hello{"x", "y", "z", 1, "w"}}), tally);
     }
-    for (int i = 0; i < 500 && time_left(); ++i) query("logs", {{"node", "no-such-node-" + std::to_string(i)}});
+    for (int i = 0; i < 500 && time_left(); ++i)
+      query("logs", {{"node", "no-such-node-" + std::to_string(i)}});
     for (int i = 0; i < 100 && time_left(); ++i) query("plan", {});
     cli.Drain(tally, milliseconds(15000));
     summary["cli"] = Report(tally);
