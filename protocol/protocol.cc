@@ -315,8 +315,12 @@ std::optional<Message> ReadForeignError(const EnvelopeObjects& fields, std::uint
 std::string FindInvalidUtf8(const msgpack::object& o, const std::string& path) {
   auto named = [&](const std::string& p) { return p.empty() ? std::string("the envelope") : p; };
   switch (o.type) {
-    case msgpack::type::STR: {
-      std::string_view text(o.via.str.ptr, o.via.str.size);
+    case msgpack::type::STR:
+    case msgpack::type::BIN: {
+      // A bin converts to a string member just as a str does, so it must be text as well.
+      std::string_view text = o.type == msgpack::type::STR
+                                  ? std::string_view(o.via.str.ptr, o.via.str.size)
+                                  : std::string_view(o.via.bin.ptr, o.via.bin.size);
       if (auto bad = FirstInvalidUtf8(text)) {
         return "field " + named(path) + ": not valid UTF-8 (at byte offset " +
                std::to_string(*bad) + " of " + std::to_string(text.size()) + ")";

@@ -726,6 +726,19 @@ TEST_CASE("regression: a string that is not UTF-8 is refused naming its field",
   REQUIRE_FALSE(decoded.ok());
   CHECK_THAT(decoded.status().message(), Catch::Contains("field node: not valid UTF-8"));
 
+  // A bin converts to a string member too: it is checked the same way.
+  msgpack::sbuffer bin_buffer;
+  Packer bin_packer(bin_buffer);
+  PackEnvelopeStart(bin_packer, 3, "event");
+  bin_packer.pack("body");
+  bin_packer.pack_map(1);
+  bin_packer.pack("message");
+  bin_packer.pack_bin(2);
+  bin_packer.pack_bin_body("\xFF\xFE", 2);
+  decoded = Decode(Bytes(bin_buffer), "p");
+  INFO(decoded.status().ToString());
+  CHECK_FALSE(decoded.ok());
+
   // Well-formed text in any script passes untouched.
   Message fine{Header{}, Event{.kind = "k", .message = "Zürich \xF0\x9F\x90\xB3"}};
   decoded = Decode(Encode(fine), "p");
