@@ -18,6 +18,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::chrono::milliseconds kPollTick{250};
+constexpr std::chrono::milliseconds kPlanPollTick{10};
 
 std::string Arg(const protocol::Query& query, const char* key) {
   auto it = query.args.find(key);
@@ -613,7 +614,7 @@ void Endpoints::Run(std::stop_token stop) {
                              {control_.handle(), 0, ZMQ_POLLIN, 0}};
   while (!stop.stop_requested()) {
     try {
-      zmq::poll(items, 2, kPollTick);
+      zmq::poll(items, 2, core_.WaitingForPlans() ? kPlanPollTick : kPollTick);
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       Logger("leader")->error("poll failed: {}", e.what());

@@ -133,6 +133,10 @@ class EndpointsCore {
   // references, finished plans, expired commands, pruning to Swarm's node list.
   void Tick();
 
+  // True while a plan is being made for a CLI that waits (poll more often then).
+  bool WaitingForPlans() const {
+    return context_.plans != nullptr && context_.plans->in_flight() > 0;
+  }
   const Counters& counters() const { return counters_; }
   const AgentPeers& peers() const { return peers_; }
   const PendingCommands& pending() const { return pending_; }
@@ -185,7 +189,8 @@ class EndpointsCore {
   LogLimiter send_log_{kLogPeriod};
 };
 
-// The Service: owns the two ROUTER sockets, polls them every 250 ms at most, hands what arrives
+// The Service: owns the two ROUTER sockets, polls them every 250 ms at most (10 ms while a plan is
+// being made, so its reply goes out soon after it is done), hands what arrives
 // to the core (at most kMaxMessagesPerRound per socket per round, so a flood on one endpoint does
 // not starve the other) and calls Tick().
 class Endpoints final : public Service {

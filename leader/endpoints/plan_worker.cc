@@ -70,6 +70,11 @@ std::vector<PlanAnswer> PlanWorker::TakeAnswers() {
   return out;
 }
 
+std::size_t PlanWorker::in_flight() {
+  std::lock_guard lock(mutex_);
+  return in_flight_;
+}
+
 bool PlanWorker::RunOne() {
   PlanJob job;
   {

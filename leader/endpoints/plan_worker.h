@@ -58,6 +58,8 @@ class PlanWorker final : public Service {
   // Runs the oldest queued job on the calling thread; false when none was queued. A job that
   // throws is answered with an error reply, never dropped.
   bool RunOne();
+  // How many plans are queued, running or finished and not yet taken.
+  std::size_t in_flight();
 
   static constexpr std::size_t kMaxPlanJobs = 4;
 
