@@ -2,9 +2,11 @@
 // agent reports to every instance) and answers the CLI from it. The active instance is the one
 // holding the lease (doc/election.md); only it will act on Swarm.
 //
-// Threads: the Endpoints service owns both ZeroMQ ROUTER sockets (agents, CLI); the NodeWatcher
-// reads Docker's node list (periodically and when a node event arrives, via the NodeEventWatcher).
-// They share the ClusterState under one mutex.
+// Threads (wired in RunLeader): the Endpoints service owns both ZeroMQ ROUTER sockets (agents,
+// CLI; leader/endpoints/endpoints.h); the NodeWatcher reads Docker's node list (periodically and
+// when a node event arrives, via the NodeEventWatcher; leader/state/node_watcher.h); the
+// PlanWorker answers `plan` with a Docker client of its own; the Controller and the LeaseKeeper.
+// They share the ClusterState and the controller's view under one mutex (SharedState).
 #pragma once
 
 #include <chrono>

@@ -89,10 +89,11 @@ struct NodeReport {
   double cpu_percent = 0;  // whole-node CPU use since the previous report, 0..100
   PressureFigures psi{};
   std::vector<ContainerReport> containers{};
+  std::int64_t service_images_age_ms = -1;  // age of the leader's service image references this agent holds; -1: none
 
   bool operator==(const NodeReport&) const = default;
   MSGPACK_DEFINE_MAP(node_id, hostname, report_interval_ms, memory, load, cpu_percent, psi,
-                     containers)
+                     containers, service_images_age_ms)
 };
 
 // "event", any → leader: something happened (container_die, container_oom, health_status,

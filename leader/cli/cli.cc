@@ -65,7 +65,8 @@ std::string HumanBytes(const json& bytes) {
 
 std::string RenderNodesTable(const json& nodes) {
   std::vector<std::vector<std::string>> rows = {{"ID", "HOSTNAME", "ROLE", "STATUS", "AVAILABILITY",
-                                                 "MEMORY USED/TOTAL", "PSI10", "AGENT", "LABELS"}};
+                                                 "MEMORY USED/TOTAL", "PSI10", "AGENT",
+                                                 "IMAGE REFS", "LABELS"}};
   for (const auto& node : nodes) {
     std::string role = Text(node.value("role", json()));
     const json& manager = node.value("manager", json());
@@ -85,6 +86,11 @@ std::string RenderNodesTable(const json& nodes) {
       agent_text = (agent.value("connected", false) ? "" : "lost, ") +
                    Fixed(agent["last_seen_seconds"].get<double>(), 0) + "s ago";
     }
+    // How old the leader's service image references on that agent are (its GC needs them fresh).
+    std::string refs_text = "-";
+    if (agent.value("service_images_age_seconds", json()).is_number()) {
+      refs_text = Fixed(agent["service_images_age_seconds"].get<double>(), 0) + "s old";
+    }
     std::string labels;
     const json node_labels = node.value("labels", json::object());
     for (const auto& [key, value] : node_labels.items()) {
@@ -93,7 +99,7 @@ std::string RenderNodesTable(const json& nodes) {
     }
     rows.push_back({Text(node.value("id", json())), Text(node.value("hostname", json())), role,
                     Text(node.value("state", json())), Text(node.value("availability", json())),
-                    memory_text, psi, agent_text, labels.empty() ? "-" : labels});
+                    memory_text, psi, agent_text, refs_text, labels.empty() ? "-" : labels});
   }
   return Table(rows);
 }
@@ -267,6 +273,46 @@ std::string RenderEvents(const json& events) {
   return Table(rows);
 }
 
+Result<json> FetchEvents(zmq::context_t& context, const std::string& endpoint,
+                         std::map<std::string, std::string> args, EventsCursor& cursor,
+                         std::chrono::milliseconds timeout) {
+  json all = json::array();
+  for (int page = 0; page < kMaxEventPages; ++page) {
+    args["after"] = std::to_string(cursor.after);
+    auto result = AskLeader(context, endpoint, "events", args, timeout);
+    if (!result.ok()) return result.status();
+    if (!result->is_object() || !result->value("events", json()).is_array() ||
+        !result->value("cursor", json()).is_number_unsigned() ||
+        !result->value("more", json()).is_boolean()) {
+      return Status::ParseError(
+          "the leader's answer to 'events' is not a page of events (is the leader older than "
+          "this CLI?)");
+    }
+    const json& log_id = result->value("log_id", json());
+    std::string id = log_id.is_string() ? log_id.get<std::string>() : std::string();
+    if (id != cursor.log_id) {
+      const bool was_reading = !cursor.log_id.empty() && cursor.after != 0;
+      cursor.log_id = id;
+      if (was_reading) {
+        // Another log than the one we were reading (the leader restarted): read it from its start.
+        cursor.after = 0;
+        continue;
+      }
+    }
+    for (const auto& event : (*result)["events"]) all.push_back(event);
+    const auto next = (*result)["cursor"].get<std::uint64_t>();
+    const bool more = (*result)["more"].get<bool>();
+    if (more && next <= cursor.after) {
+      return Status::Internal("the leader's event pages do not advance (cursor " +
+                              std::to_string(next) + ")");
+    }
+    cursor.after = next;
+    if (!more) return all;
+  }
+  return Status::Internal("the leader's event log did not end within " +
+                          std::to_string(kMaxEventPages) + " pages");
+}
+
 int RunQueryCommand(const std::string& command, const std::vector<std::string>& args,
                     const EnvLookup& env) {
   bool events = command == "events";
@@ -289,55 +335,60 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
       flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
   auto timeout = ParseDuration(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1));
   if (!timeout.ok()) return usage("--timeout: " + timeout.status().message());
-  std::map<std::string, std::string> query_args;
-  std::int64_t since_ms = 0;
-  if (events) {
-    if (auto since = flags->Get("since")) {
-      auto ago = ParseDuration(*since, std::chrono::seconds(1));
-      if (!ago.ok()) return usage("--since: " + ago.status().message());
-      SystemClock clock;
-      since_ms = std::max<std::int64_t>(0, clock.WallMs() - ago->count());
-    }
-    if (auto node = flags->Get("node")) query_args["node"] = *node;
-    if (auto type = flags->Get("type")) query_args["type"] = *type;
-  }
   zmq::context_t context(1);
-  while (true) {
-    if (events) query_args["since_ms"] = std::to_string(since_ms);
-    auto result = AskLeader(context, endpoint, command, query_args, *timeout);
+  if (!events) {
+    auto result = AskLeader(context, endpoint, command, {}, *timeout);
     if (!result.ok()) {
       std::cerr << "orcastra " << command << ": " << result.status().ToString() << "\n";
       return 1;
     }
-    if (!events) {
-      if (flags->Has("json")) {
-        std::cout << result->dump(2) << "\n";
-      } else if (command == "nodes") {
-        std::cout << RenderNodesTable(*result);
-      } else if (command == "plan") {
-        std::cout << RenderPlan(*result);
-      } else if (command == "anchors") {
-        std::cout << RenderAnchors(result->value("anchors", json::array()));
-      } else if (command == "services") {
-        std::cout << RenderServices(result->value("services", json::array()));
-      } else {
-        std::cout << RenderStatus(*result);
-      }
-      return 0;
+    if (flags->Has("json")) {
+      std::cout << DumpJson(*result, 2) << "\n";
+    } else if (command == "nodes") {
+      std::cout << RenderNodesTable(*result);
+    } else if (command == "plan") {
+      std::cout << RenderPlan(*result);
+    } else if (command == "anchors") {
+      std::cout << RenderAnchors(result->value("anchors", json::array()));
+    } else if (command == "services") {
+      std::cout << RenderServices(result->value("services", json::array()));
+    } else {
+      std::cout << RenderStatus(*result);
     }
-    bool follow = flags->Has("follow");
+    return 0;
+  }
+
+  std::map<std::string, std::string> query_args;
+  if (auto since = flags->Get("since")) {
+    auto ago = ParseDuration(*since, std::chrono::seconds(1));
+    if (!ago.ok()) return usage("--since: " + ago.status().message());
+    SystemClock clock;
+    query_args["since_ms"] =
+        std::to_string(std::max<std::int64_t>(0, clock.WallMs() - ago->count()));
+  }
+  if (auto node = flags->Get("node")) query_args["node"] = *node;
+  if (auto type = flags->Get("type")) query_args["type"] = *type;
+  const bool follow = flags->Has("follow");
+  EventsCursor cursor;
+  while (true) {
+    auto result = FetchEvents(context, endpoint, query_args, cursor, *timeout);
+    if (!result.ok()) {
+      std::cerr << "orcastra " << command << ": " << result.status().ToString() << "\n";
+      return 1;
+    }
     if (flags->Has("json")) {
       if (follow) {
         for (const auto& e : *result) std::cout << DumpJson(e) << "\n";  // JSON lines
       } else {
-        std::cout << result->dump(2) << "\n";
+        std::cout << DumpJson(*result, 2) << "\n";
       }
     } else {
       std::cout << RenderEvents(*result);
     }
     std::cout.flush();
     if (!follow) return 0;
-    for (const auto& e : *result) since_ms = std::max(since_ms, e.value("ts_ms", since_ms));
+    // From now on the cursor says where we are; the wall clock of senders does not matter.
+    query_args.erase("since_ms");
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
 }
@@ -371,7 +422,7 @@ int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
     return 1;
   }
   if (flags->Has("json")) {
-    std::cout << result->dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    std::cout << DumpJson(*result, 2) << "\n";
   } else {
     std::cout << result->value("output", std::string());
   }
@@ -413,10 +464,11 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
     return 0;
   }
   auto deadline = std::chrono::steady_clock::now() + *wait;
+  EventsCursor cursor;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto events =
-        AskLeader(context, endpoint, "events",
-                  {{"since_ms", std::to_string(since_ms)}, {"type", "command"}}, *timeout);
+    auto events = FetchEvents(context, endpoint,
+                              {{"since_ms", std::to_string(since_ms)}, {"type", "command"}}, cursor,
+                              *timeout);
     if (events.ok()) {
       for (const auto& e : *events) {
         const json& attrs = e.value("attrs", json::object());

@@ -3,11 +3,16 @@
 // Exit codes: 0 ok, 1 the request failed, 2 usage error.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+#include <zmq.hpp>
 
 #include "common/flags.h"
+#include "common/status.h"
 
 namespace orcastra::leader {
 
@@ -35,6 +40,24 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
 // document {"node", "output"}). Exit 0 ok, 1 failed (unknown or disconnected node, no container, no
 // answer in time), 2 usage.
 int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env);
+
+// Where a reader of a leader's event log is: which log (a leader instance's log_id) and the seq of
+// the last event it has.
+struct EventsCursor {
+  std::string log_id;
+  std::uint64_t after = 0;
+};
+
+// The most pages one FetchEvents reads (a log holds at most 1000 events).
+inline constexpr int kMaxEventPages = 2000;
+
+// Reads every page of `orcastra events` matching `args` (since_ms, node, type) after `cursor`,
+// oldest first, and moves the cursor past them. A log with another id than the cursor's (the
+// leader restarted) is read from its start. Fails when a page fails, is not a page, or the pages
+// do not advance.
+Result<nlohmann::json> FetchEvents(zmq::context_t& context, const std::string& endpoint,
+                                   std::map<std::string, std::string> args, EventsCursor& cursor,
+                                   std::chrono::milliseconds timeout);
 
 // "1.5GiB", "512MiB", "-" for null.
 std::string HumanBytes(const nlohmann::json& bytes);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <tuple>
+#include <utility>
 
 namespace orcastra::leader {
 
@@ -10,12 +11,21 @@ void AgentPeers::See(const std::string& node_id, const std::string& hostname,
                      const std::string& identity, std::chrono::milliseconds report_interval,
                      SteadyTime now) {
   if (node_id.empty()) return;
+  if (!by_node_id_.contains(node_id) && !listed_.contains(node_id)) {
+    MakeRoomForUnlisted(
+        by_node_id_, [&](const std::string& id) { return listed_.contains(id); }, kMaxUnlisted);
+  }
   AgentPeer& peer = by_node_id_[node_id];
   peer.node_id = node_id;
   if (!hostname.empty()) peer.hostname = hostname;
   peer.identity = identity;
-  if (report_interval.count() > 0) peer.report_interval = report_interval;
+  peer.report_interval = EffectiveReportInterval(report_interval, peer.report_interval);
   peer.last_seen = now;
+}
+
+void AgentPeers::PruneTo(std::set<std::string> listed) {
+  listed_ = std::move(listed);
+  std::erase_if(by_node_id_, [&](const auto& entry) { return !listed_.contains(entry.first); });
 }
 
 bool AgentPeers::Fresh(const AgentPeer& peer, SteadyTime now) const {
@@ -57,19 +67,34 @@ std::vector<AgentPeer> AgentPeers::Connected(SteadyTime now) const {
 
 void AgentCommandOutbox::Push(AgentCommandRequest request) {
   std::lock_guard lock(mutex_);
-  requests_.push_back(std::move(request));
+  if (requests_.size() < kMaxRequests) {
+    requests_.push_back(std::move(request));
+  } else if (refused_.size() < kMaxRequests) {
+    refused_.push_back(std::move(request));
+  } else {
+    ++dropped_;
+  }
 }
 
-std::vector<AgentCommandRequest> AgentCommandOutbox::TakeAll() {
+AgentCommandOutbox::Taken AgentCommandOutbox::TakeAll() {
   std::lock_guard lock(mutex_);
-  std::vector<AgentCommandRequest> out(std::make_move_iterator(requests_.begin()),
-                                       std::make_move_iterator(requests_.end()));
+  Taken out;
+  out.requests.assign(std::make_move_iterator(requests_.begin()),
+                      std::make_move_iterator(requests_.end()));
   requests_.clear();
+  out.refused = std::move(refused_);
+  refused_.clear();
+  out.dropped = std::exchange(dropped_, 0);
   return out;
 }
 
-std::uint64_t PendingCommands::StartCli(std::string cli_identity, Target target,
-                                        SteadyTime deadline) {
+Result<std::uint64_t> PendingCommands::StartCli(std::string cli_identity, Target target,
+                                                SteadyTime deadline) {
+  if (cli_entries_ >= kMaxCliRequests || entries_.size() >= kMaxEntries) {
+    return Status::Unavailable("busy: " + std::to_string(cli_entries_) +
+                               " logs requests are waiting for agents already; try again shortly");
+  }
+  ++cli_entries_;
   const std::uint64_t id = next_id_++;
   Entry entry;
   entry.for_cli = true;
@@ -80,9 +105,13 @@ std::uint64_t PendingCommands::StartCli(std::string cli_identity, Target target,
   return id;
 }
 
-std::vector<std::uint64_t> PendingCommands::StartBatch(AgentCommandRequest request,
-                                                       std::vector<Target> targets,
-                                                       SteadyTime deadline) {
+Result<std::vector<std::uint64_t>> PendingCommands::StartBatch(AgentCommandRequest request,
+                                                               std::vector<Target> targets,
+                                                               SteadyTime deadline) {
+  if (entries_.size() + targets.size() > kMaxEntries) {
+    return Status::Unavailable("busy: " + std::to_string(entries_.size()) +
+                               " agent commands are waiting for answers already");
+  }
   const std::uint64_t batch_id = next_batch_++;
   Batch batch;
   batch.request = std::move(request);
@@ -110,6 +139,7 @@ void PendingCommands::Finish(std::map<std::uint64_t, Entry>::iterator it,
   result.id = it->first;
   entries_.erase(it);
   if (entry.for_cli) {
+    --cli_entries_;
     out.cli.push_back({std::move(entry.cli_identity), entry.target.label, std::move(result)});
     return;
   }

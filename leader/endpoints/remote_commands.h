@@ -6,6 +6,10 @@
 // thread-safe: the Endpoints thread, which owns the sockets, is its only user. The controller hands
 // its agent commands (gc[:NODE], rotate_logs[:NODE], refresh_mods[:NODE]) to that thread through
 // an AgentCommandOutbox.
+//
+// Bounded whatever peers send: AgentPeers keeps the nodes of Swarm's last complete node list plus
+// at most kMaxUnlisted others; PendingCommands holds at most kMaxCliRequests `logs` requests and
+// kMaxEntries commands in all (more are refused as busy); the outbox holds kMaxRequests.
 #pragma once
 
 #include <chrono>
@@ -14,11 +18,13 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "leader/state/cluster_state.h"
 #include "protocol/messages.h"
 
 namespace orcastra::leader {
@@ -28,16 +34,21 @@ struct AgentPeer {
   std::string node_id;
   std::string hostname;
   std::string identity;  // ROUTER routing identity of its connection to this instance
-  std::chrono::milliseconds report_interval{5000};
+  std::chrono::milliseconds report_interval = kDefaultReportInterval;
   SteadyTime last_seen{};
 };
 
 class AgentPeers {
  public:
   // Records a message from `node_id` on `identity` (the latest identity wins: an agent that
-  // reconnected has a new one). Empty `hostname` / zero `report_interval` keep what was known.
+  // reconnected has a new one). Empty `hostname` / zero `report_interval` keep what was known; the
+  // interval is clamped (EffectiveReportInterval). A node id that is not listed (PruneTo) takes
+  // the place of the least recently seen unlisted peer when kMaxUnlisted are kept.
   void See(const std::string& node_id, const std::string& hostname, const std::string& identity,
            std::chrono::milliseconds report_interval, SteadyTime now);
+  // Keeps only the peers of the nodes in `listed` (Swarm's last complete node list), which from
+  // now on tells listed from unlisted node ids.
+  void PruneTo(std::set<std::string> listed);
 
   // The agent of `node` (a node id or hostname). NotFound when no agent of that node has talked to
   // this instance; Unavailable when it has been silent for kMissedReports report intervals.
@@ -45,11 +56,15 @@ class AgentPeers {
   // The agents heard from recently, by hostname.
   std::vector<AgentPeer> Connected(SteadyTime now) const;
 
-  static constexpr int kMissedReports = 3;
+  std::size_t size() const { return by_node_id_.size(); }
+
+  static constexpr int kMissedReports = kMissedReportsBeforeDisconnected;
+  static constexpr std::size_t kMaxUnlisted = ClusterState::kMaxUnlistedAgents;
 
  private:
   bool Fresh(const AgentPeer& peer, SteadyTime now) const;
   std::map<std::string, AgentPeer> by_node_id_;
+  std::set<std::string> listed_;
 };
 
 // A controller command for agents, as the controller hands it over.
@@ -62,14 +77,25 @@ struct AgentCommandRequest {
 };
 
 // Thread-safe hand-over of AgentCommandRequests from the controller to the Endpoints thread.
+// Holds at most kMaxRequests; a request pushed beyond that is handed over as refused (at most
+// kMaxRequests of those too; further ones are only counted), so its `command` event says busy.
 class AgentCommandOutbox {
  public:
+  struct Taken {
+    std::vector<AgentCommandRequest> requests;
+    std::vector<AgentCommandRequest> refused;  // pushed while the outbox was full
+    std::size_t dropped = 0;                   // refused and not even kept for the event
+  };
   void Push(AgentCommandRequest request);
-  std::vector<AgentCommandRequest> TakeAll();
+  Taken TakeAll();
+
+  static constexpr std::size_t kMaxRequests = 64;
 
  private:
   std::mutex mutex_;
   std::deque<AgentCommandRequest> requests_;  // guarded by mutex_
+  std::vector<AgentCommandRequest> refused_;  // guarded by mutex_
+  std::size_t dropped_ = 0;                   // guarded by mutex_
 };
 
 // A finished `orcastra logs` request: the CLI peer to answer and the agent's result.
@@ -102,10 +128,12 @@ class PendingCommands {
   };
 
   // One `logs` request from CLI peer `cli_identity` to `target`; returns the wire id.
-  std::uint64_t StartCli(std::string cli_identity, Target target, SteadyTime deadline);
+  // Unavailable ("busy") when kMaxCliRequests CLI requests or kMaxEntries commands wait already.
+  Result<std::uint64_t> StartCli(std::string cli_identity, Target target, SteadyTime deadline);
   // A controller request to `targets` (at least one); returns one wire id per target, in order.
-  std::vector<std::uint64_t> StartBatch(AgentCommandRequest request, std::vector<Target> targets,
-                                        SteadyTime deadline);
+  // Unavailable ("busy") when the targets would take the commands waiting over kMaxEntries.
+  Result<std::vector<std::uint64_t>> StartBatch(AgentCommandRequest request,
+                                                std::vector<Target> targets, SteadyTime deadline);
 
   // A result from the agent of `from_node_id`. A result with an unknown id (late, duplicate) or
   // from another node than the one asked is ignored (empty Completions).
@@ -114,6 +142,10 @@ class PendingCommands {
   Completions Expire(SteadyTime now);
 
   std::size_t size() const { return entries_.size(); }
+  std::size_t cli_size() const { return cli_entries_; }
+
+  static constexpr std::size_t kMaxCliRequests = 32;
+  static constexpr std::size_t kMaxEntries = 1024;
 
  private:
   struct Entry {
@@ -139,6 +171,7 @@ class PendingCommands {
   std::uint64_t next_id_ = 1;
   std::uint64_t next_batch_ = 1;
   std::map<std::uint64_t, Entry> entries_;  // by wire id
+  std::size_t cli_entries_ = 0;             // entries_ that are for_cli
   std::map<std::uint64_t, Batch> batches_;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/docker_client.h"
+#include "common/utf8.h"
 
 namespace orcastra::leader {
 namespace {
@@ -17,14 +18,48 @@ double Round(double value, int digits) {
 
 json NullableString(const std::string& s) { return s.empty() ? json() : json(s); }
 
+// What an event costs the log: its texts and a fixed overhead for the rest.
+std::size_t EventBytes(const LoggedEvent& e) {
+  std::size_t bytes =
+      64 + e.node_id.size() + e.event.kind.size() + e.event.subject.size() + e.event.message.size();
+  for (const auto& [key, value] : e.event.attrs) bytes += 16 + key.size() + value.size();
+  return bytes;
+}
+
 }  // namespace
+
+std::chrono::milliseconds EffectiveReportInterval(std::chrono::milliseconds claimed,
+                                                  std::chrono::milliseconds known) {
+  if (claimed.count() <= 0) return known;
+  return std::clamp(claimed, kMinReportInterval, kMaxReportInterval);
+}
+
+std::string CutText(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  static constexpr std::string_view kEllipsis = "\u2026";
+  if (max_bytes < kEllipsis.size()) return std::string();
+  std::size_t end = max_bytes - kEllipsis.size();
+  // Back up to the first byte of a character (continuation bytes are 10xxxxxx).
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  std::string out(text.substr(0, end));
+  out += kEllipsis;
+  return out;
+}
 
 void ClusterState::SetNodes(std::vector<docker::Node> nodes, SteadyTime now) {
   nodes_ = std::move(nodes);
   std::sort(nodes_.begin(), nodes_.end(), [](const docker::Node& a, const docker::Node& b) {
     return std::tie(a.hostname, a.id) < std::tie(b.hostname, b.id);
   });
+  listed_.clear();
+  hostnames_.clear();
+  for (const auto& node : nodes_) {
+    listed_.insert(node.id);
+    hostnames_[node.id] = node.hostname;
+  }
+  std::erase_if(agents_, [&](const auto& entry) { return listed_.count(entry.first) == 0; });
   has_node_list_ = true;
+  ++node_list_generation_;
   nodes_read_at_ = now;
   docker_error_.reset();
 }
@@ -33,33 +68,69 @@ void ClusterState::RecordDockerFailure(const Status& status, SteadyTime /*now*/)
   docker_error_ = status.ToString();
 }
 
+AgentRecord& ClusterState::Agent(const std::string& node_id, SteadyTime now) {
+  if (auto it = agents_.find(node_id); it != agents_.end()) return it->second;
+  if (!IsListed(node_id)) {
+    MakeRoomForUnlisted(
+        agents_, [&](const std::string& id) { return IsListed(id); }, kMaxUnlistedAgents);
+  }
+  AgentRecord& agent = agents_[node_id];
+  agent.last_seen = now;
+  return agent;
+}
+
 void ClusterState::RecordHello(const protocol::Hello& hello, SteadyTime now) {
   if (hello.node_id.empty()) return;
-  AgentRecord& agent = agents_[hello.node_id];
-  agent.agent_version = hello.agent_version;
-  if (hello.report_interval_ms > 0) agent.report_interval_ms = hello.report_interval_ms;
+  AgentRecord& agent = Agent(hello.node_id, now);
+  agent.agent_version = CutText(hello.agent_version, kMaxShownTextBytes);
+  agent.report_interval = EffectiveReportInterval(
+      std::chrono::milliseconds(hello.report_interval_ms), agent.report_interval);
   agent.last_seen = now;
 }
 
 void ClusterState::RecordReport(const protocol::NodeReport& report, SteadyTime now) {
   if (report.node_id.empty()) return;
-  AgentRecord& agent = agents_[report.node_id];
+  AgentRecord& agent = Agent(report.node_id, now);
   agent.report = report;
+  agent.report.memory.source = CutText(report.memory.source, kMaxShownTextBytes);
   agent.has_report = true;
-  if (report.report_interval_ms > 0) agent.report_interval_ms = report.report_interval_ms;
+  agent.report_at = now;
+  agent.report_interval = EffectiveReportInterval(
+      std::chrono::milliseconds(report.report_interval_ms), agent.report_interval);
   agent.last_seen = now;
 }
 
-void ClusterState::RecordEvent(const std::string& node_id, const protocol::Event& event,
-                               std::int64_t ts_ms) {
-  events_.push_back({ts_ms, node_id, event});
-  while (events_.size() > kMaxEvents) events_.pop_front();
+std::uint64_t ClusterState::RecordEvent(const std::string& node_id, const protocol::Event& event,
+                                        std::int64_t ts_ms) {
+  LoggedEvent logged;
+  logged.seq = next_event_seq_++;
+  logged.ts_ms = ts_ms;
+  logged.node_id = CutText(node_id, kMaxEventNodeIdBytes);
+  logged.event.kind = CutText(event.kind, kMaxEventKindBytes);
+  logged.event.subject = CutText(event.subject, kMaxEventSubjectBytes);
+  logged.event.message = CutText(event.message, kMaxEventMessageBytes);
+  std::size_t dropped = 0;
+  for (const auto& [key, value] : event.attrs) {
+    if (logged.event.attrs.size() >= kMaxEventAttrs) {
+      ++dropped;
+      continue;
+    }
+    logged.event.attrs.emplace(CutText(key, kMaxEventAttrKeyBytes),
+                               CutText(value, kMaxEventAttrValueBytes));
+  }
+  if (dropped > 0) logged.event.attrs["attrs_dropped"] = std::to_string(dropped);
+  event_bytes_ += EventBytes(logged);
+  events_.push_back(std::move(logged));
+  while (events_.size() > kMaxEvents || (event_bytes_ > kMaxEventLogBytes && events_.size() > 1)) {
+    event_bytes_ -= EventBytes(events_.front());
+    events_.pop_front();
+  }
+  return events_.back().seq;
 }
 
 bool ClusterState::IsConnected(const AgentRecord& agent, SteadyTime now) {
-  auto limit = std::chrono::milliseconds(static_cast<std::int64_t>(agent.report_interval_ms) *
-                                         kMissedReportsBeforeDisconnected);
-  return agent.last_seen != SteadyTime{} && now - agent.last_seen <= limit;
+  return agent.last_seen != SteadyTime{} &&
+         now - agent.last_seen <= agent.report_interval * kMissedReportsBeforeDisconnected;
 }
 
 const docker::Node* ClusterState::RaftLeaderNode() const {
@@ -89,7 +160,8 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
   json agent_json = {{"connected", false},
                      {"last_seen_seconds", nullptr},
                      {"version", nullptr},
-                     {"report_interval_seconds", nullptr}};
+                     {"report_interval_seconds", nullptr},
+                     {"service_images_age_seconds", nullptr}};
   json memory = {{"total_bytes", nullptr},
                  {"available_bytes", nullptr},
                  {"used_bytes", nullptr},
@@ -103,9 +175,17 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
     agent_json["connected"] = IsConnected(*agent, now);
     agent_json["last_seen_seconds"] = Round(SecondsBetween(agent->last_seen, now), 1);
     agent_json["version"] = NullableString(agent->agent_version);
-    agent_json["report_interval_seconds"] = agent->report_interval_ms / 1000.0;
+    agent_json["report_interval_seconds"] =
+        static_cast<double>(agent->report_interval.count()) / 1000.0;
     if (agent->has_report) {
       const auto& r = agent->report;
+      // The age the agent reported, grown by the time since its report (absent: it holds none).
+      if (r.service_images_age_ms >= 0) {
+        agent_json["service_images_age_seconds"] =
+            Round(static_cast<double>(r.service_images_age_ms) / 1000.0 +
+                      SecondsBetween(agent->report_at, now),
+                  1);
+      }
       memory["total_bytes"] = r.memory.total_bytes;
       memory["available_bytes"] = r.memory.available_bytes;
       memory["used_bytes"] = r.memory.used_bytes;
@@ -143,26 +223,46 @@ json ClusterState::NodesJson(SteadyTime now) const {
   return out;
 }
 
-json ClusterState::EventsJson(std::int64_t since_ms, const std::string& node,
-                              const std::string& kind) const {
-  std::map<std::string, std::string> hostnames;
-  for (const auto& n : nodes_) hostnames[n.id] = n.hostname;
-  json out = json::array();
-  for (const auto& e : events_) {
-    if (e.ts_ms <= since_ms) continue;
-    auto hostname = hostnames.find(e.node_id);
-    std::string host = hostname == hostnames.end() ? std::string() : hostname->second;
-    if (!node.empty() && node != e.node_id && node != host) continue;
-    if (!kind.empty() && kind != e.event.kind) continue;
-    out.push_back({{"ts_ms", e.ts_ms},
-                   {"node_id", e.node_id},
-                   {"hostname", NullableString(host)},
-                   {"kind", e.event.kind},
-                   {"subject", e.event.subject},
-                   {"message", e.event.message},
-                   {"attrs", e.event.attrs}});
+json ClusterState::EventJson(const LoggedEvent& e) const {
+  auto hostname = hostnames_.find(e.node_id);
+  return {{"seq", e.seq},
+          {"ts_ms", e.ts_ms},
+          {"node_id", e.node_id},
+          {"hostname", hostname == hostnames_.end() ? json() : NullableString(hostname->second)},
+          {"kind", e.event.kind},
+          {"subject", e.event.subject},
+          {"message", e.event.message},
+          {"attrs", e.event.attrs}};
+}
+
+EventsPage ClusterState::Events(const EventsQuery& query, std::size_t max_json_bytes) const {
+  EventsPage page;
+  page.cursor = query.after;
+  auto it =
+      std::upper_bound(events_.begin(), events_.end(), query.after,
+                       [](std::uint64_t after, const LoggedEvent& e) { return after < e.seq; });
+  std::size_t bytes = 2;  // "[]"
+  std::size_t count = 0;
+  for (; it != events_.end(); ++it) {
+    const LoggedEvent& e = *it;
+    if (e.ts_ms > query.since_ms && (query.kind.empty() || query.kind == e.event.kind)) {
+      auto hostname = hostnames_.find(e.node_id);
+      bool node_matches = query.node.empty() || query.node == e.node_id ||
+                          (hostname != hostnames_.end() && query.node == hostname->second);
+      if (node_matches) {
+        if (count >= query.limit) break;
+        json rendered = EventJson(e);
+        const std::size_t size = DumpJson(rendered).size() + 1;  // and a comma
+        if (count > 0 && bytes + size > max_json_bytes) break;
+        bytes += size;
+        ++count;
+        page.events.push_back(std::move(rendered));
+      }
+    }
+    page.cursor = e.seq;
   }
-  return out;
+  page.more = it != events_.end();
+  return page;
 }
 
 json ClusterState::StatusJson(SteadyTime now) const {
@@ -195,7 +295,7 @@ json ClusterState::StatusJson(SteadyTime now) const {
                       {"node_id", e.node_id},
                       {"kind", e.event.kind},
                       {"subject", e.event.subject},
-                      {"message", e.event.message}});
+                      {"message", CutText(e.event.message, kMaxRecentMessageBytes)}});
   }
   return {
       {"leader", leader},

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/utf8.h"
 #include "leader/cli/cli.h"
 #include "tests/fakes/fake_clock.h"
 
@@ -174,25 +175,194 @@ TEST_CASE("the event log keeps the newest events, status shows the last ten", "[
   CHECK(recent.back()["subject"] == "c1004");
 }
 
+// All matching events, through the pages.
+json AllEvents(const ClusterState& state, EventsQuery query, std::size_t page_bytes = 1 << 20) {
+  json all = json::array();
+  for (int pages = 0; pages < 10000; ++pages) {
+    EventsPage page = state.Events(query, page_bytes);
+    for (auto& e : page.events) all.push_back(e);
+    if (!page.more) return all;
+    REQUIRE(page.cursor > query.after);
+    query.after = page.cursor;
+  }
+  FAIL("paging did not end");
+  return all;
+}
+
 TEST_CASE("events: newer than since, filtered by node (id or hostname) and kind",
           "[leader][state]") {
   Fixture f;
   f.state.RecordEvent("id-w1", {"container_die", "c1", "die", {{"exitCode", "3"}}}, 1000);
   f.state.RecordEvent("id-m2", {"autoheal_restart", "c2", "restarted", {}}, 2000);
   f.state.RecordEvent("id-w1", {"autoheal_restart", "c3", "restarted", {}}, 3000);
-  json all = f.state.EventsJson(0, "", "");
+  json all = AllEvents(f.state, {});
   REQUIRE(all.size() == 3);
   CHECK(all[0]["hostname"] == "w1");
   CHECK(all[0]["attrs"]["exitCode"] == "3");
-  CHECK(f.state.EventsJson(1000, "", "").size() == 2);  // exclusive
-  CHECK(f.state.EventsJson(0, "w1", "").size() == 2);
-  CHECK(f.state.EventsJson(0, "id-w1", "").size() == 2);
-  json restarts_on_w1 = f.state.EventsJson(0, "w1", "autoheal_restart");
+  CHECK(all[0]["seq"] == 1);
+  CHECK(all[2]["seq"] == 3);
+  CHECK(AllEvents(f.state, {.since_ms = 1000}).size() == 2);  // exclusive
+  CHECK(AllEvents(f.state, {.node = "w1"}).size() == 2);
+  CHECK(AllEvents(f.state, {.node = "id-w1"}).size() == 2);
+  json restarts_on_w1 = AllEvents(f.state, {.node = "w1", .kind = "autoheal_restart"});
   REQUIRE(restarts_on_w1.size() == 1);
   CHECK(restarts_on_w1[0]["subject"] == "c3");
-  CHECK(f.state.EventsJson(0, "nowhere", "").empty());
+  CHECK(AllEvents(f.state, {.node = "nowhere"}).empty());
   std::string table = RenderEvents(all);
   CHECK(table.find("1970-01-01T00:00:01Z   w1   container_die") != std::string::npos);
+}
+
+TEST_CASE("events: pages by limit and size, the cursor continues after the last one looked at",
+          "[leader][state][events]") {
+  Fixture f;
+  for (int i = 1; i <= 10; ++i) {
+    f.state.RecordEvent(i % 2 == 0 ? "id-w1" : "id-m2", {"k", "s" + std::to_string(i), "m", {}}, i);
+  }
+  EventsPage first = f.state.Events({.limit = 4}, 1 << 20);
+  REQUIRE(first.events.size() == 4);
+  CHECK(first.more);
+  CHECK(first.cursor == 4);
+  EventsPage rest = f.state.Events({.after = first.cursor}, 1 << 20);
+  REQUIRE(rest.events.size() == 6);
+  CHECK(rest.events[0]["seq"] == 5);
+  CHECK_FALSE(rest.more);
+  CHECK(rest.cursor == 10);
+  // Nothing new: an empty page that keeps the cursor.
+  EventsPage none = f.state.Events({.after = 10}, 1 << 20);
+  CHECK(none.events.empty());
+  CHECK_FALSE(none.more);
+  CHECK(none.cursor == 10);
+  // A filter: the cursor moves over what did not match too.
+  EventsPage w1 = f.state.Events({.node = "w1", .limit = 2}, 1 << 20);
+  REQUIRE(w1.events.size() == 2);
+  CHECK(w1.events[1]["seq"] == 4);
+  CHECK(w1.more);
+  CHECK(AllEvents(f.state, {.node = "w1"}).size() == 5);
+  // A small byte budget: fewer per page, never none, all of them in the end.
+  EventsPage small = f.state.Events({}, 1);
+  CHECK(small.events.size() == 1);
+  CHECK(small.more);
+  CHECK(AllEvents(f.state, {}, 300).size() == 10);
+}
+
+TEST_CASE("the event log is bounded in bytes as well as count", "[leader][state][bounds]") {
+  Fixture f;
+  const std::string big(ClusterState::kMaxEventMessageBytes, 'x');
+  for (int i = 0; i < 2000; ++i) {
+    f.state.RecordEvent("id-w1", {"container_die", "c" + std::to_string(i), big, {}}, i);
+  }
+  CHECK(f.state.event_log_bytes() <= ClusterState::kMaxEventLogBytes);
+  CHECK(f.state.event_count() < ClusterState::kMaxEvents);
+  CHECK(f.state.event_count() >= ClusterState::kMaxEventLogBytes / (big.size() + 1024));
+  // The newest are kept, and their seq numbers go on.
+  json recent = f.state.StatusJson(f.clock.Now())["recent_events"];
+  CHECK(recent.back()["subject"] == "c1999");
+  EventsPage last = f.state.Events({.after = 1999}, 1 << 20);
+  REQUIRE(last.events.size() == 1);
+  CHECK(last.events[0]["seq"] == 2000);
+  // Small events: the count bound.
+  Fixture g;
+  for (int i = 0; i < 5000; ++i) g.state.RecordEvent("id-w1", {"k", "s", "m", {}}, i);
+  CHECK(g.state.event_count() == ClusterState::kMaxEvents);
+}
+
+TEST_CASE("an event's texts are cut to their limits at a character boundary",
+          "[leader][state][bounds]") {
+  Fixture f;
+  protocol::Event event;
+  event.kind = std::string(500, 'k');
+  event.subject = std::string(5000, 's');
+  std::string message;
+  for (int i = 0; i < 10000; ++i) message += "\xc3\xa9";  // é, two bytes
+  event.message = message;
+  for (int i = 0; i < 100; ++i) {
+    event.attrs["key" + std::to_string(i)] = std::string(5000, 'v');
+  }
+  event.attrs[std::string(500, 'K')] = "long key";
+  f.state.RecordEvent(std::string(1000, 'n'), event, 1);
+  json e = AllEvents(f.state, {})[0];
+  CHECK(e["kind"].get<std::string>().size() <= ClusterState::kMaxEventKindBytes);
+  CHECK(e["subject"].get<std::string>().size() <= ClusterState::kMaxEventSubjectBytes);
+  const std::string cut = e["message"].get<std::string>();
+  CHECK(cut.size() <= ClusterState::kMaxEventMessageBytes);
+  CHECK(cut.size() > ClusterState::kMaxEventMessageBytes - 8);
+  CHECK(IsValidUtf8(cut));
+  CHECK_THAT(cut, Catch::EndsWith("\u2026"));
+  CHECK(e["node_id"].get<std::string>().size() <= ClusterState::kMaxEventNodeIdBytes);
+  // 32 attributes kept and one saying how many were dropped.
+  CHECK(e["attrs"].size() == ClusterState::kMaxEventAttrs + 1);
+  CHECK(e["attrs"]["attrs_dropped"] == "69");
+  for (const auto& [key, value] : e["attrs"].items()) {
+    CHECK(key.size() <= ClusterState::kMaxEventAttrKeyBytes);
+    CHECK(value.get<std::string>().size() <= ClusterState::kMaxEventAttrValueBytes);
+  }
+  // Within the limits nothing changes.
+  CHECK(CutText("short", 10) == "short");
+  CHECK(CutText("abcdef", 5) == "ab\u2026");
+}
+
+TEST_CASE("agent records exist only for listed nodes, others are capped",
+          "[leader][state][bounds]") {
+  Fixture f;
+  // A peer claiming ever new node ids.
+  for (int i = 0; i < 1000; ++i) {
+    protocol::Hello hello;
+    hello.node_id = "fake-" + std::to_string(i);
+    f.state.RecordHello(hello, f.clock.Now() + std::chrono::milliseconds(i));
+  }
+  CHECK(f.state.agent_count() == ClusterState::kMaxUnlistedAgents);
+  f.state.RecordReport(MakeReport("id-w1", 1000, 100), f.clock.Now());
+  CHECK(f.state.agent_count() == ClusterState::kMaxUnlistedAgents + 1);  // listed: always kept
+  // The next complete list drops every record of a node not in it.
+  f.state.SetNodes({MakeNode("id-w1", "w1", "worker", "ready")}, f.clock.Now());
+  CHECK(f.state.agent_count() == 1);
+  CHECK(f.state.node_list_generation() == 2);
+  CHECK(f.state.IsListed("id-w1"));
+  CHECK_FALSE(f.state.IsListed("id-m1"));
+  // A node that left the list loses its record (and is shown no more).
+  f.state.SetNodes({MakeNode("id-m1", "m1", "manager", "ready", true)}, f.clock.Now());
+  CHECK(f.state.agent_count() == 0);
+}
+
+TEST_CASE("a claimed report interval is clamped: no agent connected for ever or never",
+          "[leader][state][bounds]") {
+  Fixture f;
+  protocol::NodeReport forever = MakeReport("id-w1", 1000, 100);
+  forever.report_interval_ms = 0xFFFFFFFFu;
+  f.state.RecordReport(forever, f.clock.Now());
+  protocol::NodeReport never = MakeReport("id-m2", 1000, 100);
+  never.report_interval_ms = 1;
+  f.state.RecordReport(never, f.clock.Now());
+  f.clock.Advance(300ms);
+  json nodes = f.state.NodesJson(f.clock.Now());
+  CHECK(ByHostname(nodes, "w1")["agent"]["report_interval_seconds"] == 300.0);
+  CHECK(ByHostname(nodes, "m2")["agent"]["report_interval_seconds"] == 0.1);
+  CHECK(ByHostname(nodes, "m2")["agent"]["connected"] == true);
+  f.clock.Advance(15min);
+  nodes = f.state.NodesJson(f.clock.Now());
+  CHECK(ByHostname(nodes, "w1")["agent"]["connected"] == false);
+  CHECK(ByHostname(nodes, "m2")["agent"]["connected"] == false);
+  // 0 means "not said": what was known stays.
+  protocol::Hello hello;
+  hello.node_id = "id-w1";
+  f.state.RecordHello(hello, f.clock.Now());
+  CHECK(f.state.NodesJson(f.clock.Now())[2]["agent"]["report_interval_seconds"] == 300.0);
+}
+
+TEST_CASE("nodes show how old each agent's service image references are", "[leader][state]") {
+  Fixture f;
+  protocol::NodeReport with = MakeReport("id-w1", 1000, 100);
+  with.service_images_age_ms = 12'000;
+  f.state.RecordReport(with, f.clock.Now());
+  f.state.RecordReport(MakeReport("id-m2", 1000, 100), f.clock.Now());  // holds none (-1)
+  f.clock.Advance(3s);
+  json nodes = f.state.NodesJson(f.clock.Now());
+  CHECK(ByHostname(nodes, "w1")["agent"]["service_images_age_seconds"] == 15.0);
+  CHECK(ByHostname(nodes, "m2")["agent"]["service_images_age_seconds"].is_null());
+  CHECK(ByHostname(nodes, "m1")["agent"]["service_images_age_seconds"].is_null());
+  std::string table = RenderNodesTable(nodes);
+  CHECK(table.find("IMAGE REFS") != std::string::npos);
+  CHECK(table.find("15s old") != std::string::npos);
 }
 
 TEST_CASE("the CLI renders nodes and status for people", "[leader][cli]") {

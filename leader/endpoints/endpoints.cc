@@ -1,0 +1,644 @@
+#include "leader/endpoints/endpoints.h"
+
+#include <cerrno>
+#include <exception>
+#include <limits>
+#include <set>
+#include <utility>
+
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "common/utf8.h"
+#include "leader/anchors/views.h"
+
+namespace orcastra::leader {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::chrono::milliseconds kPollTick{250};
+constexpr std::chrono::milliseconds kPlanPollTick{10};
+
+std::string Arg(const protocol::Query& query, const char* key) {
+  auto it = query.args.find(key);
+  return it == query.args.end() ? std::string() : it->second;
+}
+
+std::string PeerName(const AgentPeer& peer) {
+  return peer.hostname.empty() ? peer.node_id : peer.hostname;
+}
+
+// Halves `output`, keeping its end, with a note (only for replies whose JSON grew too large).
+std::string CapOutputForReply(const std::string& output) {
+  return "[truncated to fit the reply]\n" + output.substr(output.size() / 2);
+}
+
+// " (N more like it since the last line)" when lines were left out.
+std::string Suppressed(std::uint64_t count) {
+  return count == 0 ? std::string()
+                    : " (" + std::to_string(count) + " more like it since the last line)";
+}
+
+}  // namespace
+
+Status ZmqOutbound::Send(Port port, const std::string& identity, const protocol::Message& message) {
+  return protocol::SendTo(port == Port::kAgents ? agents_ : control_, identity, message);
+}
+
+bool LogLimiter::Allow(SteadyTime now, std::uint64_t* suppressed) {
+  if (logged_ && now - last_ < period_) {
+    ++suppressed_;
+    return false;
+  }
+  logged_ = true;
+  last_ = now;
+  *suppressed = std::exchange(suppressed_, 0);
+  return true;
+}
+
+EndpointsCore::EndpointsCore(EndpointsContext context, Outbound& out)
+    : context_(std::move(context)), clock_(*context_.clock), shared_(*context_.shared), out_(out) {}
+
+protocol::Header EndpointsCore::OwnHeader() {
+  std::lock_guard lock(shared_.mutex);
+  return {protocol::kMajorVersion, shared_.cluster.identity().node_id, ++seq_, clock_.WallMs()};
+}
+
+// What an exception that reached a handler says.
+std::string EndpointsCore::Failure(const std::function<void()>& handle) {
+  try {
+    handle();
+    return "";
+  } catch (const std::exception& e) {
+    return e.what()[0] == '\0' ? std::string("an exception without a message") : e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
+void EndpointsCore::OnAgentMessage(const protocol::Incoming& incoming) {
+  const std::string failure = Failure([&] { HandleAgent(incoming); });
+  if (failure.empty()) return;
+  ++counters_.handler_failures;
+  Logger("leader")->error("handling a message from agent peer '{}' failed: {}",
+                          protocol::PeerLabel(incoming.peer_identity), failure);
+}
+
+void EndpointsCore::OnControlMessage(const protocol::Incoming& incoming) {
+  const std::string failure = Failure([&] { HandleControl(incoming); });
+  if (failure.empty()) return;
+  ++counters_.handler_failures;
+  Logger("leader")->error("handling a message from CLI peer '{}' failed: {}",
+                          protocol::PeerLabel(incoming.peer_identity), failure);
+  // The CLI waits for an answer: it gets one (unless the failure was in sending it).
+  const auto* query =
+      incoming.message.ok() ? std::get_if<protocol::Query>(&incoming.message->body) : nullptr;
+  if (query == nullptr || incoming.peer_identity.empty()) return;
+  const std::string again = Failure([&] {
+    protocol::Reply reply = NewReply();
+    reply.error = "internal error answering '" + query->what + "': " + failure;
+    SendReply(incoming.peer_identity, query->what, std::move(reply));
+  });
+  if (!again.empty()) {
+    Logger("leader")->error("answering the failed query failed too: {}", again);
+  }
+}
+
+void EndpointsCore::Refuse(Outbound::Port port, const std::string& peer, const Status& why,
+                           protocol::Refusal refusal) {
+  ++counters_.refused;
+  std::uint64_t suppressed = 0;
+  if (refusal_log_.Allow(clock_.Now(), &suppressed)) {
+    Logger("leader")->warn("refused a message: {}{}", why.ToString(), Suppressed(suppressed));
+  }
+  if (peer.empty()) return;  // a socket error: nobody to answer
+  Status sent = out_.Send(port, peer, protocol::ErrorReplyFor(why, refusal, OwnHeader()));
+  if (!sent.ok()) NoteSendFailure("error", peer, sent);
+}
+
+void EndpointsCore::NoteSendFailure(const std::string& what, const std::string& identity,
+                                    const Status& why) {
+  ++counters_.send_failures;
+  std::uint64_t suppressed = 0;
+  if (send_log_.Allow(clock_.Now(), &suppressed)) {
+    Logger("leader")->warn("{} to peer '{}' not sent: {}{}", what, protocol::PeerLabel(identity),
+                           why.ToString(), Suppressed(suppressed));
+  }
+}
+
+void EndpointsCore::SendReply(const std::string& identity, const std::string& what,
+                              protocol::Reply reply) {
+  Status sent = out_.Send(Outbound::Port::kControl, identity, {OwnHeader(), reply});
+  if (sent.code() == Status::Code::kInvalidArgument) {
+    // Too large for one frame: the CLI gets an error saying so instead of waiting in vain.
+    ++counters_.replies_too_large;
+    Logger("leader")->warn("the answer to '{}' is too large to send: {}", what, sent.message());
+    reply.ok = false;
+    reply.result_json.clear();
+    reply.error = "the answer to '" + what + "' is too large to send (" + sent.message() + ")";
+    sent = out_.Send(Outbound::Port::kControl, identity, {OwnHeader(), reply});
+  }
+  if (!sent.ok()) NoteSendFailure("reply to '" + what + "'", identity, sent);
+}
+
+Status EndpointsCore::SendToAgentPeer(const std::string& identity, protocol::Body body,
+                                      const char* what) {
+  Status sent = out_.Send(Outbound::Port::kAgents, identity, {OwnHeader(), std::move(body)});
+  if (!sent.ok()) NoteSendFailure(what, identity, sent);
+  return sent;
+}
+
+Status EndpointsCore::CheckNodeFields(const std::string& type, const std::string& node_id,
+                                      const std::string& hostname) {
+  if (node_id.size() > kMaxNodeIdBytes) {
+    return Status::ParseError(type + ": field body.node_id: " + std::to_string(node_id.size()) +
+                              " bytes; a node id has at most " + std::to_string(kMaxNodeIdBytes));
+  }
+  if (hostname.size() > kMaxHostnameBytes) {
+    return Status::ParseError(type + ": field body.hostname: " + std::to_string(hostname.size()) +
+                              " bytes; a hostname has at most " +
+                              std::to_string(kMaxHostnameBytes));
+  }
+  return Status::Ok();
+}
+
+void EndpointsCore::HandleAgent(const protocol::Incoming& incoming) {
+  const std::string& peer = incoming.peer_identity;
+  if (!incoming.message.ok()) {
+    Refuse(Outbound::Port::kAgents, peer, incoming.message.status(), incoming.refusal);
+    return;
+  }
+  const protocol::Message& message = *incoming.message;
+  const SteadyTime now = clock_.Now();
+  const std::string from = "from peer '" + protocol::PeerLabel(peer) + "'";
+  if (const auto* report = std::get_if<protocol::NodeReport>(&message.body)) {
+    if (Status bad = CheckNodeFields("node_report " + from, report->node_id, report->hostname);
+        !bad.ok()) {
+      Refuse(Outbound::Port::kAgents, peer, bad, protocol::Refusal::kBadMessage);
+      return;
+    }
+    peers_.See(report->node_id, report->hostname, peer,
+               std::chrono::milliseconds(report->report_interval_ms), now);
+    std::lock_guard lock(shared_.mutex);
+    shared_.cluster.RecordReport(*report, now);
+  } else if (const auto* result = std::get_if<protocol::AgentCommandResult>(&message.body)) {
+    Deliver(pending_.OnResult(*result, message.header.node));
+  } else if (const auto* error = std::get_if<protocol::Error>(&message.body)) {
+    // An agent refused something we sent (an older agent and agent_command): never answered;
+    // a pending command times out naming the node.
+    std::uint64_t suppressed = 0;
+    if (refusal_log_.Allow(now, &suppressed)) {
+      Logger("leader")->warn("the agent of node '{}' refused a message: {} ({}){}",
+                             message.header.node, error->message, error->code,
+                             Suppressed(suppressed));
+    }
+  } else if (const auto* hello = std::get_if<protocol::Hello>(&message.body)) {
+    if (Status bad = CheckNodeFields("hello " + from, hello->node_id, hello->hostname); !bad.ok()) {
+      Refuse(Outbound::Port::kAgents, peer, bad, protocol::Refusal::kBadMessage);
+      return;
+    }
+    peers_.See(hello->node_id, hello->hostname, peer,
+               std::chrono::milliseconds(hello->report_interval_ms), now);
+    RefreshLease();
+    protocol::Welcome welcome;
+    {
+      std::lock_guard lock(shared_.mutex);
+      shared_.cluster.RecordHello(*hello, now);
+      welcome = {shared_.cluster.identity().node_id, shared_.cluster.identity().hostname,
+                 shared_.cluster.IsActive()};
+    }
+    Logger("leader")->debug("hello from agent on '{}' ({}), version {}", hello->hostname,
+                            hello->node_id, hello->agent_version);
+    if (!SendToAgentPeer(peer, welcome, "welcome").ok()) {
+      return;  // counted and logged; the agent says hello again when it reconnects
+    }
+  } else if (const auto* event = std::get_if<protocol::Event>(&message.body)) {
+    {
+      std::lock_guard lock(shared_.mutex);
+      shared_.cluster.RecordEvent(message.header.node, *event, message.header.ts_ms);
+    }
+    // A container of the node died or changed health: maybe an anchor or a dependent.
+    if (context_.event_mode && context_.poke && event->kind.rfind("container_", 0) == 0) {
+      context_.poke();
+    }
+  } else {
+    Refuse(Outbound::Port::kAgents, peer,
+           Status::Unsupported(std::string(protocol::TypeName(message.body)) + " " + from +
+                               ": this message type is not accepted on the agent endpoint"),
+           protocol::Refusal::kUnknownType);
+  }
+}
+
+void EndpointsCore::HandleControl(const protocol::Incoming& incoming) {
+  const std::string& peer = incoming.peer_identity;
+  if (!incoming.message.ok()) {
+    Refuse(Outbound::Port::kControl, peer, incoming.message.status(), incoming.refusal);
+    return;
+  }
+  const protocol::Body& body = incoming.message->body;
+  if (const auto* error = std::get_if<protocol::Error>(&body)) {
+    std::uint64_t suppressed = 0;
+    if (refusal_log_.Allow(clock_.Now(), &suppressed)) {
+      Logger("leader")->warn("CLI peer '{}' sent an error (not answered): {} ({}){}",
+                             protocol::PeerLabel(peer), error->message, error->code,
+                             Suppressed(suppressed));
+    }
+    return;
+  }
+  const auto* query = std::get_if<protocol::Query>(&body);
+  if (query == nullptr) {
+    Refuse(Outbound::Port::kControl, peer,
+           Status::Unsupported(std::string(protocol::TypeName(body)) + " from peer '" +
+                               protocol::PeerLabel(peer) +
+                               "': only queries are accepted on the control endpoint"),
+           protocol::Refusal::kUnknownType);
+    return;
+  }
+  if (query->what == "logs") {
+    StartLogs(peer, *query);  // answered when the agent's result is in
+  } else if (query->what == "plan") {
+    StartPlan(peer);  // answered when the plan worker is done
+  } else if (query->what == "command") {
+    SendReply(peer, query->what, AnswerCommand(*query));
+  } else {
+    SendReply(peer, query->what, Answer(*query));
+  }
+}
+
+protocol::Reply EndpointsCore::NewReply() {
+  protocol::Reply reply;
+  std::lock_guard lock(shared_.mutex);
+  reply.answered_by = shared_.cluster.identity().node_id;
+  reply.from_active_leader = shared_.cluster.IsActive();
+  return reply;
+}
+
+protocol::Reply EndpointsCore::Answer(const protocol::Query& query) {
+  RefreshLease();
+  std::lock_guard lock(shared_.mutex);
+  const ClusterState& cluster = shared_.cluster;
+  protocol::Reply reply;
+  reply.answered_by = cluster.identity().node_id;
+  reply.from_active_leader = cluster.IsActive();
+  const SteadyTime now = clock_.Now();
+  if (!cluster.has_node_list()) {
+    reply.error =
+        "this leader instance has not read the node list yet (is its Docker daemon a manager?)";
+  } else if (query.what == "status") {
+    json status = cluster.StatusJson(now);
+    const ControllerView& view = shared_.view;
+    status["anchors"] =
+        AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
+    status["health"] = {{"service_failures", ServiceFailureCount()},
+                        {"refused_messages", counters_.refused},
+                        {"send_failures", counters_.send_failures},
+                        {"replies_too_large", counters_.replies_too_large},
+                        {"handler_failures", counters_.handler_failures},
+                        {"busy_refusals", counters_.busy}};
+    reply.ok = true;
+    reply.result_json = DumpJson(status);
+  } else if (query.what == "events") {
+    reply = AnswerEvents(query, std::move(reply));
+  } else if (query.what == "nodes") {
+    reply.ok = true;
+    reply.result_json = DumpJson(cluster.NodesJson(now));
+  } else if (query.what == "anchors" || query.what == "services") {
+    const ControllerView& view = shared_.view;
+    if (!view.has_config) {
+      reply.error = "no configuration in force" +
+                    (view.config_problem.empty() ? std::string() : ":\n" + view.config_problem);
+    } else if (!view.plan.is_object()) {
+      reply.error = "no reconcile cycle has completed yet (is the Docker daemon reachable?)";
+    } else {
+      const json& items = query.what == "services"        ? view.services
+                          : view.plan.contains("anchors") ? view.plan.at("anchors")
+                                                          : json::array();
+      reply.ok = true;
+      reply.result_json = DumpJson({{query.what, items},
+                                    {"cycle_ts_ms", view.cycle_ts_ms},
+                                    {"from_active_leader", view.acted},
+                                    {"dry_run", view.dry_run},
+                                    {"dependents_paused", view.dependents_paused}});
+    }
+  } else {
+    reply.error = "unknown query '" + query.what + "'";
+  }
+  return reply;
+}
+
+// Called with shared_.mutex held (from Answer).
+protocol::Reply EndpointsCore::AnswerEvents(const protocol::Query& query, protocol::Reply reply) {
+  EventsQuery events;
+  if (std::string after = Arg(query, "after"); !after.empty()) {
+    auto parsed = ParseDecimal(after);
+    if (!parsed) {
+      reply.error = "events: after '" + after + "' is not an event sequence number";
+      return reply;
+    }
+    events.after = *parsed;
+  }
+  if (std::string since = Arg(query, "since_ms"); !since.empty()) {
+    auto parsed = ParseInt(since, 0, std::numeric_limits<std::int64_t>::max(), "since_ms");
+    if (!parsed.ok()) {
+      reply.error = parsed.status().message();
+      return reply;
+    }
+    events.since_ms = *parsed;
+  }
+  events.limit = kMaxEventsPageLimit;
+  if (std::string limit = Arg(query, "limit"); !limit.empty()) {
+    auto parsed =
+        ParseInt(limit, 1, static_cast<std::int64_t>(kMaxEventsPageLimit), "events limit");
+    if (!parsed.ok()) {
+      reply.error = parsed.status().message();
+      return reply;
+    }
+    events.limit = static_cast<std::size_t>(*parsed);
+  }
+  events.node = Arg(query, "node");
+  events.kind = Arg(query, "type");
+  EventsPage page = shared_.cluster.Events(events, kMaxEventsPageJson);
+  reply.ok = true;
+  reply.result_json = DumpJson({{"events", std::move(page.events)},
+                                {"more", page.more},
+                                {"cursor", page.cursor},
+                                {"log_id", shared_.cluster.event_log_id()}});
+  return reply;
+}
+
+// `orcastra command NAME[:ARG]`: queued on the active instance; the result goes to the events.
+protocol::Reply EndpointsCore::AnswerCommand(const protocol::Query& query) {
+  RefreshLease();
+  protocol::Reply reply = NewReply();
+  const std::string text = Arg(query, "command");
+  if (text.empty()) {
+    reply.error = "no command given";
+    return reply;
+  }
+  if (!reply.from_active_leader) {
+    LeaseView lease = context_.lease ? context_.lease() : LeaseView{};
+    reply.error =
+        "this instance is a standby; the active leader is on '" +
+        (lease.holder_hostname.empty() ? std::string("(unknown)") : lease.holder_hostname) +
+        "': ask it (--leader tcp://ITS_ADDRESS:7471)";
+    return reply;
+  }
+  if (!context_.submit) {
+    reply.error = "this instance runs no controller";
+    return reply;
+  }
+  auto id = context_.submit(text, "cli");
+  if (!id.ok()) {
+    reply.error = id.status().message();
+    return reply;
+  }
+  reply.ok = true;
+  reply.result_json = DumpJson({{"id", *id}, {"command", text}});
+  return reply;
+}
+
+// `orcastra plan`: made by the plan worker (it reads Swarm); answered from Tick().
+void EndpointsCore::StartPlan(const std::string& cli_identity) {
+  RefreshLease();
+  PlanJob job;
+  job.cli_identity = cli_identity;
+  job.reply = NewReply();
+  protocol::Reply busy = job.reply;
+  {
+    std::lock_guard lock(shared_.mutex);
+    job.view = shared_.view;
+  }
+  Status queued = context_.plans == nullptr ? Status::Unavailable("no plan worker")
+                                            : context_.plans->Submit(std::move(job));
+  if (!queued.ok()) {
+    ++counters_.busy;
+    busy.error = "plan: " + queued.message();
+    SendReply(cli_identity, "plan", std::move(busy));
+  }
+}
+
+// `orcastra logs NODE [--container C] [--tail N]`: forwarded to the node's agent; the CLI peer is
+// answered by Deliver() (or at once when the node cannot be asked).
+void EndpointsCore::StartLogs(const std::string& cli_identity, const protocol::Query& query) {
+  RefreshLease();
+  const std::string node = Arg(query, "node");
+  auto fail = [&](const std::string& why) {
+    protocol::Reply reply = NewReply();
+    reply.error = why;
+    SendReply(cli_identity, "logs", std::move(reply));
+  };
+  if (node.empty()) return fail("no node given");
+  const SteadyTime now = clock_.Now();
+  auto peer = peers_.Find(node, now);
+  if (!peer.ok()) return fail(peer.status().message());
+  protocol::AgentCommand command{0, "logs", {}};
+  if (std::string container = Arg(query, "container"); !container.empty()) {
+    command.args["container"] = container;
+  }
+  if (std::string tail = Arg(query, "tail"); !tail.empty()) command.args["tail"] = tail;
+  auto id = pending_.StartCli(cli_identity, {peer->node_id, PeerName(*peer)}, now + kLogsDeadline);
+  if (!id.ok()) {
+    ++counters_.busy;
+    return fail("logs of '" + PeerName(*peer) + "': " + id.status().message());
+  }
+  command.id = *id;
+  if (Status sent = SendToAgentPeer(peer->identity, command, "agent_command"); !sent.ok()) {
+    Deliver(pending_.OnResult(
+        {command.id, false,
+         "cannot reach the agent on '" + PeerName(*peer) + "': " + sent.message(), ""},
+        peer->node_id));
+  }
+}
+
+// The controller's agent commands: each goes to its node's agent, or to every connected agent.
+void EndpointsCore::SendOutbox() {
+  if (context_.outbox == nullptr) return;
+  AgentCommandOutbox::Taken taken = context_.outbox->TakeAll();
+  for (const AgentCommandRequest& refused : taken.refused) {
+    ++counters_.busy;
+    RecordOwnEvent(
+        FailedRequestEvent(refused, "busy: " + std::to_string(AgentCommandOutbox::kMaxRequests) +
+                                        " agent commands were waiting to be sent already"));
+  }
+  if (taken.dropped > 0) {
+    counters_.busy += taken.dropped;
+    Logger("leader")->warn("{} agent commands refused as busy and not recorded as events",
+                           taken.dropped);
+  }
+  for (AgentCommandRequest& request : taken.requests) {
+    const SteadyTime now = clock_.Now();
+    std::vector<AgentPeer> targets;
+    if (request.node) {
+      auto peer = peers_.Find(*request.node, now);
+      if (!peer.ok()) {
+        RecordOwnEvent(FailedRequestEvent(request, peer.status().message()));
+        continue;
+      }
+      targets.push_back(*peer);
+    } else {
+      targets = peers_.Connected(now);
+      if (targets.empty()) {
+        RecordOwnEvent(FailedRequestEvent(request, "no agent is connected to this instance"));
+        continue;
+      }
+    }
+    std::vector<PendingCommands::Target> labels;
+    for (const auto& peer : targets) labels.push_back({peer.node_id, PeerName(peer)});
+    const std::string name = request.name;
+    const AgentCommandRequest copy = request;
+    auto ids =
+        pending_.StartBatch(std::move(request), std::move(labels), now + kAgentCommandDeadline);
+    if (!ids.ok()) {
+      ++counters_.busy;
+      RecordOwnEvent(FailedRequestEvent(copy, ids.status().message()));
+      continue;
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      Status sent = SendToAgentPeer(targets[i].identity,
+                                    protocol::AgentCommand{(*ids)[i], name, {}}, "agent_command");
+      if (!sent.ok()) {
+        Deliver(pending_.OnResult(
+            {(*ids)[i], false,
+             "cannot reach the agent on '" + PeerName(targets[i]) + "': " + sent.message(), ""},
+            targets[i].node_id));
+      }
+    }
+  }
+}
+
+// Every connected agent gets the service image references of the controller's last complete
+// read: at once when it is new (a new identity: it (re)connected) or the references changed, and
+// again every kServiceImagesResend so that they stay fresh for its GC.
+void EndpointsCore::SendServiceImages() {
+  const SteadyTime now = clock_.Now();
+  bool have_refs = false;
+  {
+    std::lock_guard lock(shared_.mutex);
+    const auto& refs = shared_.view.service_images;
+    have_refs = refs.has_value();
+    if (have_refs && *refs != images_sent_) {
+      images_sent_ = *refs;
+      images_due_.clear();
+    }
+  }
+  const std::vector<AgentPeer> connected = peers_.Connected(now);
+  std::set<std::string> identities;
+  for (const AgentPeer& peer : connected) identities.insert(peer.identity);
+  std::erase_if(images_due_, [&](const auto& entry) { return !identities.contains(entry.first); });
+  if (!have_refs) return;  // no complete read of the service list: nothing to vouch for
+  for (const std::string& identity : identities) {
+    auto due = images_due_.find(identity);
+    if (due != images_due_.end() && now < due->second) continue;
+    Status sent =
+        SendToAgentPeer(identity, protocol::ServiceImages{images_sent_}, "service_images");
+    images_due_[identity] = now + (sent.ok() ? std::chrono::milliseconds(kServiceImagesResend)
+                                             : std::chrono::milliseconds(kServiceImagesRetry));
+  }
+}
+
+// Peers of nodes that left Swarm's node list are forgotten once a newer complete list is in.
+void EndpointsCore::PruneToNodeList() {
+  std::set<std::string> listed;
+  {
+    std::lock_guard lock(shared_.mutex);
+    const std::uint64_t generation = shared_.cluster.node_list_generation();
+    if (generation == seen_node_list_) return;
+    seen_node_list_ = generation;
+    listed = shared_.cluster.listed_node_ids();
+  }
+  peers_.PruneTo(std::move(listed));
+}
+
+// Answers finished CLI requests and records finished controller requests as events.
+void EndpointsCore::Deliver(Completions done) {
+  for (CliAnswer& answer : done.cli) {
+    protocol::Reply reply = NewReply();
+    if (!answer.result.ok) {
+      reply.error = "logs of '" + answer.node + "': " + answer.result.error;
+    } else {
+      std::string output = std::move(answer.result.output);
+      while (true) {
+        reply.result_json = DumpJson({{"node", answer.node}, {"output", output}});
+        if (reply.result_json.size() <= kMaxLogsReplyJson || output.size() < 1024) break;
+        output = CapOutputForReply(output);
+      }
+      reply.ok = true;
+    }
+    SendReply(answer.cli_identity, "logs", std::move(reply));
+  }
+  for (const BatchOutcome& outcome : done.batches) RecordOwnEvent(BatchEvent(outcome));
+}
+
+void EndpointsCore::RecordOwnEvent(const protocol::Event& event) {
+  std::lock_guard lock(shared_.mutex);
+  shared_.cluster.RecordEvent(shared_.cluster.identity().node_id, event, clock_.WallMs());
+}
+
+// Copies the election's state into the cluster state (call without holding shared_.mutex).
+void EndpointsCore::RefreshLease() {
+  if (!context_.lease) return;
+  LeaseView view = context_.lease();
+  std::lock_guard lock(shared_.mutex);
+  shared_.cluster.SetLease(std::move(view));
+}
+
+void EndpointsCore::Tick() {
+  auto guarded = [this](const char* what, const std::function<void()>& step) {
+    if (std::string failure = Failure(step); !failure.empty()) {
+      ++counters_.handler_failures;
+      Logger("leader")->error("endpoints: {} failed: {}", what, failure);
+    }
+  };
+  guarded("pruning peers", [&] { PruneToNodeList(); });
+  guarded("sending agent commands", [&] { SendOutbox(); });
+  guarded("sending service images", [&] { SendServiceImages(); });
+  guarded("answering plans", [&] {
+    if (context_.plans == nullptr) return;
+    for (PlanAnswer& answer : context_.plans->TakeAnswers()) {
+      SendReply(answer.cli_identity, "plan", std::move(answer.reply));
+    }
+  });
+  guarded("expiring agent commands", [&] { Deliver(pending_.Expire(clock_.Now())); });
+}
+
+Endpoints::Endpoints(EndpointsContext context, zmq::socket_t agents, zmq::socket_t control)
+    : Service("endpoints"),
+      agents_(std::move(agents)),
+      control_(std::move(control)),
+      outbound_(agents_, control_),
+      core_(std::move(context), outbound_) {}
+
+void Endpoints::Run(std::stop_token stop) {
+  zmq::pollitem_t items[] = {{agents_.handle(), 0, ZMQ_POLLIN, 0},
+                             {control_.handle(), 0, ZMQ_POLLIN, 0}};
+  while (!stop.stop_requested()) {
+    try {
+      zmq::poll(items, 2, core_.WaitingForPlans() ? kPlanPollTick : kPollTick);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      Logger("leader")->error("poll failed: {}", e.what());
+      if (!WaitFor(stop, std::chrono::seconds(1))) break;
+      continue;
+    }
+    if (items[0].revents & ZMQ_POLLIN) {
+      for (int i = 0; i < kMaxMessagesPerRound; ++i) {
+        auto incoming = protocol::TryReceive(agents_, /*is_router=*/true);
+        if (!incoming) break;
+        core_.OnAgentMessage(*incoming);
+      }
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      for (int i = 0; i < kMaxMessagesPerRound; ++i) {
+        auto incoming = protocol::TryReceive(control_, /*is_router=*/true);
+        if (!incoming) break;
+        core_.OnControlMessage(*incoming);
+      }
+    }
+    core_.Tick();
+  }
+  agents_.close();
+  control_.close();
+}
+
+}  // namespace orcastra::leader

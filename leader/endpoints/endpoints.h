@@ -1,0 +1,212 @@
+// The leader's two ZeroMQ endpoints: agents (ROUTER :7470: hello, node_report, event,
+// agent_command_result in; welcome, agent_command, service_images out) and the CLI (ROUTER :7471:
+// query in, reply out). doc/protocol.md is the wire reference.
+//
+// EndpointsCore is all the handling, without sockets, threads or real time: it takes one received
+// message at a time (OnAgentMessage, OnControlMessage) and does the periodic work (Tick), and it
+// sends through an Outbound. Everything it works with comes in through EndpointsContext. Endpoints
+// is the thin Service around it that owns the sockets and polls them.
+//
+// Rules the core keeps (doc/protocol.md §9):
+// - Every query is answered: with its reply, or an error reply (busy, too large, a handler that
+//   failed). A reply too large for one frame becomes an error reply saying so.
+// - A refused frame is answered with one `error` (its Refusal's code); an `error` is never
+// answered.
+// - No exception leaves a handler: it is logged, counted and, for a query, answered.
+// - Send failures are counted and logged at most once per kLogPeriod per kind.
+// - Bounded per peer: AgentPeers and PendingCommands (remote_commands.h), the service-images
+//   bookkeeping (one entry per connected agent identity), the plan worker's queue.
+//
+// Thread-safety: EndpointsCore is used from one thread (the Endpoints service's); what it shares
+// with other threads (SharedState, the outbox, the plan worker, the controller) is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/service.h"
+#include "common/status.h"
+#include "leader/endpoints/plan_worker.h"
+#include "leader/endpoints/remote_commands.h"
+#include "leader/state/shared_state.h"
+#include "protocol/protocol.h"
+#include "protocol/transport.h"
+
+namespace orcastra::leader {
+
+// How often every connected agent gets the service image references again (agents use them for
+// at most 10 minutes, agent/gc/service.h kMaxLeaderImagesAge); a send that failed is retried after
+// kServiceImagesRetry.
+inline constexpr std::chrono::seconds kServiceImagesResend{60};
+inline constexpr std::chrono::seconds kServiceImagesRetry{5};
+// How long a command sent to agents waits for their answer: `orcastra logs` (the CLI waits 15 s
+// by default) and the controller's gc/rotate_logs/refresh_mods (`orcastra command` waits 30 s).
+inline constexpr std::chrono::seconds kLogsDeadline{10};
+inline constexpr std::chrono::seconds kAgentCommandDeadline{20};
+// A reply carrying logs is cut further when its JSON (escaping can grow the agent's 256 KiB)
+// would come near the frame limit; a page of events holds at most this much JSON too.
+inline constexpr std::size_t kMaxLogsReplyJson = 768 * 1024;
+inline constexpr std::size_t kMaxEventsPageJson = 768 * 1024;
+// The most events one `events` page holds (the query's `limit`, 1..this).
+inline constexpr std::size_t kMaxEventsPageLimit = 1000;
+// Longest node id and hostname accepted in a hello or node_report (Swarm ids are 25 characters;
+// DNS names at most 253).
+inline constexpr std::size_t kMaxNodeIdBytes = 64;
+inline constexpr std::size_t kMaxHostnameBytes = 253;
+// A failure of one kind is logged at most once per this period (the next line counts the rest).
+inline constexpr std::chrono::seconds kLogPeriod{10};
+
+// Where the core's messages go: the endpoints' ROUTER sockets, or a test's recorder.
+class Outbound {
+ public:
+  enum class Port { kAgents, kControl };
+  virtual ~Outbound() = default;
+  // Sends `message` to the peer `identity` on `port` without blocking. InvalidArgument when the
+  // message is over protocol::kMaxMessageBytes once encoded (nothing is sent); Unavailable when no
+  // such peer is connected or its queue is full; IoError for other socket errors.
+  virtual Status Send(Port port, const std::string& identity, const protocol::Message& message) = 0;
+};
+
+// Outbound over the two ROUTER sockets (protocol::SendTo).
+class ZmqOutbound final : public Outbound {
+ public:
+  ZmqOutbound(zmq::socket_t& agents, zmq::socket_t& control) : agents_(agents), control_(control) {}
+  Status Send(Port port, const std::string& identity, const protocol::Message& message) override;
+
+ private:
+  zmq::socket_t& agents_;
+  zmq::socket_t& control_;
+};
+
+// What the endpoints work with; every member outlives the core.
+struct EndpointsContext {
+  const Clock* clock = nullptr;
+  SharedState* shared = nullptr;
+  // The election as it is now (LeaseKeeper::IsLeader, ObservedHolder).
+  std::function<LeaseView()> lease;
+  // Controller::Submit(text, source): queues a command, returns its id or why not.
+  std::function<Result<std::uint64_t>(const std::string&, const std::string&)> submit;
+  // Controller::Poke: a container event arrived (with event_mode).
+  std::function<void()> poke;
+  AgentCommandOutbox* outbox = nullptr;
+  PlanWorker* plans = nullptr;
+  bool event_mode = true;
+};
+
+// At most one line per `period` for one kind of trouble; the next allowed line says how many were
+// left out.
+class LogLimiter {
+ public:
+  explicit LogLimiter(std::chrono::milliseconds period) : period_(period) {}
+  // True when a line may be logged now; `*suppressed` is then the count left out since the last.
+  bool Allow(SteadyTime now, std::uint64_t* suppressed);
+
+ private:
+  std::chrono::milliseconds period_;
+  SteadyTime last_{};
+  bool logged_ = false;
+  std::uint64_t suppressed_ = 0;
+};
+
+class EndpointsCore {
+ public:
+  struct Counters {
+    std::uint64_t refused = 0;        // frames refused (undecodable, wrong endpoint, bad fields)
+    std::uint64_t send_failures = 0;  // sends that failed (after a too-large one's error reply)
+    std::uint64_t replies_too_large = 0;  // replies replaced by an error reply
+    std::uint64_t handler_failures = 0;   // exceptions caught in a handler
+    std::uint64_t busy = 0;               // requests refused as busy (logs, plan, agent commands)
+  };
+
+  EndpointsCore(EndpointsContext context, Outbound& out);
+
+  // One message received on the agent endpoint (port 7470).
+  void OnAgentMessage(const protocol::Incoming& incoming);
+  // One message received on the control endpoint (port 7471).
+  void OnControlMessage(const protocol::Incoming& incoming);
+  // The periodic work, every poll round: the controller's agent commands, the service image
+  // references, finished plans, expired commands, pruning to Swarm's node list.
+  void Tick();
+
+  // True while a plan is being made for a CLI that waits (poll more often then).
+  bool WaitingForPlans() const {
+    return context_.plans != nullptr && context_.plans->in_flight() > 0;
+  }
+  const Counters& counters() const { return counters_; }
+  const AgentPeers& peers() const { return peers_; }
+  const PendingCommands& pending() const { return pending_; }
+  // How many agent identities the service-images bookkeeping holds.
+  std::size_t images_sent_size() const { return images_due_.size(); }
+
+ private:
+  // Runs `handle`; "" when it returned, else what the exception it threw says.
+  static std::string Failure(const std::function<void()>& handle);
+  void HandleAgent(const protocol::Incoming& incoming);
+  void HandleControl(const protocol::Incoming& incoming);
+  protocol::Header OwnHeader();
+  void Refuse(Outbound::Port port, const std::string& peer, const Status& why,
+              protocol::Refusal refusal);
+  // Sends `reply` to CLI peer `identity`; one too large for a frame is replaced by an error reply
+  // naming `what` and the size.
+  void SendReply(const std::string& identity, const std::string& what, protocol::Reply reply);
+  // Sends on the agent endpoint; failures are counted and logged (rate-limited) as `what`.
+  Status SendToAgentPeer(const std::string& identity, protocol::Body body, const char* what);
+  void NoteSendFailure(const std::string& what, const std::string& identity, const Status& why);
+  // A field of a hello/node_report out of range: the refusal, or Ok.
+  static Status CheckNodeFields(const std::string& type, const std::string& node_id,
+                                const std::string& hostname);
+
+  protocol::Reply NewReply();
+  protocol::Reply Answer(const protocol::Query& query);
+  protocol::Reply AnswerEvents(const protocol::Query& query, protocol::Reply reply);
+  protocol::Reply AnswerCommand(const protocol::Query& query);
+  void StartPlan(const std::string& cli_identity);
+  void StartLogs(const std::string& cli_identity, const protocol::Query& query);
+  void SendOutbox();
+  void SendServiceImages();
+  void PruneToNodeList();
+  void Deliver(Completions done);
+  void RecordOwnEvent(const protocol::Event& event);
+  void RefreshLease();
+
+  const EndpointsContext context_;
+  const Clock& clock_;
+  SharedState& shared_;
+  Outbound& out_;
+  AgentPeers peers_;                      // which ROUTER identity reaches which node's agent
+  PendingCommands pending_;               // commands sent to agents, waiting for results
+  std::vector<std::string> images_sent_;  // the service image references last sent
+  std::map<std::string, SteadyTime> images_due_;  // agent identity -> when to send them again
+  std::uint64_t seen_node_list_ = 0;              // the node list generation peers_ is pruned to
+  std::uint64_t seq_ = 0;
+  Counters counters_;
+  LogLimiter refusal_log_{kLogPeriod};
+  LogLimiter send_log_{kLogPeriod};
+};
+
+// The Service: owns the two ROUTER sockets, polls them every 250 ms at most (10 ms while a plan is
+// being made, so its reply goes out soon after it is done), hands what arrives
+// to the core (at most kMaxMessagesPerRound per socket per round, so a flood on one endpoint does
+// not starve the other) and calls Tick().
+class Endpoints final : public Service {
+ public:
+  Endpoints(EndpointsContext context, zmq::socket_t agents, zmq::socket_t control);
+
+  static constexpr int kMaxMessagesPerRound = 256;
+
+ protected:
+  void Run(std::stop_token stop) override;
+
+ private:
+  zmq::socket_t agents_;
+  zmq::socket_t control_;
+  ZmqOutbound outbound_;
+  EndpointsCore core_;
+};
+
+}  // namespace orcastra::leader

@@ -1,0 +1,109 @@
+#include "leader/endpoints/plan_worker.h"
+
+#include <exception>
+
+#include "common/log.h"
+#include "common/utf8.h"
+#include "leader/anchors/views.h"
+
+namespace orcastra::leader {
+namespace {
+
+// A Docker client and the SwarmApi over it, kept alive together.
+struct DockerPlanApi {
+  explicit DockerPlanApi(docker::ClientOptions options) : client(std::move(options)) {}
+  docker::Client client;
+  DockerSwarmApi api{client};
+};
+
+}  // namespace
+
+std::shared_ptr<SwarmApi> MakeDockerSwarmApi(docker::ClientOptions options) {
+  auto holder = std::make_shared<DockerPlanApi>(std::move(options));
+  return std::shared_ptr<SwarmApi>(holder, &holder->api);
+}
+
+protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
+                              SteadyTime now) {
+  if (!view.has_config || !view.config) {
+    reply.error = "no configuration in force" +
+                  (view.config_problem.empty() ? std::string() : ":\n" + view.config_problem);
+    return reply;
+  }
+  auto snapshot = ReadSnapshot(api, view.config->swarm, view.settings.default_stack);
+  if (!snapshot.ok()) {
+    reply.error = "no plan on partial data: " + snapshot.status().ToString();
+    return reply;
+  }
+  Plan plan = PlanReconcile(view.config->swarm, view.settings, *snapshot, view.memory, now);
+  nlohmann::json result = PlanJson(plan);
+  result["dry_run"] = view.dry_run;
+  result["dependents_paused"] = view.dependents_paused;
+  result["from_active_leader"] = reply.from_active_leader;
+  reply.ok = true;
+  reply.result_json = DumpJson(result);
+  return reply;
+}
+
+PlanWorker::PlanWorker(std::shared_ptr<SwarmApi> api, const Clock& clock, std::size_t max_jobs)
+    : Service("plan-worker"), api_(std::move(api)), clock_(clock), max_jobs_(max_jobs) {}
+
+Status PlanWorker::Submit(PlanJob job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (in_flight_ >= max_jobs_) {
+      return Status::Unavailable("busy: " + std::to_string(in_flight_) +
+                                 " plans are being made already; try again shortly");
+    }
+    ++in_flight_;
+    jobs_.push_back(std::move(job));
+  }
+  Wake();
+  return Status::Ok();
+}
+
+std::vector<PlanAnswer> PlanWorker::TakeAnswers() {
+  std::lock_guard lock(mutex_);
+  std::vector<PlanAnswer> out = std::move(answers_);
+  answers_.clear();
+  in_flight_ -= out.size();
+  return out;
+}
+
+std::size_t PlanWorker::in_flight() {
+  std::lock_guard lock(mutex_);
+  return in_flight_;
+}
+
+bool PlanWorker::RunOne() {
+  PlanJob job;
+  {
+    std::lock_guard lock(mutex_);
+    if (jobs_.empty()) return false;
+    job = std::move(jobs_.front());
+    jobs_.pop_front();
+  }
+  protocol::Reply reply;
+  try {
+    reply = MakePlanReply(*api_, job.view, job.reply, clock_.Now());
+  } catch (const std::exception& e) {
+    Logger("leader")->error("making a plan failed: {}", e.what());
+    reply = job.reply;
+    reply.ok = false;
+    reply.result_json.clear();
+    reply.error = std::string("internal error while making the plan: ") + e.what();
+  }
+  std::lock_guard lock(mutex_);
+  answers_.push_back({std::move(job.cli_identity), std::move(reply)});
+  return true;
+}
+
+void PlanWorker::Run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    while (!stop.stop_requested() && RunOne()) {
+    }
+    if (!WaitFor(stop, std::chrono::seconds(1))) break;
+  }
+}
+
+}  // namespace orcastra::leader

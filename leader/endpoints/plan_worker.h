@@ -1,0 +1,79 @@
+// `orcastra plan` off the endpoints thread. Making a plan reads Swarm (ReadSnapshot: 3 Engine API
+// calls), and a slow daemon must not stall agent reports and CLI replies, so the endpoints thread
+// hands each plan query to the PlanWorker, a Service with its own Docker client, and sends the
+// finished reply when it comes back (TakeAnswers).
+//
+// Bounded: at most `max_jobs` plans are queued, running or finished and not yet taken; Submit
+// refuses more as busy. Submit and TakeAnswers are thread-safe; RunOne runs on one thread at a time
+// (the worker's, or a test's that never starts it).
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/docker_client.h"
+#include "common/service.h"
+#include "common/status.h"
+#include "leader/anchors/reconciler.h"
+#include "leader/controller/service.h"
+#include "protocol/messages.h"
+
+namespace orcastra::leader {
+
+struct PlanJob {
+  std::string cli_identity;  // who asked (control endpoint identity)
+  ControllerView view;       // the controller's configuration and memory when the query came
+  protocol::Reply reply;     // answered_by and from_active_leader filled in
+};
+
+struct PlanAnswer {
+  std::string cli_identity;
+  protocol::Reply reply;
+};
+
+// The `plan` reply: a fresh complete read of Swarm through `api`, planned with the view's
+// configuration, settings and backoff memory; nothing is changed. An error reply when there is no
+// configuration or the read is incomplete (no plan on partial data).
+protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
+                              SteadyTime now);
+
+// A DockerSwarmApi over a Docker client of its own (for the worker's thread only).
+std::shared_ptr<SwarmApi> MakeDockerSwarmApi(docker::ClientOptions options);
+
+class PlanWorker final : public Service {
+ public:
+  // `api` is used only by the thread that runs the jobs.
+  PlanWorker(std::shared_ptr<SwarmApi> api, const Clock& clock,
+             std::size_t max_jobs = kMaxPlanJobs);
+
+  // Queues `job`. Unavailable ("busy", naming how many wait) when max_jobs are in flight.
+  Status Submit(PlanJob job);
+  // The replies finished since the last call, oldest first.
+  std::vector<PlanAnswer> TakeAnswers();
+  // Runs the oldest queued job on the calling thread; false when none was queued. A job that
+  // throws is answered with an error reply, never dropped.
+  bool RunOne();
+  // How many plans are queued, running or finished and not yet taken.
+  std::size_t in_flight();
+
+  static constexpr std::size_t kMaxPlanJobs = 4;
+
+ protected:
+  void Run(std::stop_token stop) override;
+
+ private:
+  const std::shared_ptr<SwarmApi> api_;
+  const Clock& clock_;
+  const std::size_t max_jobs_;
+  std::mutex mutex_;
+  std::deque<PlanJob> jobs_;         // guarded by mutex_
+  std::vector<PlanAnswer> answers_;  // guarded by mutex_
+  std::size_t in_flight_ = 0;        // guarded by mutex_: queued + running + unanswered
+};
+
+}  // namespace orcastra::leader

@@ -1,0 +1,61 @@
+// The leader's two Docker watchers of its own manager's daemon.
+//
+// NodeWatcher reads Swarm's node list into the shared ClusterState every `poll_interval` and
+// whenever it is woken (a node event). A failed read keeps the last good list and is recorded
+// (design.md §4 rule 1). NodeEventWatcher follows Swarm's node and service events: a node event
+// wakes the NodeWatcher, and with EVENT_MODE either kind pokes the controller.
+//
+// Each runs on its own Service thread; Docker is reached only through what is passed in.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/docker_client.h"
+#include "common/service.h"
+#include "common/status.h"
+#include "leader/state/shared_state.h"
+
+namespace orcastra::leader {
+
+class NodeWatcher final : public Service {
+ public:
+  // One complete read of the node list (docker::Client::Nodes), called on the watcher's thread.
+  using ReadNodes = std::function<Result<std::vector<docker::Node>>()>;
+
+  NodeWatcher(ReadNodes read_nodes, std::chrono::milliseconds poll_interval, SharedState& shared,
+              const Clock& clock);
+
+  // One read, stored in the shared state (or recorded as a failure). Returns the read's Status.
+  Status RefreshOnce();
+
+ protected:
+  void Run(std::stop_token stop) override;
+
+ private:
+  const ReadNodes read_nodes_;
+  const std::chrono::milliseconds poll_interval_;
+  SharedState& shared_;
+  const Clock& clock_;
+};
+
+class NodeEventWatcher final : public Service {
+ public:
+  // `poke` (Controller::Poke) runs on every event when `event_mode` is on.
+  NodeEventWatcher(std::string docker_socket, bool event_mode, NodeWatcher& watcher,
+                   std::function<void()> poke);
+
+ protected:
+  void Run(std::stop_token stop) override;
+
+ private:
+  const std::string docker_socket_;
+  const bool event_mode_;
+  NodeWatcher& watcher_;
+  const std::function<void()> poke_;
+};
+
+}  // namespace orcastra::leader
