@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 
 namespace orcastra {
@@ -98,7 +99,7 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text,
   double number = 0;
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, number);
-  if (ec != std::errc() || number < 0) {
+  if (ec != std::errc() || !std::isfinite(number) || number < 0) {
     return Status::InvalidArgument("'" + std::string(original) + "' is not a duration");
   }
   std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
@@ -116,6 +117,13 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text,
   } else {
     return Status::InvalidArgument("'" + std::string(original) + "': unknown unit '" +
                                    std::string(unit) + "' (use ms, s, m or h)");
+  }
+  // Checked on the double: converting one beyond the range of int64 is undefined behaviour.
+  const double max_ms = static_cast<double>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(kMaxDuration).count());
+  if (!(ms <= max_ms)) {
+    return Status::InvalidArgument("'" + std::string(original) + "' is longer than " +
+                                   std::to_string(kMaxDuration.count()) + "h");
   }
   return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }

@@ -61,7 +61,11 @@ Result<bool> ParseBool(const std::string& name, const std::string& value);
 // A TCP port 1..65535; `what` names it in the error ("agent port '0' is not a TCP port").
 Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what);
 
-// "5", "5s", "500ms", "2m", "1h" -> duration. A bare number means `bare_unit`.
+// "5", "5s", "500ms", "2m", "1h" -> duration. A bare number means `bare_unit`. Refused: a negative
+// number, NaN or infinity, and anything longer than kMaxDuration (so that adding it to any clock's
+// time point cannot overflow).
+inline constexpr std::chrono::hours kMaxDuration{100 * 8760};  // 100 years
+
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text,
                                                 std::chrono::milliseconds bare_unit);
 

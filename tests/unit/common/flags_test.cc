@@ -46,6 +46,22 @@ TEST_CASE("durations: units and bare numbers", "[flags]") {
   CHECK(ParseDuration("5x", 1s).status().message() == "'5x': unknown unit 'x' (use ms, s, m or h)");
 }
 
+// Issue 8 (fuzz_settings): from_chars reads "nan" and "inf", and converting NaN, infinity or a
+// double beyond int64 to an integer is undefined behaviour. They are refused, as is anything longer
+// than kMaxDuration.
+TEST_CASE("ParseDuration refuses NaN, infinity and durations too long for any clock") {
+  using namespace std::chrono_literals;
+  for (const char* bad : {"nan", "NaN", "nans", "inf", "infms", "infinity", "-inf", "1e300",
+                          "1e19ms", "9223372036854775807h", "876001h"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseDuration(bad, 1s).ok());
+  }
+  CHECK(ParseDuration("1e300", 1s).status().message() == "'1e300' is longer than 876000h");
+  CHECK(*ParseDuration("876000h", 1s) ==
+        std::chrono::duration_cast<std::chrono::milliseconds>(kMaxDuration));
+  CHECK(*ParseDuration("1e3ms", 1s) == 1000ms);
+}
+
 }  // namespace
 }  // namespace orcastra
 
