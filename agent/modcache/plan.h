@@ -1,7 +1,8 @@
 // Modcache, the decisions: per source, what to ask the server next (conditional-GET validators),
 // what an answer means (updated, unchanged, failed), and when to try again (the refresh interval
 // after a success; exponential backoff with a cap after failures). No I/O and no clock reads: the
-// caller passes `now`. The I/O side is agent/modcache/downloader.h (one fetch) and ModCache (the loop).
+// caller passes `now`. The I/O side is agent/modcache/downloader.h (one fetch) and ModCache (the
+// loop).
 #pragma once
 
 #include <chrono>
@@ -78,7 +79,9 @@ struct PersistedMod {
 };
 
 // The state file's text (JSON, versioned) and back. Decoding refuses unknown versions and
-// malformed text; the caller then starts without validators (every source downloads afresh).
+// malformed text (a negative or oversized byte count included); the caller then starts without
+// validators (every source downloads afresh). Encoding writes UTF-8 only: a field that is not is
+// written empty, a record whose file or URL is not (or whose byte count is negative) is left out.
 std::string EncodeModcacheState(const std::vector<PersistedMod>& mods);
 Result<std::vector<PersistedMod>> DecodeModcacheState(std::string_view text);
 
