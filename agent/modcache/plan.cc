@@ -269,7 +269,10 @@ std::vector<PersistedMod> ModcacheState::ToPersist() const {
   }
   // Files of sources forgotten this run keep their record, so a source that comes back later
   // (a container restarted) still sends its validators.
-  for (const auto& [file, p] : persisted_) {
+  for (const auto& entry : persisted_) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& file = entry.first;
+    const PersistedMod& p = entry.second;
     bool current = std::any_of(sources_.begin(), sources_.end(),
                                [&](const ModSourceState& s) { return s.source.file == file; });
     if (!current && !p.sha256.empty()) out.push_back(p);
