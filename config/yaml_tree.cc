@@ -71,6 +71,13 @@ class TreeBuilder : public YAML::EventHandler {
     node.scalar = value;
     node.tag = tag;
     if (tag == "!") CheckClosingQuote(node);
+    // yaml-cpp writes the escapes \N and \_ as the single bytes 0x85 and 0xA0, not as UTF-8.
+    if (!IsValidUtf8(node.scalar)) {
+      Error(node, NextPath(),
+            "the string is not UTF-8 once its escapes are read (write \\N as \\u0085 and \\_ as "
+            "\\u00a0)");
+      node.scalar = ToValidUtf8(node.scalar);
+    }
     Finish(std::move(node), anchor);
   }
 
@@ -329,6 +336,8 @@ bool LooksLikeNonString(std::string_view value) {
 bool SafeUnquoted(std::string_view value, bool in_flow) {
   // '@' (like '`') is a reserved indicator: a plain scalar cannot start with it.
   if (value.empty() || value.back() == ':' || value.front() == '@') return false;
+  // "---" and "..." at the start of a line are document markers, not text.
+  if (value.starts_with("---") || value.starts_with("...")) return false;
   for (char c : value) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
               c == '/' || c == '@' || (c == ':' && !in_flow);

@@ -186,6 +186,13 @@ TEST_CASE("yaml: text that is not UTF-8 or holds control characters is refused w
   CHECK(bom.root->Find("a")->scalar == "x");
   CHECK(bom.root->entries[0].key.column == 1);
   CHECK(bom.root->entries[1].key.line == 2);
+  // Issue 8 (fuzz_yaml_tree, long run): yaml-cpp reads the escapes \N and \_ as single bytes.
+  CHECK(
+      Formatted(ParseYaml("a: 1\nb: \"x\\N\"\n", "f.yml").diagnostics) ==
+      std::vector<std::string>{"f.yml:2:4: error: b: the string is not UTF-8 once its escapes are "
+                               "read (write \\N as \\u0085 and \\_ as \\u00a0)"});
+  CHECK_FALSE(ParseYaml("- \"\\_\"\n", "f.yml").diagnostics.empty());
+  CHECK(ParseYaml("a: \"\\u0085\\u00a0\\L\"\n", "f.yml").diagnostics.empty());
   // Tabs, CR LF line ends and text beyond ASCII are ordinary.
   CHECK(ParseYaml("a:\t\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"\r\n", "f.yml").diagnostics.empty());
 }
@@ -210,6 +217,11 @@ TEST_CASE("yaml: what QuoteYamlScalar and RenderFlowYaml write reads back the sa
     REQUIRE(back.root);
     CHECK(back.root->scalar == value);
   }
+  // Issue 8 (fuzz_yaml_tree, long run): a plain "..." written plain is the end of the document.
+  YamlParse dots = ParseYaml("\n  ...x", "f.yml");
+  REQUIRE(dots.root);
+  CHECK(RenderFlowYaml(*dots.root) == "\"...x\"");
+  CHECK(QuoteYamlScalar("---") == "\"---\"");
   const std::string key(1100, 'k');
   YamlParse parse = ParseYaml("? " + key + "\n: [\"@a\"]\n", "f.yml");
   REQUIRE(parse.root);
