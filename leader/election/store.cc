@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/utf8.h"
+
 namespace orcastra::leader {
 namespace {
 
@@ -76,7 +78,7 @@ Result<LeaseRecord> DockerLeaseStore::ReadById(const std::string& id) {
 
 Result<LeaseRecord> DockerLeaseStore::Read() {
   json filters = {{"name", {name_}}};
-  auto configs = docker_.GetJson("/configs?filters=" + docker::UrlEncode(filters.dump()));
+  auto configs = docker_.GetJson("/configs?filters=" + docker::UrlEncode(DumpJson(filters)));
   if (!configs.ok()) return configs.status();
   if (!configs->is_array()) return Status::ParseError("docker GET /configs: expected an array");
   const json* found = nullptr;
@@ -96,7 +98,7 @@ Result<LeaseRecord> DockerLeaseStore::Read() {
 }
 
 Result<LeaseRecord> DockerLeaseStore::Create(const LeaseRecord& desired) {
-  auto response = docker_.Call("POST", "/configs/create", Spec(name_, desired).dump());
+  auto response = docker_.Call("POST", "/configs/create", DumpJson(Spec(name_, desired)));
   if (!response.ok()) return response.status();
   if (response->http_status == 409) {
     return Status::Conflict("lease config '" + name_ + "' exists already");
@@ -120,7 +122,7 @@ Result<LeaseRecord> DockerLeaseStore::Write(const LeaseRecord& desired,
     if (!current->exists) return Status::Conflict("lease config '" + name_ + "' is gone");
   }
   std::string path = "/configs/" + id_ + "/update?version=" + std::to_string(expected_version);
-  auto response = docker_.Call("POST", path, Spec(name_, desired).dump());
+  auto response = docker_.Call("POST", path, DumpJson(Spec(name_, desired)));
   if (!response.ok()) return response.status();
   if (response->http_status < 200 || response->http_status >= 300) {
     return docker::ErrorFromResponse("POST", path, *response);
