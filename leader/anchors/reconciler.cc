@@ -86,7 +86,7 @@ void Reconciler::Emit(std::string kind, std::string subject, std::string message
 
 Status Reconciler::Write(const std::function<Status()>& write,
                          const std::function<bool()>& may_write) {
-  if (may_write && !may_write()) return Status::Unavailable(kFencedMessage);
+  if (may_write && !may_write()) return Status::Aborted(kFencedMessage);
   return write();
 }
 
@@ -141,7 +141,7 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
       continue;
     }
     ++outcome.writes_failed;
-    if (written.message() == kFencedMessage) {
+    if (written.code() == Status::Code::kAborted) {
       outcome.fenced = true;
       Emit("fenced", change.hostname, kFencedMessage);
       outcome.plan = std::move(plan);
@@ -172,7 +172,7 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
       continue;
     }
     ++outcome.writes_failed;
-    if (written.message() == kFencedMessage) {
+    if (written.code() == Status::Code::kAborted) {
       outcome.fenced = true;
       Emit("fenced", action.service, kFencedMessage);
       break;
@@ -208,7 +208,7 @@ std::vector<std::string> Reconciler::ForceUpdateNow(const Snapshot& snapshot,
         },
         may_write);
     lines.push_back(name + ": " + (written.ok() ? "force-updated" : written.ToString()));
-    if (written.message() == kFencedMessage) break;
+    if (written.code() == Status::Code::kAborted) break;
   }
   return lines;
 }
@@ -234,7 +234,7 @@ std::vector<std::string> Reconciler::RemoveLabelsNow(const Snapshot& snapshot,
         Write([&] { return api_.UpdateNode(node.id, node.version, WithLabels(node.spec, after)); },
               may_write);
     lines.push_back(what + (written.ok() ? "" : " failed: " + written.ToString()));
-    if (written.message() == kFencedMessage) break;
+    if (written.code() == Status::Code::kAborted) break;
   }
   return lines;
 }

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/fakes/fake_swarm_configs.h"
+
 namespace orcastra::leader {
 namespace {
 
@@ -83,6 +85,19 @@ class FakeSwarm final : public SwarmApi {
     writes.push_back({"service", id, version, spec});
     return Status::Ok();
   }
+  Result<std::optional<ConfigObject>> ConfigNamed(const std::string& name) override {
+    return configs.ConfigNamed(name);
+  }
+  Result<ConfigObject> InspectConfig(const std::string& id) override {
+    return configs.InspectConfig(id);
+  }
+  Result<std::string> CreateConfig(const std::string& name, const Labels& labels,
+                                   const std::string& data) override {
+    return configs.CreateConfig(name, labels, data);
+  }
+  Status UpdateConfigLabels(const ConfigObject& current, const Labels& labels) override {
+    return configs.UpdateConfigLabels(current, labels);
+  }
 
   std::vector<docker::Node> nodes;
   std::vector<docker::Service> services;
@@ -90,6 +105,7 @@ class FakeSwarm final : public SwarmApi {
   bool fail_nodes = false, fail_services = false, fail_tasks = false;
   Status node_write_result = Status::Ok();
   std::vector<Write> writes;
+  testing::FakeSwarmConfigs configs;
   json last_task_filters;
   int reads = 0;
 };
