@@ -239,6 +239,51 @@ TEST_CASE("a standby computes the plan and neither writes nor remembers", "[reco
   CHECK(h.reconciler.memory() == ReconcileMemory{});
 }
 
+TEST_CASE("the memory is stored before service writes; if it cannot be, they wait",
+          "[reconciler]") {
+  Harness h;
+  std::vector<ReconcileMemory> stored;
+  Status result = Status::Unavailable("configs: no quorum");
+  std::size_t writes_before = 0;
+  Reconciler::Persist persist = [&](const ReconcileMemory& memory) {
+    stored.push_back(memory);
+    CHECK(h.swarm.writes.size() == writes_before);  // before any write of the cycle
+    return result;
+  };
+  CycleOutcome failed = h.reconciler.RunCycle(
+      Config(), Settings(), true, false, [] { return true; }, kT0, persist);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].dependents.at("st_app").attempts == 1);
+  // The label is written (it does not depend on the record), the force-update is not, and the
+  // backoff did not advance: the next cycle plans the same attempt.
+  REQUIRE(h.swarm.writes.size() == 1);
+  CHECK(h.swarm.writes[0].what == "node");
+  CHECK(h.reconciler.memory().dependents.empty());
+  CHECK(h.Saw("action_failed"));
+  CHECK_FALSE(failed.fenced);
+
+  result = Status::Ok();
+  writes_before = h.swarm.writes.size();
+  (void)h.reconciler.RunCycle(
+      Config(), Settings(), true, false, [] { return true; }, kT0 + 1s, persist);
+  REQUIRE(h.swarm.writes.size() == 3);
+  CHECK(h.swarm.writes[2].what == "service");
+  CHECK(h.reconciler.memory().dependents.at("st_app").attempts == 1);
+
+  // A stale fencing term stops the cycle like a lost lease; dry run never asks.
+  result = Status::Aborted("written under a newer term");
+  h.swarm.writes.clear();
+  writes_before = 0;
+  CycleOutcome fenced = h.reconciler.RunCycle(
+      Config(), Settings(), true, false, [] { return true; }, kT0 + 2h, persist);
+  CHECK(fenced.fenced);
+  CHECK(h.swarm.writes.empty());
+  stored.clear();
+  (void)h.reconciler.RunCycle(
+      Config(), Settings(), true, /*dry_run=*/true, [] { return true; }, kT0 + 3h, persist);
+  CHECK(stored.empty());
+}
+
 TEST_CASE("spec edits", "[reconciler]") {
   json spec = {{"TaskTemplate", {{"ForceUpdate", 4}}}};
   CHECK(WithForceUpdate(spec)["TaskTemplate"]["ForceUpdate"] == 5);
