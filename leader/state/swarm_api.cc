@@ -55,7 +55,7 @@ Result<ConfigObject> ConfigObjectFromJson(const json& config) {
 
 Result<std::optional<ConfigObject>> DockerSwarmApi::ConfigNamed(const std::string& name) {
   json filters = {{"name", {name}}};
-  auto configs = client_.GetJson("/configs?filters=" + docker::UrlEncode(filters.dump()));
+  auto configs = client_.GetJson("/configs?filters=" + docker::UrlEncode(DumpJson(filters)));
   if (!configs.ok()) return configs.status();
   if (!configs->is_array()) return Status::ParseError("docker GET /configs: expected an array");
   std::optional<ConfigObject> found;
