@@ -356,6 +356,10 @@ Result<std::uint64_t> Controller::Submit(const std::string& text, const std::str
   std::uint64_t id;
   {
     std::lock_guard lock(mutex_);
+    if (inbox_.size() >= kMaxQueuedCommands) {
+      return Status::Unavailable("'" + text + "': " + std::to_string(inbox_.size()) +
+                                 " commands are already waiting; try again when they have run");
+    }
     id = next_id_++;
     inbox_.push_back({id, parsed.entries[0].text, source});
   }

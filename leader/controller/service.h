@@ -91,7 +91,9 @@ class Controller final : public Service {
 
   // Queues `text` ("update_dependents:db") from `source` ("cli", "file") and wakes the loop.
   // Returns the command's id (its result event carries it as attribute `id`), or an error when
-  // the command is unknown or its argument is not allowed.
+  // the command is unknown or its argument is not allowed, or Unavailable when kMaxQueuedCommands
+  // are already waiting (a CLI or file flooding commands cannot grow the queue).
+  static constexpr std::size_t kMaxQueuedCommands = 64;
   Result<std::uint64_t> Submit(const std::string& text, const std::string& source);
   // Runs a cycle now (a Swarm or agent event arrived). Thread-safe.
   void Poke();
