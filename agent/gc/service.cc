@@ -197,41 +197,31 @@ GcConfig GcOptions::DefaultGcConfig() {
 }
 
 Result<GcOptions> GcOptionsFromEnv(const EnvLookup& env) {
+  const EnvReader reader(env);
   GcOptions options;
-  struct {
-    const char* name;
-    bool* target;
-  } bools[] = {{"GC_ENABLED", &options.enabled},
-               {"GC_CLEAN_UP_VOLUMES", &options.plan.clean_up_volumes}};
-  for (const auto& b : bools) {
-    if (auto v = env(b.name)) {
-      auto parsed = ParseBool(b.name, *v);
-      if (!parsed.ok()) return parsed.status();
-      *b.target = *parsed;
-    }
+  ORC_RETURN_IF_ERROR(reader.ReadBool("GC_ENABLED", &options.enabled));
+  ORC_RETURN_IF_ERROR(reader.ReadBool("GC_CLEAN_UP_VOLUMES", &options.plan.clean_up_volumes));
+  if (auto name = reader.FirstSet({"GC_DRY_RUN", "DRY_RUN"})) {
+    ORC_RETURN_IF_ERROR(reader.ReadBool(*name, &options.dry_run));
   }
-  const char* dry_run_name = env("GC_DRY_RUN") ? "GC_DRY_RUN" : "DRY_RUN";
-  if (auto v = env(dry_run_name)) {
-    auto parsed = ParseBool(dry_run_name, *v);
-    if (!parsed.ok()) return parsed.status();
-    options.dry_run = *parsed;
-  }
-  if (auto v = env("GC_CRON")) {
+  if (auto v = reader.Get("GC_CRON")) {
     auto schedule = CronSchedule::Parse(*v);
     if (!schedule.ok()) return schedule.status().WithContext("GC_CRON");
     options.cron = Trim(*v);
   }
-  if (auto v = env("GC_GRACE_PERIOD_SECONDS")) {
-    auto parsed = ParseDuration(Trim(*v), std::chrono::seconds(1));
-    if (!parsed.ok()) return parsed.status().WithContext("GC_GRACE_PERIOD_SECONDS");
+  // Up to a year: a longer grace period would keep everything, which GC_ENABLED=false says better.
+  if (auto v = reader.Get("GC_GRACE_PERIOD_SECONDS")) {
+    auto parsed = ParseDurationIn(Trim(*v), std::chrono::seconds(1), std::chrono::seconds(0),
+                                  std::chrono::hours(24 * 366), "GC_GRACE_PERIOD_SECONDS");
+    if (!parsed.ok()) return parsed.status();
     options.plan.grace_period = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
   }
-  if (auto v = env("GC_MINIMUM_IMAGES_TO_SAVE")) {
+  if (auto v = reader.Get("GC_MINIMUM_IMAGES_TO_SAVE")) {
     auto parsed = ParseInt(Trim(*v), 0, 1000000, "GC_MINIMUM_IMAGES_TO_SAVE");
     if (!parsed.ok()) return parsed.status();
     options.plan.minimum_images_to_save = static_cast<int>(*parsed);
   }
-  if (auto v = env("GC_REMOVABLE_VOLUMES")) {
+  if (auto v = reader.Get("GC_REMOVABLE_VOLUMES")) {
     std::string_view rest = *v;
     while (!rest.empty()) {
       const auto comma = rest.find(',');

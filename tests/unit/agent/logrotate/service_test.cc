@@ -124,13 +124,20 @@ TEST_CASE("LogRotateOptionsFromEnv: defaults, overrides and bad values", "[logro
                                                         {"LOGROTATE_INTERVAL", "2d"},
                                                         {"LOGROTATE_SIGNAL_GRACE", "11s"},
                                                         {"LOGROTATE_DIR", "relative/dir"},
-                                                        {"LOGROTATE_STATE_FILE", ""},
+                                                        {"LOGROTATE_INTERVAL", "nan"},
+                                                        {"LOGROTATE_SIGNAL_GRACE", "-1"},
                                                         {"ORCASTRA_HOST_ROOT", "host"}}) {
     auto bad = LogRotateOptionsFromEnv(MapEnv({{name, value}}));
     INFO(name << "=" << value);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.status().message().find(name) != std::string::npos);
   }
+  // An empty value counts as unset (doc/configuration.md).
+  auto empty =
+      LogRotateOptionsFromEnv(MapEnv({{"LOGROTATE_STATE_FILE", ""}, {"LOGROTATE_INTERVAL", ""}}));
+  REQUIRE(empty.ok());
+  CHECK(empty->state_file == "/var/lib/orcastra/logrotate.status");
+  CHECK(empty->interval == 5min);
 }
 
 TEST_CASE("rotate N with compress keeps N compressed copies, newest first, and creates the log",
