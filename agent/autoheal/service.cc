@@ -61,6 +61,34 @@ std::string HealthFromStatusText(std::string_view status) {
   return "";
 }
 
+std::vector<AutohealContainer> AutohealInputs(const std::vector<docker::ContainerSummary>& listed,
+                                              const InspectContainer& inspect, WallTime wall_now) {
+  std::vector<AutohealContainer> containers;
+  containers.reserve(listed.size());
+  for (const auto& summary : listed) {
+    AutohealContainer c{summary.id,     summary.name,
+                        summary.state,  HealthFromStatusText(summary.status),
+                        summary.labels, std::nullopt};
+    if (c.health == "unhealthy") {
+      auto details = inspect(summary.id);
+      if (!details.ok()) {
+        // Gone meanwhile, or unreadable: not acted on this cycle, but not forgotten either.
+        c.details_known = false;
+        containers.push_back(std::move(c));
+        continue;
+      }
+      std::optional<std::chrono::seconds> uptime;
+      auto started = ParseRfc3339(details->started_at);
+      if (started.ok() && started->has_value()) {
+        uptime = std::chrono::duration_cast<std::chrono::seconds>(wall_now - **started);
+      }
+      c = AutohealContainerFrom(*details, uptime);
+    }
+    containers.push_back(std::move(c));
+  }
+  return containers;
+}
+
 Autohealer::Autohealer(std::string docker_socket, AutohealOptions options, Report report)
     : Service("autoheal"),
       docker_socket_(std::move(docker_socket)),
@@ -86,26 +114,17 @@ void Autohealer::Run(std::stop_token stop) {
     if (!listed.ok()) {
       log->warn("cycle skipped, container list failed: {}", listed.status().ToString());
     } else {
-      std::vector<AutohealContainer> containers;
-      containers.reserve(listed->size());
-      WallTime wall_now = std::chrono::system_clock::now();
-      for (const auto& summary : *listed) {
-        AutohealContainer c{summary.id,     summary.name,
-                            summary.state,  HealthFromStatusText(summary.status),
-                            summary.labels, std::nullopt};
-        if (c.health == "unhealthy") {
-          // Only candidates need the details (start time, Swarm task labels).
-          auto details = docker.InspectContainer(summary.id);
-          if (!details.ok()) continue;  // gone meanwhile, or unreadable: not acted on this cycle
-          std::optional<std::chrono::seconds> uptime;
-          auto started = ParseRfc3339(details->started_at);
-          if (started.ok() && started->has_value()) {
-            uptime = std::chrono::duration_cast<std::chrono::seconds>(wall_now - **started);
-          }
-          c = AutohealContainerFrom(*details, uptime);
-        }
-        containers.push_back(std::move(c));
-      }
+      std::vector<AutohealContainer> containers = AutohealInputs(
+          *listed,
+          [&](const std::string& id) -> Result<docker::ContainerDetails> {
+            auto details = docker.InspectContainer(id);
+            if (!details.ok()) {
+              log->warn("container '{}' is unhealthy but its inspect failed: {}", id,
+                        details.status().ToString());
+            }
+            return details;
+          },
+          std::chrono::system_clock::now());
       for (const AutohealDecision& d : policy.Sweep(containers, clock.Now())) {
         for (const auto& warning : d.warnings)
           log->warn("container '{}': {}", d.container_name, warning);
