@@ -241,6 +241,7 @@ void Reporter::Run(std::stop_token stop) {
     report.node_id = node_id_;
     report.hostname = hostname_;
     report.report_interval_ms = static_cast<std::uint32_t>(options_.report_interval.count());
+    report.service_images_age_ms = service_images_.AgeMs(clock_.Now());
     Status collected = metrics.Collect(report);
     auto listed = collected.ok() ? containers.Collect(docker)
                                  : Result<std::vector<protocol::ContainerReport>>(collected);
