@@ -263,6 +263,23 @@ RotationPassSummary LogRotator::RunPass(bool force) {
   if (config_) {
     for (const LogrotateRule& rule : config_->rules) RotateRule(rule, force, now, handled, summary);
   }
+  // Forget files no rule needs any more (bounded state), but only with rules that parsed this
+  // pass: a config error or a missing directory must not wipe every date.
+  if (config_ && summary.config_ok && !config_->rules.empty()) {
+    std::vector<std::string> patterns;
+    for (const LogrotateRule& rule : config_->rules) {
+      patterns.insert(patterns.end(), rule.patterns.begin(), rule.patterns.end());
+    }
+    const std::size_t dropped = PruneRotationState(state_, patterns, [&](const std::string& path) {
+      struct stat st {};
+      if (::lstat(RealPath(path).c_str(), &st) == 0) return S_ISREG(st.st_mode);
+      return errno != ENOENT && errno != ENOTDIR;  // cannot tell: keep the date
+    });
+    if (dropped > 0) {
+      log->info("state: forgot {} file(s) that no rule needs any more", dropped);
+      state_dirty_ = true;
+    }
+  }
   if (state_dirty_ && !options_.dry_run) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(options_.state_file).parent_path(),

@@ -237,7 +237,18 @@ void ModCache::ReloadSources() {
     if (!label_problems.empty()) log->warn("{}", label_problems);
     last_label_problems_ = label_problems;
   }
-  state_.SetSources(merged, clock_.Now());
+  const std::size_t ignored = state_.SetSources(merged, clock_.Now());
+  if (ignored > 0) {
+    log->warn("{} source(s) ignored: at most {} are followed", ignored, kMaxModSources);
+  }
+  const std::size_t forgotten = state_.PruneForgotten([&](const std::string& file) {
+    std::error_code exists_ec;
+    const bool present = fs::is_regular_file(options_.dest + "/" + file, exists_ec);
+    return present || (exists_ec && exists_ec != std::errc::no_such_file_or_directory);
+  });
+  if (forgotten > 0) {
+    log->debug("forgot the records of {} removed source(s) whose file is gone", forgotten);
+  }
 }
 
 void ModCache::FetchDue(bool force) {
