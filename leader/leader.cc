@@ -164,8 +164,8 @@ int RunLeader(const LeaderOptions& options) {
 
   SharedState shared;
   shared.cluster.SetIdentity({info->swarm_node_id, info->name});
-  auto lease = std::make_shared<LeaseKeeper>(
-      LeaseClientOptions(options), MakeCandidate(info->swarm_node_id, info->name), options.lease);
+  const Candidate self = MakeCandidate(info->swarm_node_id, info->name);
+  auto lease = std::make_shared<LeaseKeeper>(LeaseClientOptions(options), self, options.lease);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
   auto controller = std::make_shared<Controller>(
@@ -174,6 +174,8 @@ int RunLeader(const LeaderOptions& options) {
           .settings = options.settings,
           .anchor_grace = options.anchor_grace,
           .follow_window = options.follow_window,
+          .lease_term = [lease] { return lease->Term(); },
+          .instance_id = self.instance,
           .agent_commands =
               [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); }},
       [lease] { return lease->IsLeader(); },

@@ -16,6 +16,8 @@
 #include "config/reloader.h"
 #include "leader/anchors/reconciler.h"
 #include "leader/anchors/views.h"
+#include "leader/safety/cycle.h"
+#include "leader/safety/store.h"
 
 namespace orcastra::leader {
 namespace {
@@ -73,7 +75,11 @@ class Controller::Loop {
         docker_({.socket_path = owner.options_.docker_socket}),
         api_(docker_),
         reconciler_(api_, owner.report_),
-        reloader_(settings_) {}
+        reloader_(settings_),
+        safety_store_(api_),
+        safety_(safety_store_, clock_, owner.options_.lease_term, owner.options_.instance_id,
+                owner.report_),
+        cycle_(reconciler_, safety_) {}
 
   // One pass: configuration, commands (active only), a cycle. Returns the pause before the next.
   std::chrono::milliseconds Pass() {
@@ -84,17 +90,20 @@ class Controller::Loop {
            leader ? "this instance holds the lease: it reconciles and runs commands"
                   : "this instance does not hold the lease: read-only");
       was_leader_ = leader;
+      cycle_.Reset();  // a new active period continues from what Swarm holds, nothing older
     }
     if (leader) {
+      // The safety record before any action: commands and the cycle see its pause and backoff.
+      if (auto config = reloader_.current()) cycle_.Begin(config->swarm, settings_.stack_name);
       RunInbox();
       RunCommandFile();
     }
     bool settled = true;
     ControllerView view;
     if (auto config = reloader_.current()) {
-      ReconcileSettings rs = Settings();
-      CycleOutcome outcome = reconciler_.RunCycle(config->swarm, rs, leader, settings_.dry_run,
-                                                  owner_.is_leader_, clock_.Now());
+      ReconcileSettings rs = cycle_.Settings(Settings());
+      CycleOutcome outcome =
+          cycle_.Run(config->swarm, rs, leader, settings_.dry_run, owner_.is_leader_, clock_.Now());
       if (outcome.plan) {
         settled = outcome.plan->settled;
         view.plan = PlanJson(*outcome.plan);
@@ -106,12 +115,18 @@ class Controller::Loop {
       view.config = config;
       view.settings = rs;
     }
+    // A pass without a cycle that reached its plan (no configuration, a failed read) still
+    // stores a pause or resume command.
+    if (leader) cycle_.End(settings_.dry_run);
     view.config_problem = config_problem_;
     view.memory = reconciler_.memory();
     view.cycle_ts_ms = clock_.WallMs();
     view.acted = leader;
     view.dry_run = settings_.dry_run;
-    view.dependents_paused = paused_;
+    view.dependents_paused = safety_.pause().paused;
+    view.safety = safety_.StatusJson();
+    view.safety["paused_by"] = safety_.pause().by;
+    view.safety["paused_at_ms"] = safety_.pause().at_ms;
     if (owner_.publish_) owner_.publish_(std::move(view));
 
     if (!leader) return settings_.relabel_time;
@@ -139,8 +154,7 @@ class Controller::Loop {
       rs.prune_unknown_labels = config->swarm.options.prune_unknown_labels;
     rs.anchor_grace = owner_.options_.anchor_grace;
     rs.follow_window = owner_.options_.follow_window;
-    rs.dependents_paused = paused_;
-    return rs;
+    return rs;  // the pause and the hold: SafeCycle::Settings
   }
 
   void Emit(std::string kind, std::string subject, std::string message,
@@ -248,9 +262,16 @@ class Controller::Loop {
     } else if (name == "relabel_all") {
       result = "a full reconcile cycle follows at once";
     } else if (name == "pause_dependents" || name == "resume_dependents") {
-      paused_ = name == "pause_dependents";
-      result = paused_ ? "dependents are not restarted until resume_dependents"
+      const bool pause = name == "pause_dependents";
+      Status set = safety_.SetPause(pause, source + " (command " + std::to_string(id) + ")");
+      if (!set.ok()) {
+        ok = false;
+        result = "not run: " + set.message();
+      } else {
+        result = pause ? "dependents are not restarted until resume_dependents"
                        : "dependents are restarted again when misplaced";
+        if (!dry) result += "; stored in Swarm before the next action";
+      }
     } else if (name == "update_dependents") {
       std::vector<std::string> services;
       if (config) {
@@ -310,9 +331,11 @@ class Controller::Loop {
   Reconciler reconciler_;
   config::ConfigReloader reloader_;
   SystemClock clock_;
+  SwarmSafetyStore safety_store_;
+  SafetyKeeper safety_;
+  SafeCycle cycle_;
   std::string config_problem_;
   std::string last_command_text_;
-  bool paused_ = false;
   bool was_leader_ = false;
 };
 

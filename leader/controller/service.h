@@ -9,6 +9,11 @@
 // - a standby: every RELABEL_TIME, read-only, so `orcastra anchors|services|plan` answer from any
 //   manager and a new leader starts from a recent picture. It runs no command and writes nothing.
 //
+// The active instance continues the dependents' backoff and the pause from the safety record in
+// Swarm (leader/safety/keeper.h): it loads the record before its first action after becoming
+// active, holds every dependent while it cannot, and stores every change before the cycle's
+// service writes. A dry run reads the record and never writes it.
+//
 // Between passes, the configuration files and the command file are looked at every 2 s; a change
 // runs a pass at once.
 //
@@ -41,6 +46,11 @@ struct ControllerOptions {
   std::chrono::milliseconds min_spacing{1000};
   std::chrono::milliseconds anchor_grace = kDefaultAnchorGrace;
   std::chrono::milliseconds follow_window{0};
+  // The lease's fencing term (0 when not leading) and this instance's id: the safety record is
+  // written under them (leader/safety/keeper.h). Without a term nothing is written, so dependents
+  // are never restarted.
+  std::function<std::uint64_t()> lease_term;
+  std::string instance_id;
   // Takes the agent commands (gc, rotate_logs, refresh_mods, each with an optional NODE) to the
   // thread that owns the agents' sockets; that side records their `command` event when the agents
   // answered. Called from the controller's thread. Empty: those commands fail.
@@ -67,6 +77,8 @@ struct ControllerView {
   bool acted = false;  // the last cycle was the active leader's
   bool dry_run = false;
   bool dependents_paused = false;
+  // The safety record (SafetyKeeper::StatusJson, with "paused_by" and "paused_at_ms").
+  nlohmann::json safety;
 };
 
 class Controller final : public Service {
