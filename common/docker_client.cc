@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "common/curl_easy.h"
+#include "common/docker_events.h"
 #include "common/log.h"
 #include "common/utf8.h"
 
@@ -16,7 +17,7 @@ CURL* Handle(void* p) { return static_cast<CURL*>(p); }
 
 // State shared with libcurl's callbacks while an event stream runs.
 struct StreamState {
-  std::string buffer;
+  EventLineSplitter lines;
   const std::function<void(const Event&)>* on_event = nullptr;
   std::stop_token stop;
   std::size_t bad_lines = 0;
@@ -26,40 +27,24 @@ struct StreamState {
   std::exception_ptr failure;
 };
 
-// An event is one JSON object per line; a line this long is not an event stream.
-constexpr std::size_t kMaxEventLineBytes = 8u << 20;
-
-void DeliverCompleteLines(StreamState& state) {
-  std::size_t start = 0;
-  while (true) {
-    std::size_t end = state.buffer.find('\n', start);
-    if (end == std::string::npos) break;
-    std::string_view line(state.buffer.data() + start, end - start);
-    start = end + 1;
-    if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
-    json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    auto event =
-        parsed.is_discarded() ? Result<Event>(Status::ParseError("not JSON")) : DecodeEvent(parsed);
-    if (!event.ok()) {
-      ++state.bad_lines;
-      Logger("docker")->warn("skipping an undecodable event line: {}", event.status().ToString());
-      continue;
-    }
-    (*state.on_event)(*event);
-  }
-  state.buffer.erase(0, start);
-}
-
 std::size_t OnStreamData(char* data, std::size_t size, std::size_t count, void* user) {
   auto& state = *static_cast<StreamState*>(user);
-  state.buffer.append(data, size * count);
+  bool within_limit = true;
   try {
-    DeliverCompleteLines(state);
+    within_limit = state.lines.Append({data, size * count}, [&state](std::string_view line) {
+      auto event = DecodeEventLine(line);
+      if (!event.ok()) {
+        ++state.bad_lines;
+        Logger("docker")->warn("skipping an undecodable event line: {}", event.status().ToString());
+        return;
+      }
+      (*state.on_event)(*event);
+    });
   } catch (...) {
     state.failure = std::current_exception();
     return 0;
   }
-  if (state.buffer.size() > kMaxEventLineBytes) {
+  if (!within_limit) {
     state.line_too_long = true;
     return 0;
   }
@@ -372,7 +357,7 @@ Status Client::StreamEvents(const json& filters, const std::function<void(const 
   long http_status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http_status);
   if (http_status >= 300) {
-    return ErrorFromResponse("GET", path, Response{http_status, state.buffer});
+    return ErrorFromResponse("GET", path, Response{http_status, state.lines.pending()});
   }
   if (rc != CURLE_OK) {
     return Status::Unavailable(RequestName("GET", path) + " stream: " + curl_easy_strerror(rc));

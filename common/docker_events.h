@@ -11,14 +11,46 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <stop_token>
+#include <string>
 #include <string_view>
 
 #include "common/docker_client.h"
 
 namespace orcastra::docker {
+
+// GET /events writes one JSON object per line; a line this long is not an event stream.
+inline constexpr std::size_t kMaxEventLineBytes = 8u << 20;
+
+// One line of the stream (without its '\n'): the event, or ParseError "not JSON" or DecodeEvent's
+// error. Pure; never throws.
+Result<Event> DecodeEventLine(std::string_view line);
+
+// Cuts the bytes of an event stream, as they arrive in chunks, into lines. Each byte is looked at
+// once however the chunks fall, and the unfinished line is bounded. Not thread-safe: one per
+// stream.
+class EventLineSplitter {
+ public:
+  explicit EventLineSplitter(std::size_t max_line_bytes = kMaxEventLineBytes)
+      : max_line_bytes_(max_line_bytes) {}
+
+  // Appends `bytes` and calls `on_line` with each complete line that is not blank (spaces, tabs
+  // and '\r' only), in order. Returns false when the unfinished line is longer than
+  // max_line_bytes: the stream must be dropped. An exception from `on_line` propagates; the lines
+  // before it are consumed.
+  bool Append(std::string_view bytes, const std::function<void(std::string_view)>& on_line);
+
+  // The bytes of the unfinished line (the HTTP body of an error answer, when the stream failed).
+  const std::string& pending() const { return buffer_; }
+
+ private:
+  std::size_t max_line_bytes_;
+  std::string buffer_;
+  std::size_t scanned_ = 0;  // bytes at the start of buffer_ known to hold no '\n'
+};
 
 struct EventStreamHooks {
   std::function<void()> on_connect;

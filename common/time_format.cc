@@ -1,6 +1,7 @@
 #include "common/time_format.h"
 
 #include <cctype>
+#include <chrono>
 #include <ctime>
 
 namespace orcastra {
@@ -74,6 +75,16 @@ Result<std::optional<WallTime>> ParseRfc3339(std::string_view text) {
       nanos == 0) {
     return std::optional<WallTime>();  // Docker's "never"
   }
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2261): a time outside that would
+  // overflow. No Docker timestamp is outside 1900-2200 (other than "never" above). A day the month
+  // does not have (Feb 30) is refused rather than rolled into the next month.
+  if (year < 1900 || year > 2200) {
+    return Status::ParseError("'" + std::string(text) + "' is outside the years 1900-2200");
+  }
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok()) return bad();
   std::tm tm{};
   tm.tm_year = year - 1900;
   tm.tm_mon = month - 1;

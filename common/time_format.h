@@ -14,7 +14,8 @@ namespace orcastra {
 
 using WallTime = std::chrono::system_clock::time_point;
 
-// The time, nullopt for Docker's zero time, or ParseError naming the text.
+// The time, nullopt for Docker's zero time, or ParseError naming the text (also for a day the
+// month does not have and for a year outside 1900-2200, which system_clock could not hold).
 Result<std::optional<WallTime>> ParseRfc3339(std::string_view text);
 
 // The calendar fields of a wall time read at a fixed offset from UTC (seconds truncated).

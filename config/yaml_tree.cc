@@ -12,6 +12,8 @@
 #include <sstream>
 #include <utility>
 
+#include "common/utf8.h"
+
 namespace orcastra::config {
 namespace {
 
@@ -248,6 +250,66 @@ Diagnostic SyntaxError(const std::string& file, const YAML::Mark& mark, const st
   return d;
 }
 
+// The code point of the well-formed UTF-8 sequence at text[i], and its length in *length.
+char32_t CodePointAt(std::string_view text, std::size_t i, std::size_t* length) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) {
+    *length = 1;
+    return b0;
+  }
+  *length = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2;
+  char32_t c = b0 & (0x7F >> *length);
+  for (std::size_t k = 1; k < *length; ++k) c = (c << 6) | (byte(i + k) & 0x3F);
+  return c;
+}
+
+// A character YAML text must not hold as it is: C0 controls other than tab and line breaks, DEL
+// and the C1 controls (YAML's printable set without U+0085, which yaml-cpp does not count as a
+// line break), and U+FFFE, U+FFFF. Quoted scalars can still write them as escapes.
+bool Unprintable(char32_t c) {
+  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || (c >= 0x7F && c <= 0x9F) ||
+         c == 0xFFFE || c == 0xFFFF;
+}
+
+// Refuses text yaml-cpp would misread instead of rejecting: bytes that are not UTF-8 (it replaces
+// them), a NUL at the start (it then guesses UTF-16 or UTF-32) or anywhere (it cuts the scalar
+// there), other control characters. The error names the line and column (in bytes) of the first.
+std::optional<Diagnostic> CheckText(std::string_view text, const std::string& file) {
+  int line = 1;
+  std::size_t line_start = 0;
+  auto at = [&](std::size_t i, std::string message) {
+    return Diagnostic{Severity::kError,  file, line, static_cast<int>(i - line_start) + 1, "",
+                      std::move(message)};
+  };
+  const std::optional<std::size_t> bad = FirstInvalidUtf8(text);
+  const std::size_t end = bad.value_or(text.size());
+  for (std::size_t i = 0; i < end;) {
+    std::size_t length = 1;
+    const char32_t c = CodePointAt(text, i, &length);
+    if (Unprintable(c)) {
+      static const char kHex[] = "0123456789ABCDEF";
+      std::string code = "U+";
+      for (int shift = 12; shift >= 0; shift -= 4) code += kHex[(c >> shift) & 0xF];
+      return at(i, "character " + code +
+                       " is not allowed in YAML text (control characters other than tab and line "
+                       "breaks; write them as escapes in a double-quoted string)");
+    }
+    if (c == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+    i += length;
+  }
+  if (bad) {
+    static const char kHex[] = "0123456789abcdef";
+    const auto b = static_cast<unsigned char>(text[*bad]);
+    return at(*bad, std::string("byte 0x") + kHex[b >> 4] + kHex[b & 0xF] +
+                        " is not valid UTF-8 (a configuration file is UTF-8 text)");
+  }
+  return std::nullopt;
+}
+
 bool StartsWith(std::string_view text, std::size_t offset, std::string_view prefix) {
   return offset <= text.size() && text.substr(offset).substr(0, prefix.size()) == prefix;
 }
@@ -265,7 +327,8 @@ bool LooksLikeNonString(std::string_view value) {
 
 // Whether `value` can be written without quotes and still read back as the same characters.
 bool SafeUnquoted(std::string_view value, bool in_flow) {
-  if (value.empty() || value.back() == ':') return false;
+  // '@' (like '`') is a reserved indicator: a plain scalar cannot start with it.
+  if (value.empty() || value.back() == ':' || value.front() == '@') return false;
   for (char c : value) {
     bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
               c == '/' || c == '@' || (c == ':' && !in_flow);
@@ -279,35 +342,42 @@ bool PlainSafe(std::string_view value, bool in_flow) {
   return SafeUnquoted(value, in_flow) && !LooksLikeNonString(value);
 }
 
-std::string Quote(std::string_view value) {
+// `value` double-quoted so that it reads back as the same characters: controls, DEL, the C1
+// range and the characters yaml-cpp reads as line breaks or drops (U+2028, U+2029, U+FEFF) as
+// escapes. Bytes that are not UTF-8 cannot be written in YAML: they become U+FFFD.
+std::string Quote(std::string_view raw) {
+  static const char kHex[] = "0123456789abcdef";
+  const std::string value = ToValidUtf8(raw);
   std::string out = "\"";
-  for (char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static const char kHex[] = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
+  for (std::size_t i = 0; i < value.size();) {
+    std::size_t length = 1;
+    const char32_t c = CodePointAt(value, i, &length);
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
+      out += "\\x";
+      out += kHex[(c >> 4) & 0xF];
+      out += kHex[c & 0xF];
+    } else if (c == 0x2028 || c == 0x2029 || c == 0xFEFF || c == 0xFFFE || c == 0xFFFF) {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(c >> shift) & 0xF];
+    } else {
+      out.append(value, i, length);
     }
+    i += length;
   }
   return out + "\"";
 }
+
+// An implicit key (`key: value`) must be shorter than 1024 characters; a longer one is written as
+// an explicit key (`? key : value`).
+constexpr std::size_t kMaxImplicitKey = 1000;
 
 std::string RenderFlow(const YamlNode& node, bool in_flow) {
   switch (node.kind) {
@@ -329,8 +399,9 @@ std::string RenderFlow(const YamlNode& node, bool in_flow) {
       std::string out = "{";
       for (std::size_t i = 0; i < node.entries.size(); ++i) {
         if (i > 0) out += ", ";
-        out +=
-            RenderFlow(node.entries[i].key, true) + ": " + RenderFlow(node.entries[i].value, true);
+        const std::string key = RenderFlow(node.entries[i].key, true);
+        out += (key.size() > kMaxImplicitKey ? "? " + key + " " : key) + ": " +
+               RenderFlow(node.entries[i].value, true);
       }
       return out + "}";
     }
@@ -354,6 +425,13 @@ YamlParse ParseYaml(std::string_view text, const std::string& file) {
     result.diagnostics.push_back(
         {Severity::kError, file, 0, 0, "",
          "file is larger than " + std::to_string(kMaxTextBytes) + " bytes; refusing to parse it"});
+    return result;
+  }
+  // A UTF-8 byte order mark is not part of the text: positions and offsets are those after it.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  if (std::optional<Diagnostic> refused = CheckText(text, file)) {
+    result.syntax_ok = false;
+    result.diagnostics.push_back(*std::move(refused));
     return result;
   }
   std::istringstream in{std::string(text)};

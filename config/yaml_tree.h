@@ -55,8 +55,10 @@ struct YamlParse {
   std::vector<Diagnostic> diagnostics;  // errors found while parsing, in file `file`
 };
 
-// Parses `text` (the content of `file`, used only to name it in diagnostics). Reports as errors:
-// syntax errors (yaml-cpp's message and position), content after the first document (a second
+// Parses `text` (the content of `file`, used only to name it in diagnostics). A leading UTF-8 byte
+// order mark is skipped. Reports as errors: text that is not UTF-8 or holds control characters
+// other than tab and line breaks (at the first one's line and column; nothing is parsed), syntax
+// errors (yaml-cpp's message and position), content after the first document (a second
 // document, or a line yaml-cpp would silently drop such as `b: c` after a top-level list), an
 // unterminated quoted string, a bare word inside a block map (`b` with no `:`), duplicate keys
 // (at the second occurrence) and documents over the size limits. Never throws.
@@ -67,7 +69,7 @@ YamlParse ParseYaml(std::string_view text, const std::string& file);
 std::string DescribeNode(const YamlNode& node);
 
 // Renders a scalar so that it reads back as the same string: plain when that is safe, else
-// double-quoted.
+// double-quoted. Bytes that are not UTF-8 cannot be written in YAML and become U+FFFD.
 std::string QuoteYamlScalar(std::string_view value);
 
 // Renders a node as one line of flow-style YAML (`{gc: [a, b]}`), to write back content that is

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "common/utf8.h"
 
 namespace orcastra::agent {
 namespace {
@@ -59,6 +60,8 @@ std::string CapOutput(std::string_view text, std::size_t max_bytes) {
       "[truncated: the first " + std::to_string(text.size()) + " bytes are not shown]\n";
   if (probe.size() >= max_bytes) return probe.substr(0, max_bytes);
   std::size_t start = text.size() - (max_bytes - probe.size());
+  // Never start inside a UTF-8 sequence: skip the continuation bytes of the one cut.
+  while (start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) ++start;
   const std::size_t newline = text.find('\n', start);
   if (newline != std::string_view::npos && newline + 1 < text.size() &&
       newline - start < kLineBoundarySlack) {
@@ -78,8 +81,11 @@ Result<std::string> FetchContainerLogs(docker::Client& docker, const std::string
     }
     return inspected.status();
   }
-  const nlohmann::json& config = inspected->value("Config", nlohmann::json::object());
-  const bool tty = config.is_object() && config.value("Tty", false);
+  // A daemon's answer of an unexpected shape reads as "no TTY", never as an exception.
+  const nlohmann::json* config =
+      inspected->is_object() && inspected->contains("Config") ? &(*inspected)["Config"] : nullptr;
+  const bool tty = config != nullptr && config->is_object() && config->contains("Tty") &&
+                   (*config)["Tty"].is_boolean() && (*config)["Tty"].get<bool>();
   const std::string path = "/containers/" + encoded + "/logs?stdout=1&stderr=1&tail=" +
                            std::to_string(std::max<std::size_t>(tail, 1));
   auto response = docker.Call("GET", path);
@@ -87,13 +93,16 @@ Result<std::string> FetchContainerLogs(docker::Client& docker, const std::string
   if (response->http_status / 100 != 2) {
     return docker::ErrorFromResponse("GET", path, *response);
   }
-  if (tty) return LastLines(response->body, tail);
-  DemuxedLogs demuxed = DemuxDockerLogStream(response->body);
-  if (demuxed.malformed) {
+  if (!tty && DemuxDockerLogStream(response->body).malformed) {
     Logger("agent")->debug("log stream of container '{}' is not fully multiplexed; kept as is",
                            container);
   }
-  return LastLines(demuxed.text, tail);
+  return ContainerLogText(response->body, tty, tail);
+}
+
+std::string ContainerLogText(std::string_view body, bool tty, std::size_t tail) {
+  if (tty) return ToValidUtf8(LastLines(body, tail));
+  return ToValidUtf8(LastLines(DemuxDockerLogStream(body).text, tail));
 }
 
 std::string OwnRecentLogs(std::size_t tail) {

@@ -34,9 +34,14 @@ DemuxedLogs DemuxDockerLogStream(std::string_view bytes);
 std::string LastLines(std::string_view text, std::size_t n);
 
 // `text` when it has at most `max_bytes` bytes; else its last bytes, starting at a line boundary
-// when one is near, after a first line "[truncated: the first N bytes are not shown]", the whole
-// at most `max_bytes` long.
+// when one is near and never inside a UTF-8 sequence, after a first line "[truncated: the first N
+// bytes are not shown]", the whole at most `max_bytes` long.
 std::string CapOutput(std::string_view text, std::size_t max_bytes);
+
+// What `logs` returns for a container's log answer `body`: its last `tail` lines, demultiplexed
+// unless the container has a TTY, as valid UTF-8 (a byte that is not becomes U+FFFD: the result
+// travels as a MessagePack str, which a leader refuses when it is not UTF-8).
+std::string ContainerLogText(std::string_view body, bool tty, std::size_t tail);
 
 // GET /containers/{container}/logs?stdout=1&stderr=1&tail=N; `container` is a container id or
 // name (a Swarm service name is not resolved).

@@ -1,6 +1,7 @@
 #include "agent/modcache/plan.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "common/utf8.h"
@@ -41,13 +42,18 @@ std::string_view ModOutcomeName(ModOutcome outcome) {
 }
 
 std::string EncodeModcacheState(const std::vector<PersistedMod>& mods) {
+  // JSON holds UTF-8 only. A validator or hash that is not (an ETag is a server's bytes) is left
+  // out rather than written with U+FFFD, which would send a wrong validator after a restart;
+  // without one the next fetch is a full download. A record whose file or URL is not is dropped.
+  auto kept = [](const std::string& text) { return IsValidUtf8(text) ? text : std::string(); };
   nlohmann::json list = nlohmann::json::array();
   for (const auto& m : mods) {
+    if (!IsValidUtf8(m.file) || !IsValidUtf8(m.url) || m.bytes < 0) continue;
     list.push_back({{"file", m.file},
                     {"url", m.url},
-                    {"etag", m.etag},
-                    {"last_modified", m.last_modified},
-                    {"sha256", m.sha256},
+                    {"etag", kept(m.etag)},
+                    {"last_modified", kept(m.last_modified)},
+                    {"sha256", kept(m.sha256)},
                     {"bytes", m.bytes}});
   }
   nlohmann::json doc = {{"version", kStateVersion}, {"mods", list}};
@@ -82,8 +88,9 @@ Result<std::vector<PersistedMod>> DecodeModcacheState(std::string_view text) {
       return Status::ParseError("modcache state: an entry lacks a string field");
     }
     auto bytes = m.find("bytes");
-    if (bytes == m.end() || !bytes->is_number_integer()) {
-      return Status::ParseError("modcache state: an entry lacks \"bytes\"");
+    if (bytes == m.end() || !bytes->is_number_unsigned() ||
+        bytes->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+      return Status::ParseError("modcache state: an entry lacks \"bytes\" (a byte count)");
     }
     mod.bytes = bytes->get<std::int64_t>();
     out.push_back(std::move(mod));
@@ -276,7 +283,10 @@ std::vector<PersistedMod> ModcacheState::ToPersist() const {
   }
   // Files of sources forgotten this run keep their record, so a source that comes back later
   // (a container restarted) still sends its validators.
-  for (const auto& [file, p] : persisted_) {
+  for (const auto& entry : persisted_) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const std::string& file = entry.first;
+    const PersistedMod& p = entry.second;
     bool current = std::any_of(sources_.begin(), sources_.end(),
                                [&](const ModSourceState& s) { return s.source.file == file; });
     if (!current && !p.sha256.empty()) out.push_back(p);

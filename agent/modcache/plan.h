@@ -80,7 +80,9 @@ struct PersistedMod {
 };
 
 // The state file's text (JSON, versioned) and back. Decoding refuses unknown versions and
-// malformed text; the caller then starts without validators (every source downloads afresh).
+// malformed text (a negative or oversized byte count included); the caller then starts without
+// validators (every source downloads afresh). Encoding writes UTF-8 only: a field that is not is
+// written empty, a record whose file or URL is not (or whose byte count is negative) is left out.
 std::string EncodeModcacheState(const std::vector<PersistedMod>& mods);
 Result<std::vector<PersistedMod>> DecodeModcacheState(std::string_view text);
 

@@ -24,10 +24,50 @@ std::string Text(const json& value, const std::string& fallback = "-") {
   return DumpJson(value);
 }
 
+// Reading a leader's answer: a member that is absent or of another type than expected, or a
+// document that is not an object, reads as absent (shown as "-" or a default), never as an
+// exception. A leader of another version, a broken one or a hostile one cannot crash the CLI.
+const json& Member(const json& object, std::string_view key) {
+  static const json kAbsent;
+  if (!object.is_object()) return kAbsent;
+  const auto it = object.find(key);
+  return it == object.end() ? kAbsent : *it;
+}
+
+// The elements of `value` when it is an array; none otherwise.
+const json& Items(const json& value) {
+  static const json kNone = json::array();
+  return value.is_array() ? value : kNone;
+}
+
+double Number(const json& object, std::string_view key, double fallback) {
+  const json& value = Member(object, key);
+  return value.is_number() ? value.get<double>() : fallback;
+}
+
+bool Flag(const json& object, std::string_view key, bool fallback = false) {
+  const json& value = Member(object, key);
+  return value.is_boolean() ? value.get<bool>() : fallback;
+}
+
+// A count for a summary line: the number as the leader wrote it, "0" when there is none.
+std::string Count(const json& object, std::string_view key) {
+  const json& value = Member(object, key);
+  return value.is_number() ? DumpJson(value) : "0";
+}
+
 std::string Fixed(double value, int digits) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
   return buffer;
+}
+
+// At most `max_bytes` of the start of `text`, never ending inside a UTF-8 sequence.
+std::string Prefix(const std::string& text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
 }
 
 // Left-aligned columns separated by three spaces, like `docker node ls`.
@@ -67,95 +107,95 @@ std::string RenderNodesTable(const json& nodes) {
   std::vector<std::vector<std::string>> rows = {{"ID", "HOSTNAME", "ROLE", "STATUS", "AVAILABILITY",
                                                  "MEMORY USED/TOTAL", "PSI10", "AGENT",
                                                  "IMAGE REFS", "LABELS"}};
-  for (const auto& node : nodes) {
-    std::string role = Text(node.value("role", json()));
-    const json& manager = node.value("manager", json());
-    if (manager.is_object() && manager.value("leader", false)) role += " (leader)";
-    const json& memory = node.value("memory", json::object());
+  for (const auto& node : Items(nodes)) {
+    std::string role = Text(Member(node, "role"));
+    if (Flag(Member(node, "manager"), "leader")) role += " (leader)";
+    const json& memory = Member(node, "memory");
     std::string memory_text = "-";
-    if (memory.value("total_bytes", json()).is_number()) {
-      memory_text = HumanBytes(memory["used_bytes"]) + "/" + HumanBytes(memory["total_bytes"]) +
-                    " (" + Fixed(memory.value("used_percent", 0.0), 1) + "%)";
+    if (Member(memory, "total_bytes").is_number()) {
+      memory_text = HumanBytes(Member(memory, "used_bytes")) + "/" +
+                    HumanBytes(Member(memory, "total_bytes")) + " (" +
+                    Fixed(Number(memory, "used_percent", 0.0), 1) + "%)";
     }
-    const json& pressure = node.value("pressure", json::object());
+    const json& pressure = Member(node, "pressure");
     std::string psi =
-        pressure.value("present", false) ? Fixed(pressure.value("some_avg10", 0.0), 2) : "-";
-    const json& agent = node.value("agent", json::object());
+        Flag(pressure, "present") ? Fixed(Number(pressure, "some_avg10", 0.0), 2) : "-";
+    const json& agent = Member(node, "agent");
     std::string agent_text = "never";
-    if (agent.value("last_seen_seconds", json()).is_number()) {
-      agent_text = (agent.value("connected", false) ? "" : "lost, ") +
-                   Fixed(agent["last_seen_seconds"].get<double>(), 0) + "s ago";
+    if (Member(agent, "last_seen_seconds").is_number()) {
+      agent_text = (Flag(agent, "connected") ? "" : "lost, ") +
+                   Fixed(Number(agent, "last_seen_seconds", 0.0), 0) + "s ago";
     }
     // How old the leader's service image references on that agent are (its GC needs them fresh).
     std::string refs_text = "-";
-    if (agent.value("service_images_age_seconds", json()).is_number()) {
-      refs_text = Fixed(agent["service_images_age_seconds"].get<double>(), 0) + "s old";
+    if (Member(agent, "service_images_age_seconds").is_number()) {
+      refs_text = Fixed(Number(agent, "service_images_age_seconds", 0.0), 0) + "s old";
     }
     std::string labels;
-    const json node_labels = node.value("labels", json::object());
-    for (const auto& [key, value] : node_labels.items()) {
-      if (!labels.empty()) labels += ",";
-      labels += key + "=" + Text(value, "");
+    const json& node_labels = Member(node, "labels");
+    if (node_labels.is_object()) {
+      for (const auto& [key, value] : node_labels.items()) {
+        if (!labels.empty()) labels += ",";
+        labels += key + "=" + Text(value, "");
+      }
     }
-    rows.push_back({Text(node.value("id", json())), Text(node.value("hostname", json())), role,
-                    Text(node.value("state", json())), Text(node.value("availability", json())),
-                    memory_text, psi, agent_text, refs_text, labels.empty() ? "-" : labels});
+    rows.push_back({Text(Member(node, "id")), Text(Member(node, "hostname")), role,
+                    Text(Member(node, "state")), Text(Member(node, "availability")), memory_text,
+                    psi, agent_text, refs_text, labels.empty() ? "-" : labels});
   }
   return Table(rows);
 }
 
 std::string RenderStatus(const json& status) {
   std::ostringstream out;
-  const json& leader = status.value("leader", json());
-  const json& answered = status.value("answered_by", json::object());
+  const json& leader = Member(status, "leader");
+  const json& answered = Member(status, "answered_by");
   if (leader.is_object()) {
-    out << "Leader:      " << Text(leader.value("hostname", json())) << " ("
-        << Text(leader.value("node_id", json())) << "), term " << Text(leader.value("term", json()))
-        << "\n";
+    out << "Leader:      " << Text(Member(leader, "hostname")) << " ("
+        << Text(Member(leader, "node_id")) << "), term " << Text(Member(leader, "term")) << "\n";
   } else {
     out << "Leader:      none known (no lease read yet)\n";
   }
-  if (status.value("swarm_raft_leader", json()).is_string()) {
-    out << "Swarm Raft:  " << Text(status["swarm_raft_leader"]) << " leads the managers\n";
+  if (Member(status, "swarm_raft_leader").is_string()) {
+    out << "Swarm Raft:  " << Text(Member(status, "swarm_raft_leader")) << " leads the managers\n";
   }
-  out << "Answered by: " << Text(answered.value("hostname", json())) << " ("
-      << (answered.value("active", false) ? "active" : "standby") << ")\n";
-  const json& nodes = status.value("nodes", json::object());
-  out << "Nodes:       " << nodes.value("total", 0) << " total, " << nodes.value("ready", 0)
-      << " ready, " << nodes.value("down", 0) << " down";
-  if (nodes.value("other", 0) > 0) out << ", " << nodes.value("other", 0) << " other";
+  out << "Answered by: " << Text(Member(answered, "hostname")) << " ("
+      << (Flag(answered, "active") ? "active" : "standby") << ")\n";
+  const json& nodes = Member(status, "nodes");
+  out << "Nodes:       " << Count(nodes, "total") << " total, " << Count(nodes, "ready")
+      << " ready, " << Count(nodes, "down") << " down";
+  if (Number(nodes, "other", 0) > 0) out << ", " << Count(nodes, "other") << " other";
   out << "\n";
-  const json& managers = status.value("managers", json::object());
-  out << "Managers:    " << managers.value("total", 0) << " total, "
-      << managers.value("reachable", 0) << " reachable\n";
-  const json& anchors = status.value("anchors", json());
+  const json& managers = Member(status, "managers");
+  out << "Managers:    " << Count(managers, "total") << " total, " << Count(managers, "reachable")
+      << " reachable\n";
+  const json& anchors = Member(status, "anchors");
   if (anchors.is_object()) {
-    out << "Anchors:     " << anchors.value("total", 0) << " total, " << anchors.value("ok", 0)
-        << " ok, " << anchors.value("violated", 0) << " violated"
-        << (anchors.value("dry_run", false) ? " (DRY_RUN)" : "")
-        << (anchors.value("paused", false) ? " (dependents paused)" : "") << "\n";
-    if (anchors.value("config_problem", json()).is_string()) {
+    out << "Anchors:     " << Count(anchors, "total") << " total, " << Count(anchors, "ok")
+        << " ok, " << Count(anchors, "violated") << " violated"
+        << (Flag(anchors, "dry_run") ? " (DRY_RUN)" : "")
+        << (Flag(anchors, "paused") ? " (dependents paused)" : "") << "\n";
+    if (Member(anchors, "config_problem").is_string()) {
       out << "Config:      REFUSED, the previous one is in force:\n"
-          << Text(anchors["config_problem"]) << "\n";
+          << Text(Member(anchors, "config_problem")) << "\n";
     }
   }
-  const json& agents = status.value("agents", json::object());
-  out << "Agents:      " << agents.value("connected", 0) << " of " << agents.value("expected", 0)
+  const json& agents = Member(status, "agents");
+  out << "Agents:      " << Count(agents, "connected") << " of " << Count(agents, "expected")
       << " connected\n";
-  const json& docker = status.value("docker", json::object());
-  out << "Docker:      " << (docker.value("ok", false) ? "ok" : "FAILING");
-  if (docker.value("node_list_age_seconds", json()).is_number()) {
-    out << ", node list " << Fixed(docker["node_list_age_seconds"].get<double>(), 1) << "s old";
+  const json& docker = Member(status, "docker");
+  out << "Docker:      " << (Flag(docker, "ok") ? "ok" : "FAILING");
+  if (Member(docker, "node_list_age_seconds").is_number()) {
+    out << ", node list " << Fixed(Number(docker, "node_list_age_seconds", 0.0), 1) << "s old";
   }
-  if (docker.value("error", json()).is_string()) out << ", last error: " << Text(docker["error"]);
+  if (Member(docker, "error").is_string()) out << ", last error: " << Text(Member(docker, "error"));
   out << "\n";
-  const json& events = status.value("recent_events", json::array());
+  const json& events = Items(Member(status, "recent_events"));
   if (!events.empty()) {
     out << "Recent events:\n";
     for (const auto& e : events) {
-      out << "  " << Text(e.value("kind", json())) << " "
-          << Text(e.value("subject", json())).substr(0, 12) << " "
-          << Text(e.value("message", json()), "") << "\n";
+      out << "  " << Text(Member(e, "kind")) << " " << Prefix(Text(Member(e, "subject")), 12) << " "
+          << Text(Member(e, "message"), "") << "\n";
     }
   }
   return out.str();
@@ -163,27 +203,26 @@ std::string RenderStatus(const json& status) {
 
 std::string RenderPlan(const json& plan) {
   std::ostringstream out;
-  if (plan.value("dry_run", false))
-    out << "DRY_RUN is on: the leader reports these, changes nothing.\n";
-  if (plan.value("dependents_paused", false)) out << "Dependents are paused (pause_dependents).\n";
-  if (!plan.value("from_active_leader", true)) {
+  if (Flag(plan, "dry_run")) out << "DRY_RUN is on: the leader reports these, changes nothing.\n";
+  if (Flag(plan, "dependents_paused")) out << "Dependents are paused (pause_dependents).\n";
+  if (!Flag(plan, "from_active_leader", true)) {
     out << "Planned by a standby instance (its backoff memory is not the active leader's).\n";
   }
-  const json& actions = plan.value("actions", json::array());
+  const json& actions = Items(Member(plan, "actions"));
   if (actions.empty()) {
     out << "Nothing to do now.\n";
   } else {
     std::vector<std::vector<std::string>> rows = {{"ACTION", "TARGET", "DETAIL", "WHY"}};
     for (const auto& a : actions) {
       std::string why;
-      for (const auto& line : a.value("why", json::array()))
+      for (const auto& line : Items(Member(a, "why")))
         why += (why.empty() ? "" : "; ") + Text(line);
-      rows.push_back({Text(a.value("kind", json())), Text(a.value("target", json())),
-                      Text(a.value("detail", json())), why});
+      rows.push_back(
+          {Text(Member(a, "kind")), Text(Member(a, "target")), Text(Member(a, "detail")), why});
     }
     out << Table(rows);
   }
-  for (const auto& w : plan.value("warnings", json::array())) out << "warning: " << Text(w) << "\n";
+  for (const auto& w : Items(Member(plan, "warnings"))) out << "warning: " << Text(w) << "\n";
   return out.str();
 }
 
@@ -192,23 +231,23 @@ std::string RenderAnchors(const json& anchors) {
       {"ANCHOR / DEPENDENT", "STATE", "NODES", "RETRY", "DETAIL"}};
   auto nodes_text = [](const json& nodes) {
     std::string text;
-    for (const auto& n : nodes) text += (text.empty() ? "" : ",") + Text(n);
+    for (const auto& n : Items(nodes)) text += (text.empty() ? "" : ",") + Text(n);
     return text.empty() ? std::string("-") : text;
   };
-  for (const auto& a : anchors) {
-    rows.push_back({Text(a.value("service", json())) + " [" + Text(a.value("label", json())) + "]",
-                    Text(a.value("state", json())), nodes_text(a.value("nodes", json::array())), "",
-                    Text(a.value("detail", json()), "")});
-    for (const auto& d : a.value("dependents", json::array())) {
+  for (const auto& a : Items(anchors)) {
+    rows.push_back({Text(Member(a, "service")) + " [" + Text(Member(a, "label")) + "]",
+                    Text(Member(a, "state")), nodes_text(Member(a, "nodes")), "",
+                    Text(Member(a, "detail"), "")});
+    for (const auto& d : Items(Member(a, "dependents"))) {
       std::string retry;
-      int attempts = d.value("attempts", 0);
-      if (attempts > 0) retry = std::to_string(attempts) + " tried";
-      if (d.value("retry_in_s", json()).is_number()) {
-        retry += ", next in " + Fixed(d["retry_in_s"].get<double>(), 0) + "s";
+      const double attempts = Number(d, "attempts", 0);
+      if (attempts > 0) retry = Count(d, "attempts") + " tried";
+      if (Member(d, "retry_in_s").is_number()) {
+        retry += ", next in " + Fixed(Number(d, "retry_in_s", 0.0), 0) + "s";
       }
-      rows.push_back({"  " + Text(d.value("service", json())), Text(d.value("state", json())),
-                      nodes_text(d.value("nodes", json::array())), retry.empty() ? "-" : retry,
-                      Text(d.value("detail", json()), "")});
+      rows.push_back({"  " + Text(Member(d, "service")), Text(Member(d, "state")),
+                      nodes_text(Member(d, "nodes")), retry.empty() ? "-" : retry,
+                      Text(Member(d, "detail"), "")});
     }
   }
   return Table(rows);
@@ -216,18 +255,22 @@ std::string RenderAnchors(const json& anchors) {
 
 std::string RenderServices(const json& services) {
   std::vector<std::vector<std::string>> rows = {{"NAME", "MODE", "REPLICAS", "NODES", "ROLE"}};
-  for (const auto& s : services) {
+  for (const auto& s : Items(services)) {
     std::string replicas =
-        s.value("running", json()).is_number()
-            ? Text(s["running"]) + "/" + Text(s.value("replicas", json()), "global")
-            : Text(s.value("replicas", json()), "global");
+        Member(s, "running").is_number()
+            ? Text(Member(s, "running")) + "/" + Text(Member(s, "replicas"), "global")
+            : Text(Member(s, "replicas"), "global");
     std::string nodes;
-    for (const auto& n : s.value("nodes", json::array()))
-      nodes += (nodes.empty() ? "" : ",") + Text(n);
-    rows.push_back({Text(s.value("name", json())), Text(s.value("mode", json())), replicas,
-                    nodes.empty() ? "-" : nodes, Text(s.value("role", json()))});
+    for (const auto& n : Items(Member(s, "nodes"))) nodes += (nodes.empty() ? "" : ",") + Text(n);
+    rows.push_back({Text(Member(s, "name")), Text(Member(s, "mode")), replicas,
+                    nodes.empty() ? "-" : nodes, Text(Member(s, "role"))});
   }
   return Table(rows);
+}
+
+std::string RenderLogs(const json& logs) {
+  const json& output = Member(logs, "output");
+  return output.is_string() ? output.get<std::string>() : std::string();
 }
 
 namespace {
@@ -258,17 +301,23 @@ Result<json> AskLeader(zmq::context_t& context, const std::string& endpoint,
 
 std::string RenderEvents(const json& events) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& e : events) {
-    std::time_t seconds = static_cast<std::time_t>(e.value("ts_ms", std::int64_t{0}) / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    std::string node = e.value("hostname", json()).is_string() ? e["hostname"].get<std::string>()
-                                                               : Text(e.value("node_id", json()));
-    rows.push_back({when, node, Text(e.value("kind", json())),
-                    Text(e.value("subject", json())).substr(0, 12),
-                    Text(e.value("message", json()), "")});
+  for (const auto& e : Items(events)) {
+    // A time outside what gmtime can show (or none) prints as "-".
+    std::string when = "-";
+    const double ts_ms = Number(e, "ts_ms", 0);
+    if (ts_ms >= 0 && ts_ms < 253'402'300'800'000.0) {  // before the year 10000
+      std::time_t seconds = static_cast<std::time_t>(ts_ms / 1000);
+      std::tm tm{};
+      char text[32];
+      if (gmtime_r(&seconds, &tm) != nullptr &&
+          std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0) {
+        when = text;
+      }
+    }
+    std::string node = Member(e, "hostname").is_string() ? Text(Member(e, "hostname"))
+                                                         : Text(Member(e, "node_id"));
+    rows.push_back({when, node, Text(Member(e, "kind")), Prefix(Text(Member(e, "subject")), 12),
+                    Text(Member(e, "message"), "")});
   }
   return Table(rows);
 }
@@ -350,9 +399,9 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
     } else if (command == "plan") {
       std::cout << RenderPlan(*result);
     } else if (command == "anchors") {
-      std::cout << RenderAnchors(result->value("anchors", json::array()));
+      std::cout << RenderAnchors(Member(*result, "anchors"));
     } else if (command == "services") {
-      std::cout << RenderServices(result->value("services", json::array()));
+      std::cout << RenderServices(Member(*result, "services"));
     } else {
       std::cout << RenderStatus(*result);
     }
@@ -426,7 +475,7 @@ int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
   if (flags->Has("json")) {
     std::cout << DumpJson(*result, 2) << "\n";
   } else {
-    std::cout << result->value("output", std::string());
+    std::cout << RenderLogs(*result);
   }
   return 0;
 }
@@ -461,7 +510,7 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
     std::cerr << "orcastra command: " << accepted.status().ToString() << "\n";
     return 1;
   }
-  std::string id = Text(accepted->value("id", json()));
+  std::string id = Text(Member(*accepted, "id"));
   if (flags->Has("no-wait")) {
     std::cout << "accepted as command " << id
               << "; its result goes to `orcastra events --type command`\n";
@@ -474,16 +523,16 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
                               {{"since_ms", std::to_string(since_ms)}, {"type", "command"}}, cursor,
                               *timeout);
     if (events.ok()) {
-      for (const auto& e : *events) {
-        const json& attrs = e.value("attrs", json::object());
-        if (attrs.value("id", std::string()) != id || attrs.value("source", std::string()) != "cli")
+      for (const auto& e : Items(*events)) {
+        const json& attrs = Member(e, "attrs");
+        if (Text(Member(attrs, "id"), "") != id || Text(Member(attrs, "source"), "") != "cli") {
           continue;
-        std::string result = attrs.value("result", std::string());
+        }
+        std::string result = Text(Member(attrs, "result"), "");
         if (flags->Has("json")) {
           std::cout << DumpJson(e, 2) << "\n";
         } else {
-          std::cout << text << ": " << result << "\n"
-                    << Text(e.value("message", json()), "") << "\n";
+          std::cout << text << ": " << result << "\n" << Text(Member(e, "message"), "") << "\n";
         }
         return result == "failed" ? 1 : 0;
       }

@@ -23,13 +23,16 @@ inline constexpr char kDefaultControlEndpoint[] = "tcp://127.0.0.1:7471";
 int RunQueryCommand(const std::string& command, const std::vector<std::string>& args,
                     const EnvLookup& env);
 
-// Pure renderers of the leader's JSON documents, for people.
+// Pure renderers of the leader's JSON documents, for people. Any JSON document renders: a member
+// that is absent or of an unexpected type shows as "-" (or is left out), never as an exception.
 std::string RenderNodesTable(const nlohmann::json& nodes);
 std::string RenderStatus(const nlohmann::json& status);
 std::string RenderEvents(const nlohmann::json& events);
 std::string RenderPlan(const nlohmann::json& plan);
 std::string RenderAnchors(const nlohmann::json& anchors);
 std::string RenderServices(const nlohmann::json& services);
+// The "output" of a `logs` answer; "" when there is none.
+std::string RenderLogs(const nlohmann::json& logs);
 
 // `orcastra command NAME[:ARG]`: queued on the active leader, then waits (--wait, default 30s) for
 // its result in the event log and prints it. Exit 0 ok or dry run, 1 failed or no answer, 2 usage.

@@ -42,5 +42,20 @@ TEST_CASE("rfc3339: malformed input is an error naming it", "[time]") {
   }
 }
 
+// Issue 8 (fuzz_rfc3339): "9999-12-31T23:59:59Z" overflowed the 64-bit nanoseconds of
+// system_clock (undefined behaviour); "2026-02-31" rolled into March.
+TEST_CASE("rfc3339: years outside 1900-2200 and days a month lacks are refused", "[time]") {
+  for (const char* bad :
+       {"9999-12-31T23:59:59.999999999-23:59", "2262-04-12T00:00:00Z", "1677-01-01T00:00:00Z",
+        "1899-12-31T23:59:59Z", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseRfc3339(bad).ok());
+  }
+  CHECK(ParseRfc3339("2201-01-01T00:00:00Z").status().message() ==
+        "'2201-01-01T00:00:00Z' is outside the years 1900-2200");
+  CHECK(ParseRfc3339("2028-02-29T00:00:00Z").ok());
+  CHECK(ParseRfc3339("2200-12-31T23:59:59Z").ok());
+}
+
 }  // namespace
 }  // namespace orcastra

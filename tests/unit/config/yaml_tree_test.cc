@@ -154,5 +154,74 @@ TEST_CASE("yaml: descriptions and rendering", "[config][yaml]") {
   CHECK(QuoteYamlScalar("") == "\"\"");
 }
 
+// Issue 8 (fuzz_yaml_tree): yaml-cpp replaces bytes that are not UTF-8 with U+FFFD, reads a file
+// starting with NUL bytes as UTF-32 and cuts a scalar at a NUL. Such text is refused at the first
+// bad byte's line and column, and a byte order mark is skipped without moving positions.
+TEST_CASE("yaml: text that is not UTF-8 or holds control characters is refused where it is",
+          "[config][yaml]") {
+  CHECK(Formatted(ParseYaml("a: 1\nb: \xff\xfe\n", "f.yml").diagnostics) ==
+        std::vector<std::string>{
+            "f.yml:2:4: error: byte 0xff is not valid UTF-8 (a configuration file is UTF-8 text)"});
+  YamlParse nul = ParseYaml(std::string("\0\0\0a", 4), "f.yml");
+  CHECK_FALSE(nul.syntax_ok);
+  CHECK_FALSE(nul.root);
+  CHECK(Formatted(nul.diagnostics) ==
+        std::vector<std::string>{"f.yml:1:1: error: character U+0000 is not allowed in YAML text "
+                                 "(control characters other than tab and line breaks; write them "
+                                 "as escapes in a double-quoted string)"});
+  for (std::string bad : {std::string("a: b\0c\n", 7), std::string("a: \"\x01\"\n"),
+                          std::string("a: \x7f\n"), std::string("a: \xc2\x85\n")}) {
+    INFO(bad);
+    YamlParse parse = ParseYaml(bad, "f.yml");
+    CHECK_FALSE(parse.syntax_ok);
+    REQUIRE(parse.diagnostics.size() == 1);
+    CHECK(parse.diagnostics[0].line == 1);
+  }
+  YamlParse bom = ParseYaml(
+      "\xef\xbb\xbf"
+      "a: \"x\"\nb: 2\n",
+      "f.yml");
+  CHECK(bom.diagnostics.empty());
+  REQUIRE(bom.root);
+  CHECK(bom.root->Find("a")->scalar == "x");
+  CHECK(bom.root->entries[0].key.column == 1);
+  CHECK(bom.root->entries[1].key.line == 2);
+  // Tabs, CR LF line ends and text beyond ASCII are ordinary.
+  CHECK(ParseYaml("a:\t\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"\r\n", "f.yml").diagnostics.empty());
+}
+
+// Issue 8 (fuzz_yaml_tree): '@' is a reserved indicator, so "@x" written plain does not read back;
+// an implicit key of 1024 characters or more is a syntax error, so a long key is written explicit;
+// escapes written for characters yaml-cpp would read as line breaks or drop.
+TEST_CASE("yaml: what QuoteYamlScalar and RenderFlowYaml write reads back the same",
+          "[config][yaml]") {
+  CHECK(QuoteYamlScalar("@x") == "\"@x\"");
+  CHECK(QuoteYamlScalar("a@x") == "a@x");
+  CHECK(QuoteYamlScalar("\xc2\x85 \xe2\x80\xa8 \x01") == "\"\\x85 \\u2028 \\x01\"");
+  CHECK(QuoteYamlScalar("\xff") == "\"\xef\xbf\xbd\"");  // not UTF-8: U+FFFD
+  for (const std::string& value :
+       {std::string("@x"), std::string("\xc2\x85"), std::string("\xe2\x80\xa9"),
+        std::string("\xef\xbb\xbf"
+                    "a"),
+        std::string(1, '\x7f')}) {
+    INFO(value);
+    YamlParse back = ParseYaml(QuoteYamlScalar(value), "f.yml");
+    CHECK(back.diagnostics.empty());
+    REQUIRE(back.root);
+    CHECK(back.root->scalar == value);
+  }
+  const std::string key(1100, 'k');
+  YamlParse parse = ParseYaml("? " + key + "\n: [\"@a\"]\n", "f.yml");
+  REQUIRE(parse.root);
+  const std::string flow = RenderFlowYaml(*parse.root);
+  CHECK(flow == "{? " + key + " : [\"@a\"]}");
+  YamlParse back = ParseYaml(flow, "f.yml");
+  CHECK(back.diagnostics.empty());
+  REQUIRE(back.root);
+  REQUIRE(back.root->entries.size() == 1);
+  CHECK(back.root->entries[0].key.scalar == key);
+  CHECK(back.root->entries[0].value.items[0].scalar == "@a");
+}
+
 }  // namespace
 }  // namespace orcastra::config

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "agent/commands/runner.h"
+#include "common/utf8.h"
 
 namespace orcastra::agent {
 namespace {
@@ -165,6 +166,28 @@ TEST_CASE("agent commands: a large output is capped under the limit", "[remote_l
   CHECK(result.ok);
   CHECK(result.output.size() <= protocol::kMaxCommandOutputBytes);
   CHECK_THAT(result.output, Catch::StartsWith("[truncated"));
+}
+
+// Issue 8 (fuzz_remote_logs): a container may write any bytes, and the result travels to the leader
+// as a MessagePack str that the leader refuses when it is not UTF-8, so `logs` answered nothing.
+// The text sent is valid UTF-8, and CapOutput never starts inside a sequence.
+TEST_CASE("remote logs: the text sent is valid UTF-8 and never cut inside a character",
+          "[remote_logs]") {
+  const std::string body = Frame(1, "ok \xe2\x82\xac\n") + Frame(2, "bad \xff\xfe\n");
+  CHECK(ContainerLogText(body, /*tty=*/false, 10) ==
+        "ok \xe2\x82\xac\nbad \xef\xbf\xbd\xef\xbf\xbd\n");
+  CHECK(ContainerLogText("a\nb\xc3\n", /*tty=*/true, 1) == "b\xef\xbf\xbd\n");
+  CHECK(ContainerLogText("", /*tty=*/false, 5).empty());
+
+  // 300 two-byte characters cut to 100 bytes: the cut falls inside one.
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += "\xc3\xa9";
+  for (std::size_t cap = 60; cap < 70; ++cap) {
+    INFO(cap);
+    const std::string capped = CapOutput(text, cap);
+    CHECK(capped.size() <= cap);
+    CHECK(IsValidUtf8(capped));
+  }
 }
 
 }  // namespace

@@ -267,5 +267,30 @@ TEST_CASE("modcache state file: round trip and refusals", "[modcache]") {
   CHECK_FALSE(DecodeModcacheState("[1,2]").ok());
 }
 
+// Issue 8 (fuzz_modcache_state): an ETag is a server's bytes and JSON holds UTF-8 only; written
+// with U+FFFD it would come back as a validator the server never sent. Such a field is written
+// empty (a full download next time), a record whose file or URL is not UTF-8 is left out, and a
+// byte count that is negative or beyond int64 is refused on reading.
+TEST_CASE("modcache state file: fields that are not UTF-8 are dropped, never altered",
+          "[modcache]") {
+  std::vector<PersistedMod> mods = {
+      {"a.tar.gz", "https://x/a", "\"e\xff\"", "Tue, 01 Dec 2026 \xfe", "abc", 5},
+      {"b\xff", "https://x/b", "\"e\"", "", "", 1},
+      {"c", "https://x/c", "\"ok\"", "Tue", "def", -1},
+      {"d", "https://x/d", "\"\xc3\xa9\"", "", "", 7},
+  };
+  auto back = DecodeModcacheState(EncodeModcacheState(mods));
+  REQUIRE(back.ok());
+  CHECK(*back == std::vector<PersistedMod>{{"a.tar.gz", "https://x/a", "", "", "abc", 5},
+                                           {"d", "https://x/d", "\"\xc3\xa9\"", "", "", 7}});
+  for (const char* bytes : {"-1", "9223372036854775808", "1.5", "\"5\""}) {
+    INFO(bytes);
+    const std::string text = std::string(R"({"version": 1, "mods": [{"file": "a", "url": "u",)") +
+                             R"( "etag": "", "last_modified": "", "sha256": "", "bytes": )" +
+                             bytes + "}]}";
+    CHECK_FALSE(DecodeModcacheState(text).ok());
+  }
+}
+
 }  // namespace
 }  // namespace orcastra::agent

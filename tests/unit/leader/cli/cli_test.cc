@@ -1,0 +1,68 @@
+// The CLI's renderers on documents a leader should never send (issue 8): wrong types, wrong shapes,
+// absent members. Well-formed documents are rendered in
+// tests/unit/leader/state/cluster_state_test.cc.
+#include "leader/cli/cli.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/utf8.h"
+
+namespace orcastra::leader {
+namespace {
+
+using nlohmann::json;
+
+// Issue 8 (fuzz_cli_render): json::value() throws on a member of another type, or on a document
+// that is not an object, and const operator[] on a missing key is undefined behaviour; a hostile or
+// broken leader answer crashed the CLI. Every renderer reads such members as absent.
+TEST_CASE("cli: any JSON document renders, members of the wrong type show as absent", "[cli]") {
+  const json hostile[] = {
+      json(nullptr),
+      json(5),
+      json("text"),
+      json::array({1, "x", nullptr, json::array()}),
+      json::parse(R"({"nodes": "x", "leader": 5, "answered_by": [], "managers": {"total": "3"},
+                      "anchors": {"total": [], "config_problem": 7, "dry_run": "yes"},
+                      "docker": {"ok": 1, "node_list_age_seconds": "old", "error": {}},
+                      "recent_events": {"kind": "x"}, "agents": null,
+                      "actions": [5, {"why": "not a list", "kind": 3}], "warnings": "w",
+                      "output": 5, "events": 3})"),
+      json::parse(R"([{"role": 5, "manager": "yes", "memory": {"total_bytes": 5},
+                       "pressure": {"present": "true", "some_avg10": "x"},
+                       "agent": {"last_seen_seconds": "1", "connected": 1}, "labels": [1, 2],
+                       "ts_ms": "now", "hostname": 5, "subject": {"a": 1},
+                       "dependents": [{"attempts": "3", "retry_in_s": "x"}, 7],
+                       "nodes": "n1", "running": "2", "why": [1, {}]},
+                      {"ts_ms": 1e300}, {"ts_ms": -5}])"),
+  };
+  for (const json& doc : hostile) {
+    INFO(doc.dump());
+    for (const std::string& out :
+         {RenderNodesTable(doc), RenderStatus(doc), RenderEvents(doc), RenderPlan(doc),
+          RenderAnchors(doc), RenderServices(doc), RenderLogs(doc), HumanBytes(doc)}) {
+      CHECK(IsValidUtf8(out));
+    }
+  }
+  const json status = hostile[4];
+  const std::string text = RenderStatus(status);
+  CHECK(text.find("Leader:      none known") != std::string::npos);
+  CHECK(text.find("Managers:    0 total, 0 reachable") != std::string::npos);
+  CHECK(text.find("Docker:      FAILING\n") != std::string::npos);
+  CHECK(RenderLogs(status).empty());
+  CHECK(RenderLogs(json{{"output", "line\n"}}) == "line\n");
+  // A time gmtime cannot show prints as "-".
+  CHECK(RenderEvents(json::array({{{"ts_ms", 1e300}, {"kind", "k"}}})).starts_with("-   "));
+}
+
+TEST_CASE("cli: a subject is cut to 12 bytes without splitting a character", "[cli]") {
+  const json events =
+      json::array({{{"ts_ms", 0}, {"kind", "k"}, {"subject", "abcdefghijk\xc3\xa9xyz"}}});
+  const std::string table = RenderEvents(events);
+  CHECK(IsValidUtf8(table));
+  CHECK(table.find("abcdefghijk ") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace orcastra::leader
