@@ -1,16 +1,8 @@
 #include "leader/controller/service.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "common/clock.h"
 #include "common/docker_client.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "config/command_file.h"
 #include "config/reloader.h"
@@ -32,39 +24,10 @@ std::string JoinLines(const std::vector<std::string>& lines) {
   return out;
 }
 
-std::optional<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Replaces `path` with `text` (temp file in the same directory, fsync, rename).
-Status ReplaceFile(const std::string& path, const std::string& text) {
-  std::string temp = path + ".orcastra-tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError("cannot write " + temp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  int error = errno;
-  ::close(fd);
-  if (ok && std::rename(temp.c_str(), path.c_str()) == 0) return Status::Ok();
-  if (ok) error = errno;
-  std::remove(temp.c_str());
-  return Status::IoError("cannot replace " + path + ": " + std::strerror(error));
-}
+// The command file is small by nature; a bigger one is refused, not read (common/files.h).
+constexpr std::size_t kMaxCommandFileBytes = 64 << 10;
 
 }  // namespace
-
-Result<std::chrono::milliseconds> DurationFromEnv(const EnvLookup& env, const std::string& name,
-                                                  std::chrono::milliseconds fallback) {
-  auto value = env(name);
-  if (!value || value->empty()) return fallback;
-  auto parsed = ParseDuration(*value, std::chrono::seconds(1));
-  if (!parsed.ok()) return parsed.status().WithContext(name);
-  return *parsed;
-}
 
 // The loop's state; lives on the controller's thread only.
 class Controller::Loop {
@@ -141,8 +104,12 @@ class Controller::Loop {
   bool HasWork() {
     if (ReloadConfig()) return true;
     if (!owner_.is_leader_() || settings_.command_file.empty()) return false;
-    auto text = ReadWholeFile(settings_.command_file);
-    return text && *text != last_command_text_;
+    auto text = ReadFileBounded(settings_.command_file, kMaxCommandFileBytes);
+    if (!text.ok()) {
+      return text.status().code() != Status::Code::kNotFound &&
+             text.status().ToString() != last_command_error_;
+    }
+    return *text != last_command_text_;
   }
   bool was_leader() const { return was_leader_; }
 
@@ -203,8 +170,18 @@ class Controller::Loop {
   void RunCommandFile() {
     const std::string& path = settings_.command_file;
     if (path.empty()) return;
-    auto text = ReadWholeFile(path);
-    if (!text || *text == last_command_text_) return;
+    auto text = ReadFileBounded(path, kMaxCommandFileBytes);
+    if (!text.ok()) {
+      // Reported once per distinct problem; a missing file is no command.
+      if (text.status().code() != Status::Code::kNotFound &&
+          text.status().ToString() != last_command_error_) {
+        last_command_error_ = text.status().ToString();
+        Emit("command_rejected", path, last_command_error_, {{"source", "file"}});
+      }
+      return;
+    }
+    last_command_error_.clear();
+    if (*text == last_command_text_) return;
     auto parsed = config::ParseCommandFile(*text, path);
     std::vector<config::CommandEntry> kept;
     int taken = 0;
@@ -226,7 +203,7 @@ class Controller::Loop {
     }
     std::string rest = config::RenderCommandFile(kept);
     if (taken > 0) {
-      Status written = ReplaceFile(path, rest);
+      Status written = WriteFileAtomic(path, rest);
       if (!written.ok()) Emit("command_rejected", path, written.ToString());
       last_command_text_ = rest;
     } else {
@@ -336,6 +313,7 @@ class Controller::Loop {
   SafeCycle cycle_;
   std::string config_problem_;
   std::string last_command_text_;
+  std::string last_command_error_;  // the last problem reading the command file, reported once
   bool was_leader_ = false;
 };
 

@@ -57,11 +57,6 @@ struct ControllerOptions {
   std::function<void(AgentCommandRequest)> agent_commands;
 };
 
-// A duration variable (ANCHOR_GRACE_PERIOD, ANCHOR_FOLLOW_WINDOW): `fallback` when unset or empty,
-// an error naming the variable when it does not parse. The rest comes from config::SettingsFromEnv.
-Result<std::chrono::milliseconds> DurationFromEnv(const EnvLookup& env, const std::string& name,
-                                                  std::chrono::milliseconds fallback);
-
 // What the controller publishes after every cycle, for the CLI.
 struct ControllerView {
   bool has_config = false;
