@@ -42,21 +42,18 @@ Other:
   version   print the version
   help      this text
 
-Log level: --log-level LEVEL or env DEBUG=1 / ORCASTRA_LOG_LEVEL (trace, debug, info, warn, error).
+Log level: --log-level LEVEL, else env ORCASTRA_LOG_LEVEL, else DEBUG=true for debug
+(trace, debug, info, warn, error, critical, off).
 See doc/ for the configuration and the protocol.
 )";
 
-// Applies --log-level / ORCASTRA_LOG_LEVEL / DEBUG; returns false on an unknown level.
+// Applies --log-level / ORCASTRA_LOG_LEVEL / DEBUG; false (after saying why) on a bad value.
 bool ConfigureLogging(const std::vector<std::string>& args, const orcastra::EnvLookup& env) {
-  std::string level = "info";
-  if (env("DEBUG").value_or("") == "1" || env("DEBUG").value_or("") == "true") level = "debug";
-  if (auto v = env("ORCASTRA_LOG_LEVEL")) level = *v;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--log-level" && i + 1 < args.size()) level = args[i + 1];
-    if (args[i].rfind("--log-level=", 0) == 0) level = args[i].substr(12);
-  }
-  if (!orcastra::SetLogLevel(level)) {
-    std::cerr << "orcastra: unknown log level '" << level << "'\n";
+  auto level = orcastra::ChooseLogLevel(args, env);
+  if (!level.ok() || !orcastra::SetLogLevel(*level)) {
+    std::cerr << "orcastra: "
+              << (level.ok() ? "unknown log level '" + *level + "'" : level.status().message())
+              << "\n";
     return false;
   }
   return true;

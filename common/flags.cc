@@ -56,7 +56,9 @@ Result<OptionSource> OptionSource::Parse(const std::vector<std::string>& args, c
 
 std::optional<std::string> OptionSource::Value(const char* flag, const char* env_var) const {
   if (auto v = flags_.Get(flag)) return v;
-  return env_(env_var);
+  auto v = env_(env_var);
+  if (v && v->empty()) return std::nullopt;  // an empty variable counts as unset
+  return v;
 }
 
 Result<bool> ParseBool(const std::string& name, const std::string& value) {
@@ -96,13 +98,22 @@ EnvLookup ProcessEnv() {
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text,
                                                 std::chrono::milliseconds bare_unit) {
   std::string_view original = text;
-  double number = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, number);
-  if (ec != std::errc() || !std::isfinite(number) || number < 0) {
+  auto bad = [&] {
     return Status::InvalidArgument("'" + std::string(original) + "' is not a duration");
+  };
+  // Digits and at most one '.' first: no sign, exponent, "inf" or "nan".
+  std::size_t digits = 0;
+  bool dot = false;
+  while (digits < text.size() &&
+         ((text[digits] >= '0' && text[digits] <= '9') || (text[digits] == '.' && !dot))) {
+    dot = dot || text[digits] == '.';
+    ++digits;
   }
-  std::string_view unit(ptr, static_cast<std::size_t>(end - ptr));
+  if (digits == 0 || (digits == 1 && dot)) return bad();
+  double number = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + digits, number);
+  if (ec != std::errc() || ptr != text.data() + digits || !std::isfinite(number)) return bad();
+  std::string_view unit = text.substr(digits);
   double ms = 0;
   if (unit.empty()) {
     ms = number * static_cast<double>(bare_unit.count());
@@ -118,14 +129,73 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text,
     return Status::InvalidArgument("'" + std::string(original) + "': unknown unit '" +
                                    std::string(unit) + "' (use ms, s, m or h)");
   }
-  // Checked on the double: converting one beyond the range of int64 is undefined behaviour.
-  const double max_ms = static_cast<double>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(kMaxDuration).count());
-  if (!(ms <= max_ms)) {
+  if (!(ms <= static_cast<double>(kMaxDuration.count()))) {
     return Status::InvalidArgument("'" + std::string(original) + "' is longer than " +
-                                   std::to_string(kMaxDuration.count()) + "h");
+                                   FormatDuration(kMaxDuration));
   }
   return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+}
+
+Result<std::chrono::milliseconds> ParseDurationIn(std::string_view text,
+                                                  std::chrono::milliseconds bare_unit,
+                                                  std::chrono::milliseconds min,
+                                                  std::chrono::milliseconds max,
+                                                  const std::string& what) {
+  auto parsed = ParseDuration(text, bare_unit);
+  if (!parsed.ok() || *parsed < min || *parsed > max) {
+    std::string unit = bare_unit == std::chrono::seconds(1) ? "seconds" : FormatDuration(bare_unit);
+    return Status::InvalidArgument(what + "='" + std::string(text) +
+                                   "': expected a duration from " + FormatDuration(min) + " to " +
+                                   FormatDuration(max) + " (a bare number is " + unit + ")");
+  }
+  return *parsed;
+}
+
+std::string FormatDuration(std::chrono::milliseconds d) {
+  const std::int64_t ms = d.count();
+  if (ms != 0 && ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms != 0 && ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::optional<std::string> EnvReader::Get(const std::string& name) const {
+  auto value = env_(name);
+  if (!value || value->empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<std::string> EnvReader::FirstSet(const std::vector<std::string>& names) const {
+  for (const std::string& name : names) {
+    if (Get(name)) return name;
+  }
+  return std::nullopt;
+}
+
+Status EnvReader::ReadBool(const std::string& name, bool* out) const {
+  auto value = Get(name);
+  if (!value) return Status::Ok();
+  auto parsed = ParseBool(name, *value);
+  if (!parsed.ok()) return parsed.status();
+  *out = *parsed;
+  return Status::Ok();
+}
+
+Status EnvReader::ReadInt(const std::string& name, std::int64_t min, std::int64_t max,
+                          std::int64_t* out) const {
+  auto value = Get(name);
+  if (!value) return Status::Ok();
+  auto parsed = ParseInt(*value, min, max, name);
+  if (!parsed.ok()) return parsed.status();
+  *out = *parsed;
+  return Status::Ok();
+}
+
+Status EnvReader::ReadInt(const std::string& name, int min, int max, int* out) const {
+  std::int64_t value = *out;
+  ORC_RETURN_IF_ERROR(ReadInt(name, std::int64_t{min}, std::int64_t{max}, &value));
+  *out = static_cast<int>(value);
+  return Status::Ok();
 }
 
 }  // namespace orcastra

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -40,7 +41,7 @@ class OptionSource {
  public:
   static Result<OptionSource> Parse(const std::vector<std::string>& args, const FlagSpec& spec,
                                     EnvLookup env);
-  // The flag's value if given, else the environment variable's, else nullopt.
+  // The flag's value if given, else the environment variable's (unless empty), else nullopt.
   std::optional<std::string> Value(const char* flag, const char* env_var) const;
 
  private:
@@ -61,12 +62,66 @@ Result<bool> ParseBool(const std::string& name, const std::string& value);
 // A TCP port 1..65535; `what` names it in the error ("agent port '0' is not a TCP port").
 Result<std::uint16_t> ParsePort(const std::string& text, const std::string& what);
 
-// "5", "5s", "500ms", "2m", "1h" -> duration. A bare number means `bare_unit`. Refused: a negative
-// number, NaN or infinity, and anything longer than kMaxDuration (so that adding it to any clock's
-// time point cannot overflow).
-inline constexpr std::chrono::hours kMaxDuration{100 * 8760};  // 100 years
+// The longest duration ParseDuration() accepts (about 11 years): anything longer is a typo, and
+// the limit keeps every later addition of a duration to a time point from overflowing.
+inline constexpr std::chrono::milliseconds kMaxDuration = std::chrono::hours(100'000);
 
+// "5", "5s", "500ms", "2m", "1.5h" -> duration. A bare number means `bare_unit`. InvalidArgument
+// for anything else: a sign, NaN or infinity, an unknown unit, more than kMaxDuration.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text,
                                                 std::chrono::milliseconds bare_unit);
+
+// ParseDuration() within [min, max]; the error names `what`: "AUTOHEAL_INTERVAL='0': expected a
+// duration from 1s to 1h (a bare number is seconds)".
+Result<std::chrono::milliseconds> ParseDurationIn(std::string_view text,
+                                                  std::chrono::milliseconds bare_unit,
+                                                  std::chrono::milliseconds min,
+                                                  std::chrono::milliseconds max,
+                                                  const std::string& what);
+
+// "500ms", "30s", "10m", "24h": the largest unit that divides `d` exactly, for messages.
+std::string FormatDuration(std::chrono::milliseconds d);
+
+// The environment variables of one daemon, read the same way everywhere: an empty value counts as
+// unset (the variable keeps its default), and a value that cannot be used is InvalidArgument naming
+// the variable and the accepted range. Each Read* leaves `out` unchanged when the variable is
+// unset.
+class EnvReader {
+ public:
+  explicit EnvReader(EnvLookup env) : env_(std::move(env)) {}
+
+  // The value, or nullopt when unset or empty.
+  std::optional<std::string> Get(const std::string& name) const;
+  // The first of `names` that is set (DRY_RUN fallbacks: "GC_DRY_RUN", then "DRY_RUN").
+  std::optional<std::string> FirstSet(const std::vector<std::string>& names) const;
+
+  Status ReadBool(const std::string& name, bool* out) const;
+  Status ReadInt(const std::string& name, std::int64_t min, std::int64_t max,
+                 std::int64_t* out) const;
+  Status ReadInt(const std::string& name, int min, int max, int* out) const;
+  // A duration (a bare number is `bare_unit`) from `min` to `max`, converted to `Duration`; a
+  // value that does not convert exactly (500ms into seconds) is an error too.
+  template <typename Duration>
+  Status ReadDuration(const std::string& name, std::chrono::milliseconds bare_unit,
+                      std::chrono::milliseconds min, std::chrono::milliseconds max,
+                      Duration* out) const {
+    auto value = Get(name);
+    if (!value) return Status::Ok();
+    auto parsed = ParseDurationIn(*value, bare_unit, min, max, name);
+    if (!parsed.ok()) return parsed.status();
+    auto converted = std::chrono::duration_cast<Duration>(*parsed);
+    if (std::chrono::duration_cast<std::chrono::milliseconds>(converted) != *parsed) {
+      return Status::InvalidArgument(
+          name + "='" + *value + "': must be whole " +
+          FormatDuration(std::chrono::duration_cast<std::chrono::milliseconds>(Duration(1))) +
+          " units");
+    }
+    *out = converted;
+    return Status::Ok();
+  }
+
+ private:
+  EnvLookup env_;
+};
 
 }  // namespace orcastra

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace orcastra {
@@ -83,6 +84,39 @@ bool SetLogLevel(const std::string& level) {
   if (parsed == spdlog::level::off && level != "off") return false;
   spdlog::set_level(parsed);  // applies to every registered logger and the default for new ones
   return true;
+}
+
+Result<std::string> ChooseLogLevel(const std::vector<std::string>& args, const EnvLookup& env) {
+  // spdlog's names, with its aliases "warning" and "err".
+  static const std::vector<std::string> kLevels = {"trace", "debug", "info",     "warn", "warning",
+                                                   "error", "err",   "critical", "off"};
+  auto known = [](const std::string& level) {
+    return std::find(kLevels.begin(), kLevels.end(), level) != kLevels.end();
+  };
+  const EnvReader reader(env);
+  bool debug = false;
+  ORC_RETURN_IF_ERROR(reader.ReadBool("DEBUG", &debug));
+  std::string level = debug ? "debug" : "info";
+  std::string source = debug ? "DEBUG" : "";
+  if (auto v = reader.Get("ORCASTRA_LOG_LEVEL")) {
+    level = *v;
+    source = "ORCASTRA_LOG_LEVEL";
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--log-level" && i + 1 < args.size()) {
+      level = args[i + 1];
+      source = "--log-level";
+    } else if (args[i].rfind("--log-level=", 0) == 0) {
+      level = args[i].substr(12);
+      source = "--log-level";
+    }
+  }
+  if (!known(level)) {
+    return Status::InvalidArgument(source + "='" + level +
+                                   "': unknown log level (trace, debug, info, warn, error, "
+                                   "critical, off)");
+  }
+  return level;
 }
 
 }  // namespace orcastra

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "common/flags.h"
+#include "common/status.h"
+
 namespace orcastra {
 
 // The logger named `component`, created on first use with the process-wide sinks: stderr and an
@@ -18,6 +21,12 @@ std::shared_ptr<spdlog::logger> Logger(const std::string& component);
 
 // Sets the level of every logger, present and future ("trace".."off"); false for an unknown name.
 bool SetLogLevel(const std::string& level);
+
+// The level a daemon starts with: `--log-level LEVEL` (or `--log-level=LEVEL`) in `args`, else
+// ORCASTRA_LOG_LEVEL, else "debug" when DEBUG is true (a boolean as common/flags.h reads them),
+// else "info". InvalidArgument naming the flag or variable for an unknown level or a DEBUG that
+// is not a boolean. Pure.
+Result<std::string> ChooseLogLevel(const std::vector<std::string>& args, const EnvLookup& env);
 
 // The last `capacity` lines, oldest first, dropping the oldest when full. Not thread-safe (the
 // sink below guards it); pure, for tests.

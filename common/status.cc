@@ -18,6 +18,8 @@ std::string_view CodeName(Status::Code code) {
       return "unavailable";
     case Status::Code::kConflict:
       return "conflict";
+    case Status::Code::kAborted:
+      return "aborted";
     case Status::Code::kTimeout:
       return "timeout";
     case Status::Code::kUnsupported:

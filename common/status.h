@@ -24,6 +24,8 @@ class [[nodiscard]] Status {
     kIoError,          // a read/write/socket call failed
     kUnavailable,      // the peer (Docker daemon, leader) cannot be reached now; retry later
     kConflict,         // the object changed under us (stale version)
+    kAborted,  // refused because our authority is stale (the lease is lost, a newer fencing term
+               // wrote); retrying as is cannot succeed
     kTimeout,
     kUnsupported,  // a version or feature we do not speak
     kInternal,     // a bug or an unexpected answer
@@ -39,6 +41,7 @@ class [[nodiscard]] Status {
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
   static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
   static Status Conflict(std::string msg) { return {Code::kConflict, std::move(msg)}; }
+  static Status Aborted(std::string msg) { return {Code::kAborted, std::move(msg)}; }
   static Status Timeout(std::string msg) { return {Code::kTimeout, std::move(msg)}; }
   static Status Unsupported(std::string msg) { return {Code::kUnsupported, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }

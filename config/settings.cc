@@ -14,12 +14,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::string JoinPath(const std::string& dir, const std::string& name) {
   if (!name.empty() && name.front() == '/') return name;
   if (!dir.empty() && dir.back() == '/') return dir + name;
@@ -49,11 +43,9 @@ class EnvReader {
   void Bool(const char* name, bool* out) {
     auto value = Get(name);
     if (!value) return;
-    std::string v = Lower(*value);
-    if (v == "true" || v == "1" || v == "yes" || v == "on") {
-      *out = true;
-    } else if (v == "false" || v == "0" || v == "no" || v == "off") {
-      *out = false;
+    auto parsed = ParseBool(name, *value);
+    if (parsed.ok()) {
+      *out = *parsed;
     } else {
       Error(name, "\"" + *value + "\" is not a boolean (use true or false)");
     }
@@ -67,14 +59,16 @@ class EnvReader {
     if (diagnostics_->size() == before) *out = value;
   }
 
-  void Duration(const char* name, milliseconds* out) {
+  void Duration(const char* name, milliseconds* out, milliseconds low, milliseconds high) {
     auto value = Get(name);
     if (!value) return;
     auto parsed = ParseDuration(*value, std::chrono::seconds(1));
     if (!parsed.ok()) {
       Error(name, "\"" + *value + "\" is not a duration (seconds, or a number with ms, s, m or h)");
-    } else if (*parsed < std::chrono::seconds(1)) {
-      Error(name, "must be at least 1s, got \"" + *value + "\"");
+    } else if (*parsed < low) {
+      Error(name, "must be at least " + FormatDuration(low) + ", got \"" + *value + "\"");
+    } else if (*parsed > high) {
+      Error(name, "must be at most " + FormatDuration(high) + ", got \"" + *value + "\"");
     } else {
       *out = *parsed;
     }
@@ -183,11 +177,25 @@ SettingsResult SettingsFromEnv(const EnvLookup& env, const SettingsRequest& requ
   }
   reader.Bool("EVENT_MODE", &s.event_mode);
   reader.Bool("POLLING_MODE", &s.polling_mode);
-  reader.Duration("RELABEL_TIME", &s.relabel_time);
-  reader.Duration("LOOP_INTERVAL", &s.loop_interval);
+  reader.Duration("RELABEL_TIME", &s.relabel_time, std::chrono::seconds(1), std::chrono::hours(24));
+  reader.Duration("LOOP_INTERVAL", &s.loop_interval, std::chrono::seconds(1),
+                  std::chrono::hours(24));
   reader.Bool("DRY_RUN", &s.dry_run);
-  reader.Bool("RUN_ONCE", &s.run_once);
-  reader.Bool("DEBUG", &s.debug);
+  // RUN_ONCE: the Python Orcastra's "one pass, then exit". Not built (doc/configuration.md): the
+  // leader is a replicated, elected Swarm service that Swarm restarts when it exits. Refused when
+  // true rather than ignored, so that nobody relies on it; false is what happens anyway.
+  bool run_once = false;
+  reader.Bool("RUN_ONCE", &run_once);
+  if (run_once) {
+    reader.Error("RUN_ONCE",
+                 "not supported: the leader runs until stopped (Swarm would restart it after one "
+                 "pass); for one pass now use `orcastra command relabel_all`, to see what a pass "
+                 "would do use `orcastra plan`");
+  }
+  if (reader.Get("MAX_MISMATCH_DURATION")) {
+    reader.Warning("MAX_MISMATCH_DURATION",
+                   "ignored: Orcastra never gives up on a misplaced dependent (it backs off)");
+  }
   reader.Bool("RESTART_DEPENDENTS", &s.restart_dependents);
   reader.Bool("PRUNE_UNKNOWN_LABELS", &s.prune_unknown_labels);
   if (!s.event_mode && !s.polling_mode) {
@@ -204,6 +212,18 @@ SettingsResult SettingsFromEnv(const EnvLookup& env, const SettingsRequest& requ
   reader.Number("REBALANCE_PSI_THRESHOLD", &r.psi_threshold, 0, 100);
   reader.Integer("REBALANCE_MOVES_PER_HOUR", &r.moves_per_hour, 0, 100'000);
   reader.Bool("REBALANCE_DRY_RUN", &r.dry_run);
+  const std::pair<const char*, bool> accepted[] = {
+      {"REBALANCE_MONITOR_INTERVAL_SECONDS", r.monitor_interval_seconds.has_value()},
+      {"REBALANCE_GLOBAL_COOLDOWN_MINUTES", r.cooldown_minutes.has_value()},
+      {"REBALANCE_GLOBAL_MEM_THRESHOLD_PERCENT", r.threshold_percent.has_value()},
+      {"REBALANCE_SUSTAINED_HIGH_MINUTES", r.sustained_high_minutes.has_value()},
+      {"REBALANCE_MEMORY_DIFFERENCE_GB", r.memory_difference_gb.has_value()},
+      {"REBALANCE_PSI_THRESHOLD", r.psi_threshold.has_value()},
+      {"REBALANCE_MOVES_PER_HOUR", r.moves_per_hour.has_value()},
+      {"REBALANCE_DRY_RUN", r.dry_run.has_value()}};
+  for (const auto& [name, set] : accepted) {
+    if (set) reader.Warning(name, "checked, but has no effect yet: rebalancing is not built");
+  }
   return result;
 }
 

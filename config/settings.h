@@ -53,11 +53,10 @@ struct Settings {
   std::string stack_name = "swarm-dev";  // STACK_NAME: prefix of anchors without `stack`
   bool event_mode = true;                // EVENT_MODE: react to Docker events
   bool polling_mode = true;              // POLLING_MODE: reconcile every relabel_time
-  std::chrono::milliseconds relabel_time = std::chrono::seconds(60);    // RELABEL_TIME
-  std::chrono::milliseconds loop_interval = std::chrono::seconds(300);  // LOOP_INTERVAL
+  std::chrono::milliseconds relabel_time = std::chrono::seconds(60);  // RELABEL_TIME, 1s..24h
+  // LOOP_INTERVAL, 1s..24h: the reconcile period when POLLING_MODE is false.
+  std::chrono::milliseconds loop_interval = std::chrono::seconds(300);
   bool dry_run = false;                      // DRY_RUN: every action class prints instead of acting
-  bool run_once = false;                     // RUN_ONCE: one reconcile pass, then exit
-  bool debug = false;                        // DEBUG: debug logging
   bool restart_dependents = true;            // RESTART_DEPENDENTS: for anchors that do not say
   std::optional<bool> prune_unknown_labels;  // PRUNE_UNKNOWN_LABELS: overrides options
   std::string command_file = "/tmp/swarm-orchestration.command.yml";  // COMMAND_FILE
@@ -83,7 +82,11 @@ struct SettingsResult {
 
 // Reads every variable. A value that cannot be used (RELABEL_TIME=abc, DRY_RUN=maybe) is an
 // error naming the variable; the setting then keeps its default. An empty value counts as unset.
-// Relative *_FILE paths are taken relative to the configuration directory.
+// Relative *_FILE paths are taken relative to the configuration directory. Variables of the Python
+// Orcastra that Orcastra does not implement: RUN_ONCE=true is an error (the leader is an elected,
+// long-running service: see doc/configuration.md), MAX_MISMATCH_DURATION a warning (ignored).
+// The REBALANCE_* variables are checked, with a warning that nothing uses them yet. DEBUG is read
+// by ChooseLogLevel (common/log.h).
 SettingsResult SettingsFromEnv(const EnvLookup& env, const SettingsRequest& request = {});
 
 // std::filesystem::is_directory without exceptions: the default SettingsRequest::dir_exists.

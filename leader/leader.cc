@@ -72,8 +72,9 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
     options.control_port = *parsed;
   }
   if (auto interval = pick("poll-interval", "ORCASTRA_POLL_INTERVAL")) {
-    auto parsed = ParseDuration(*interval, std::chrono::seconds(1));
-    if (!parsed.ok()) return parsed.status().WithContext("poll interval");
+    auto parsed = ParseDurationIn(*interval, std::chrono::seconds(1), std::chrono::seconds(1),
+                                  std::chrono::hours(1), "--poll-interval/ORCASTRA_POLL_INTERVAL");
+    if (!parsed.ok()) return parsed.status();
     options.poll_interval = *parsed;
   }
   struct {
@@ -88,16 +89,16 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
   };
   for (const auto& f : lease_flags) {
     if (auto value = pick(f.flag, f.env)) {
-      auto parsed = ParseDuration(*value, std::chrono::seconds(1));
-      if (!parsed.ok()) return parsed.status().WithContext(f.flag);
+      // Their order is checked by Validate(); each one alone is at most 10 minutes.
+      auto parsed =
+          ParseDurationIn(*value, std::chrono::seconds(1), std::chrono::milliseconds(1),
+                          std::chrono::minutes(10), std::string("--") + f.flag + "/" + f.env);
+      if (!parsed.ok()) return parsed.status();
       *f.target = *parsed;
     }
   }
-  if (auto follow = env("ORCASTRA_LEASE_FOLLOW_RENEWALS"); follow && !follow->empty()) {
-    auto parsed = ParseBool("ORCASTRA_LEASE_FOLLOW_RENEWALS", *follow);
-    if (!parsed.ok()) return parsed.status();
-    options.lease.follow_renewals = *parsed;
-  }
+  ORC_RETURN_IF_ERROR(
+      EnvReader(env).ReadBool("ORCASTRA_LEASE_FOLLOW_RENEWALS", &options.lease.follow_renewals));
   ORC_RETURN_IF_ERROR(options.lease.Validate());
 
   config::SettingsRequest request;
@@ -112,12 +113,15 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
     Logger("leader")->warn("{}", config::FormatDiagnostic(d));
   }
   options.settings = std::move(settings.settings);
-  auto grace = DurationFromEnv(env, "ANCHOR_GRACE_PERIOD", kDefaultAnchorGrace);
-  if (!grace.ok()) return grace.status();
-  options.anchor_grace = *grace;
-  auto follow = DurationFromEnv(env, "ANCHOR_FOLLOW_WINDOW", std::chrono::milliseconds(0));
-  if (!follow.ok()) return follow.status();
-  options.follow_window = *follow;
+  // Both 0..24h: longer would leave an anchor's dependents alone for days.
+  const EnvReader reader(env);
+  options.anchor_grace = kDefaultAnchorGrace;
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("ANCHOR_GRACE_PERIOD", std::chrono::seconds(1),
+                                          std::chrono::milliseconds(0), std::chrono::hours(24),
+                                          &options.anchor_grace));
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("ANCHOR_FOLLOW_WINDOW", std::chrono::seconds(1),
+                                          std::chrono::milliseconds(0), std::chrono::hours(24),
+                                          &options.follow_window));
   return options;
 }
 
@@ -160,8 +164,8 @@ int RunLeader(const LeaderOptions& options) {
 
   SharedState shared;
   shared.cluster.SetIdentity({info->swarm_node_id, info->name});
-  auto lease = std::make_shared<LeaseKeeper>(
-      LeaseClientOptions(options), MakeCandidate(info->swarm_node_id, info->name), options.lease);
+  const Candidate self = MakeCandidate(info->swarm_node_id, info->name);
+  auto lease = std::make_shared<LeaseKeeper>(LeaseClientOptions(options), self, options.lease);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
   auto controller = std::make_shared<Controller>(
@@ -170,6 +174,8 @@ int RunLeader(const LeaderOptions& options) {
           .settings = options.settings,
           .anchor_grace = options.anchor_grace,
           .follow_window = options.follow_window,
+          .lease_term = [lease] { return lease->Term(); },
+          .instance_id = self.instance,
           .agent_commands =
               [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); }},
       [lease] { return lease->IsLeader(); },

@@ -6,6 +6,7 @@
 // which is what lets the protocol grow by new optional keys within a major version.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -89,7 +90,8 @@ struct NodeReport {
   double cpu_percent = 0;  // whole-node CPU use since the previous report, 0..100
   PressureFigures psi{};
   std::vector<ContainerReport> containers{};
-  std::int64_t service_images_age_ms = -1;  // age of the leader's service image references this agent holds; -1: none
+  std::int64_t service_images_age_ms =
+      -1;  // age of the leader's service image references this agent holds; -1: none
 
   bool operator==(const NodeReport&) const = default;
   MSGPACK_DEFINE_MAP(node_id, hostname, report_interval_ms, memory, load, cpu_percent, psi,
@@ -172,6 +174,12 @@ struct AgentCommandResult {
 // "service_images", leader → agent: the image of every service spec (current and previous,
 // 0-replica services included) from one complete read of the service list. Only managers can list
 // services; an agent on a worker keeps these images when it collects garbage (agent/gc/service.h).
+// A leader sends them to each connected agent at once when they change or the agent (re)connects,
+// and again every kServiceImagesResendInterval; an agent uses them for at most
+// kServiceImagesMaxAge (3 resend intervals: two lost resends, or a leader failover, are tolerated)
+// and then removes no image until fresh ones arrive.
+inline constexpr std::chrono::seconds kServiceImagesResendInterval{60};
+inline constexpr std::chrono::seconds kServiceImagesMaxAge = 3 * kServiceImagesResendInterval;
 struct ServiceImages {
   std::vector<std::string> refs{};
 

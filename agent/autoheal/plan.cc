@@ -98,6 +98,10 @@ std::string_view AutohealReasonName(AutohealReason reason) {
       return "in_start_period";
     case AutohealReason::kUptimeUnknown:
       return "uptime_unknown";
+    case AutohealReason::kDetailsUnknown:
+      return "details_unknown";
+    case AutohealReason::kTrackLimit:
+      return "track_limit";
   }
   return "unknown";
 }
@@ -179,6 +183,10 @@ AutohealDecision AutohealPolicy::Evaluate(const AutohealContainer& c, SteadyTime
     return Skip(AutohealReason::kNotUnhealthy, c,
                 "health is '" + (c.health.empty() ? std::string("none") : c.health) + "'");
   }
+  if (!c.details_known) {
+    return Skip(AutohealReason::kDetailsUnknown, c,
+                "listed as unhealthy but its inspect failed; not acted on this time");
+  }
   if (c.labels.count(std::string(kSwarmTaskIdLabel)) > 0) {
     return Skip(AutohealReason::kSwarmTask, c, "a Swarm task: Swarm replaces it");
   }
@@ -202,7 +210,16 @@ AutohealDecision AutohealPolicy::Evaluate(const AutohealContainer& c, SteadyTime
     }
   }
 
-  Track& track = tracks_[c.id];
+  auto found = tracks_.find(c.id);
+  if (found == tracks_.end()) {
+    if (tracks_.size() >= kAutohealMaxTracked) {
+      return Skip(AutohealReason::kTrackLimit, c,
+                  std::to_string(kAutohealMaxTracked) +
+                      " containers are already in backoff; not restarted until one recovers");
+    }
+    found = tracks_.emplace(c.id, Track{}).first;
+  }
+  Track& track = found->second;
   while (!track.window_restarts.empty() && now - track.window_restarts.front() >= config_.window) {
     track.window_restarts.pop_front();
   }
@@ -261,10 +278,14 @@ void AutohealPolicy::OnRestarted(const std::string& id, SteadyTime now, bool ok)
 
 std::vector<AutohealDecision> AutohealPolicy::Sweep(
     const std::vector<AutohealContainer>& containers, SteadyTime now) {
-  std::vector<AutohealDecision> decisions;
+  // Forget the containers that are gone first, so that their entries are free for this sweep.
   std::set<std::string> present;
+  for (const auto& c : containers) present.insert(c.id);
+  for (auto it = tracks_.begin(); it != tracks_.end();) {
+    it = present.count(it->first) > 0 ? std::next(it) : tracks_.erase(it);
+  }
+  std::vector<AutohealDecision> decisions;
   for (const auto& c : containers) {
-    present.insert(c.id);
     if (c.health == "unhealthy") {
       decisions.push_back(Evaluate(c, now));
     } else if (c.health == "healthy") {
@@ -272,9 +293,6 @@ std::vector<AutohealDecision> AutohealPolicy::Sweep(
     } else {
       SeenNotHealthy(c.id, now);
     }
-  }
-  for (auto it = tracks_.begin(); it != tracks_.end();) {
-    it = present.count(it->first) > 0 ? std::next(it) : tracks_.erase(it);
   }
   return decisions;
 }

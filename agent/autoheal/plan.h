@@ -46,6 +46,10 @@ inline constexpr std::string_view kAutohealStopTimeoutLabel = "autoheal.stop.tim
 inline constexpr std::string_view kSwarmTaskIdLabel = "com.docker.swarm.task.id";
 // Stop timeouts above this (from the label) are taken for mistakes.
 inline constexpr std::chrono::seconds kAutohealMaxStopTimeout{3600};
+// At most this many containers are remembered (one entry per container restarted since it was last
+// healthy for healthy_reset). A container that would need a new entry beyond it is not restarted
+// (kTrackLimit): forgetting another one's backoff instead could restart it in a loop.
+inline constexpr std::size_t kAutohealMaxTracked = 4096;
 
 // Autoheal settings (env AUTOHEAL_*). The first four keep willfarrell/autoheal's names and
 // defaults.
@@ -83,6 +87,9 @@ struct AutohealContainer {
   // Time since State.StartedAt, measured by the caller on the daemon's wall clock when it read the
   // container; nullopt when unknown. Only needed when start_period is not zero.
   std::optional<std::chrono::seconds> uptime;
+  // False when the list says unhealthy but the inspect failed: the container still exists (it is
+  // in the list), so its backoff, window and give-up are kept, but it is not acted on this time.
+  bool details_known = true;
 };
 
 // The policy's view of an inspected container; `uptime` as in AutohealContainer.
@@ -91,16 +98,18 @@ AutohealContainer AutohealContainerFrom(const docker::ContainerDetails& details,
 
 // Why a decision was taken. AutohealReasonName() gives the stable snake_case name.
 enum class AutohealReason {
-  kUnhealthy,      // kRestart: selected, unhealthy, running, past its start period
-  kBackoff,        // kWait: restarted recently; `until` is when the backoff ends
-  kCapReached,     // kGaveUp: max_restarts in the window; `until` is when a slot frees up
-  kGaveUpEarlier,  // kSkip: the gave-up decision was already made; `until` as above
-  kNotUnhealthy,   // kSkip: the container's health is not "unhealthy"
-  kSwarmTask,      // kSkip: a Swarm task; Swarm replaces it itself
-  kNotSelected,    // kSkip: the label filter does not select it
-  kNotRunning,     // kSkip: not in state running (restarting, paused, exited, ...)
-  kInStartPeriod,  // kSkip: started less than start_period ago; `until` is when that ends
-  kUptimeUnknown,  // kSkip: start_period is set but the container's uptime is not known
+  kUnhealthy,       // kRestart: selected, unhealthy, running, past its start period
+  kBackoff,         // kWait: restarted recently; `until` is when the backoff ends
+  kCapReached,      // kGaveUp: max_restarts in the window; `until` is when a slot frees up
+  kGaveUpEarlier,   // kSkip: the gave-up decision was already made; `until` as above
+  kNotUnhealthy,    // kSkip: the container's health is not "unhealthy"
+  kSwarmTask,       // kSkip: a Swarm task; Swarm replaces it itself
+  kNotSelected,     // kSkip: the label filter does not select it
+  kNotRunning,      // kSkip: not in state running (restarting, paused, exited, ...)
+  kInStartPeriod,   // kSkip: started less than start_period ago; `until` is when that ends
+  kUptimeUnknown,   // kSkip: start_period is set but the container's uptime is not known
+  kDetailsUnknown,  // kSkip: listed as unhealthy, but its inspect failed; state kept
+  kTrackLimit,      // kSkip: kMaxAutohealTracked containers are tracked already; not restarted
 };
 
 std::string_view AutohealReasonName(AutohealReason reason);
@@ -167,11 +176,14 @@ class AutohealPolicy {
 
   // Periodic pass over every container of the node (the complete list; skip the sweep when the
   // list could not be read). Returns one decision per unhealthy container, in input order, takes
-  // note of healthy ones, and forgets containers that are no longer in the list.
+  // note of healthy ones, and first forgets containers that are no longer in the list. One whose
+  // inspect failed stays in the list (details_known false): it is still there, and forgetting it
+  // would erase its backoff.
   std::vector<AutohealDecision> Sweep(const std::vector<AutohealContainer>& containers,
                                       SteadyTime now);
 
-  // Forgets a container (destroy event).
+  // Forgets a container (destroy event). Entries are also dropped by Sweep (container gone) and
+  // after healthy_reset healthy; at most kAutohealMaxTracked exist.
   void Forget(const std::string& id) { tracks_.erase(id); }
 
   // The remembered state of a container, nullopt when nothing is remembered.

@@ -8,12 +8,6 @@
 namespace orcastra::agent {
 namespace {
 
-Result<std::chrono::seconds> ParseSeconds(const std::string& name, const std::string& value) {
-  auto parsed = ParseDuration(value, std::chrono::seconds(1));
-  if (!parsed.ok()) return parsed.status().WithContext(name);
-  return std::chrono::duration_cast<std::chrono::seconds>(*parsed);
-}
-
 protocol::Event MakeEvent(std::string kind, const AutohealDecision& d, std::string message) {
   protocol::Event event;
   event.kind = std::move(kind);
@@ -27,40 +21,35 @@ protocol::Event MakeEvent(std::string kind, const AutohealDecision& d, std::stri
 }  // namespace
 
 Result<AutohealOptions> AutohealOptionsFromEnv(const EnvLookup& env) {
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  const EnvReader reader(env);
   AutohealOptions options;
-  if (auto v = env("AUTOHEAL_ENABLED")) {
-    auto b = ParseBool("AUTOHEAL_ENABLED", *v);
-    if (!b.ok()) return b.status();
-    options.enabled = *b;
-  }
-  if (auto v = env("AUTOHEAL_DRY_RUN") ? env("AUTOHEAL_DRY_RUN") : env("DRY_RUN")) {
-    auto b = ParseBool(env("AUTOHEAL_DRY_RUN") ? "AUTOHEAL_DRY_RUN" : "DRY_RUN", *v);
-    if (!b.ok()) return b.status();
-    options.dry_run = *b;
+  ORC_RETURN_IF_ERROR(reader.ReadBool("AUTOHEAL_ENABLED", &options.enabled));
+  if (auto name = reader.FirstSet({"AUTOHEAL_DRY_RUN", "DRY_RUN"})) {
+    ORC_RETURN_IF_ERROR(reader.ReadBool(*name, &options.dry_run));
   }
   AutohealConfig& c = options.policy;
-  if (auto v = env("AUTOHEAL_CONTAINER_LABEL")) c.container_label = *v;
+  if (auto v = reader.Get("AUTOHEAL_CONTAINER_LABEL")) c.container_label = *v;
   struct {
     const char* name;
-    std::chrono::seconds* target;
-  } durations[] = {{"AUTOHEAL_INTERVAL", &c.interval},
-                   {"AUTOHEAL_START_PERIOD", &c.start_period},
-                   {"AUTOHEAL_DEFAULT_STOP_TIMEOUT", &c.default_stop_timeout},
-                   {"AUTOHEAL_BACKOFF_BASE", &c.backoff_base},
-                   {"AUTOHEAL_BACKOFF_MAX", &c.backoff_max},
-                   {"AUTOHEAL_WINDOW", &c.window}};
+    milliseconds min;
+    milliseconds max;
+    seconds* target;
+  } durations[] = {
+      {"AUTOHEAL_INTERVAL", seconds(1), hours(1), &c.interval},
+      {"AUTOHEAL_START_PERIOD", seconds(0), hours(24), &c.start_period},
+      {"AUTOHEAL_DEFAULT_STOP_TIMEOUT", seconds(0), kAutohealMaxStopTimeout,
+       &c.default_stop_timeout},
+      {"AUTOHEAL_BACKOFF_BASE", seconds(1), hours(24), &c.backoff_base},
+      {"AUTOHEAL_BACKOFF_MAX", seconds(1), hours(24), &c.backoff_max},
+      {"AUTOHEAL_WINDOW", seconds(1), hours(24 * 7), &c.window},
+  };
   for (const auto& d : durations) {
-    if (auto v = env(d.name)) {
-      auto parsed = ParseSeconds(d.name, *v);
-      if (!parsed.ok()) return parsed.status();
-      *d.target = *parsed;
-    }
+    ORC_RETURN_IF_ERROR(reader.ReadDuration(d.name, seconds(1), d.min, d.max, d.target));
   }
-  if (auto v = env("AUTOHEAL_MAX_RESTARTS")) {
-    auto parsed = ParseInt(*v, 1, 1000, "AUTOHEAL_MAX_RESTARTS");
-    if (!parsed.ok()) return parsed.status();
-    c.max_restarts = static_cast<int>(*parsed);
-  }
+  ORC_RETURN_IF_ERROR(reader.ReadInt("AUTOHEAL_MAX_RESTARTS", 1, 1000, &c.max_restarts));
   ORC_RETURN_IF_ERROR(ValidateAutohealConfig(c));
   return options;
 }
@@ -70,6 +59,34 @@ std::string HealthFromStatusText(std::string_view status) {
   if (status.find("(healthy)") != std::string_view::npos) return "healthy";
   if (status.find("(health: starting)") != std::string_view::npos) return "starting";
   return "";
+}
+
+std::vector<AutohealContainer> AutohealInputs(const std::vector<docker::ContainerSummary>& listed,
+                                              const InspectContainer& inspect, WallTime wall_now) {
+  std::vector<AutohealContainer> containers;
+  containers.reserve(listed.size());
+  for (const auto& summary : listed) {
+    AutohealContainer c{summary.id,     summary.name,
+                        summary.state,  HealthFromStatusText(summary.status),
+                        summary.labels, std::nullopt};
+    if (c.health == "unhealthy") {
+      auto details = inspect(summary.id);
+      if (!details.ok()) {
+        // Gone meanwhile, or unreadable: not acted on this cycle, but not forgotten either.
+        c.details_known = false;
+        containers.push_back(std::move(c));
+        continue;
+      }
+      std::optional<std::chrono::seconds> uptime;
+      auto started = ParseRfc3339(details->started_at);
+      if (started.ok() && started->has_value()) {
+        uptime = std::chrono::duration_cast<std::chrono::seconds>(wall_now - **started);
+      }
+      c = AutohealContainerFrom(*details, uptime);
+    }
+    containers.push_back(std::move(c));
+  }
+  return containers;
 }
 
 Autohealer::Autohealer(std::string docker_socket, AutohealOptions options, Report report)
@@ -97,26 +114,17 @@ void Autohealer::Run(std::stop_token stop) {
     if (!listed.ok()) {
       log->warn("cycle skipped, container list failed: {}", listed.status().ToString());
     } else {
-      std::vector<AutohealContainer> containers;
-      containers.reserve(listed->size());
-      WallTime wall_now = std::chrono::system_clock::now();
-      for (const auto& summary : *listed) {
-        AutohealContainer c{summary.id,     summary.name,
-                            summary.state,  HealthFromStatusText(summary.status),
-                            summary.labels, std::nullopt};
-        if (c.health == "unhealthy") {
-          // Only candidates need the details (start time, Swarm task labels).
-          auto details = docker.InspectContainer(summary.id);
-          if (!details.ok()) continue;  // gone meanwhile, or unreadable: not acted on this cycle
-          std::optional<std::chrono::seconds> uptime;
-          auto started = ParseRfc3339(details->started_at);
-          if (started.ok() && started->has_value()) {
-            uptime = std::chrono::duration_cast<std::chrono::seconds>(wall_now - **started);
-          }
-          c = AutohealContainerFrom(*details, uptime);
-        }
-        containers.push_back(std::move(c));
-      }
+      std::vector<AutohealContainer> containers = AutohealInputs(
+          *listed,
+          [&](const std::string& id) -> Result<docker::ContainerDetails> {
+            auto details = docker.InspectContainer(id);
+            if (!details.ok()) {
+              log->warn("container '{}' is unhealthy but its inspect failed: {}", id,
+                        details.status().ToString());
+            }
+            return details;
+          },
+          std::chrono::system_clock::now());
       for (const AutohealDecision& d : policy.Sweep(containers, clock.Now())) {
         for (const auto& warning : d.warnings)
           log->warn("container '{}': {}", d.container_name, warning);

@@ -1,15 +1,17 @@
 // Autoheal, the I/O side: every AUTOHEAL_INTERVAL (and at once when a health event arrives) it
-// lists the node's containers, asks the AutohealPolicy (agent/autoheal/plan.h) what to do, restarts what
-// the policy says through the local daemon, and reports every restart, failure and give-up as an
-// event. A failed container list skips the cycle: nothing is restarted on partial data.
+// lists the node's containers, asks the AutohealPolicy (agent/autoheal/plan.h) what to do, restarts
+// what the policy says through the local daemon, and reports every restart, failure and give-up as
+// an event. A failed container list skips the cycle: nothing is restarted on partial data.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "agent/autoheal/plan.h"
 #include "common/flags.h"
 #include "common/service.h"
+#include "common/time_format.h"
 #include "protocol/messages.h"
 
 namespace orcastra::agent {
@@ -20,15 +22,24 @@ struct AutohealOptions {
   AutohealConfig policy;
 };
 
-// AUTOHEAL_ENABLED, AUTOHEAL_DRY_RUN / DRY_RUN, AUTOHEAL_CONTAINER_LABEL, AUTOHEAL_INTERVAL,
-// AUTOHEAL_START_PERIOD, AUTOHEAL_DEFAULT_STOP_TIMEOUT (seconds, willfarrell/autoheal's names and
-// defaults), AUTOHEAL_BACKOFF_BASE, AUTOHEAL_BACKOFF_MAX, AUTOHEAL_MAX_RESTARTS, AUTOHEAL_WINDOW.
-// A bad value is an error naming the variable.
+// AUTOHEAL_ENABLED, AUTOHEAL_DRY_RUN / DRY_RUN, AUTOHEAL_CONTAINER_LABEL, AUTOHEAL_INTERVAL
+// (1s..1h), AUTOHEAL_START_PERIOD (0..24h), AUTOHEAL_DEFAULT_STOP_TIMEOUT (0..1h; whole seconds,
+// willfarrell/autoheal's names and defaults), AUTOHEAL_BACKOFF_BASE, AUTOHEAL_BACKOFF_MAX
+// (1s..24h), AUTOHEAL_MAX_RESTARTS (1..1000), AUTOHEAL_WINDOW (1s..7 days). A bad value is an error
+// naming the variable; an empty one counts as unset (common/flags.h EnvReader).
 Result<AutohealOptions> AutohealOptionsFromEnv(const EnvLookup& env);
 
 // Pure: the health in a container list's status text ("Up 3 minutes (unhealthy)" -> "unhealthy",
 // "(health: starting)" -> "starting", no health check -> "").
 std::string HealthFromStatusText(std::string_view status);
+
+// Pure given `inspect`: the policy's view of a container list. Only unhealthy containers are
+// inspected (start time, Swarm task labels); one whose inspect fails is kept with details_known
+// false, so that the policy neither acts on it nor forgets its backoff. `wall_now` measures
+// uptimes.
+using InspectContainer = std::function<Result<docker::ContainerDetails>(const std::string& id)>;
+std::vector<AutohealContainer> AutohealInputs(const std::vector<docker::ContainerSummary>& listed,
+                                              const InspectContainer& inspect, WallTime wall_now);
 
 class Autohealer final : public Service {
  public:

@@ -180,7 +180,11 @@ void PlanImages(const GcSnapshot& snapshot, const GcConfig& config, WallTime now
   // The service references; any doubt about them blocks image removal altogether.
   bool references_usable = snapshot.referenced_images_known;
   if (!snapshot.referenced_images_known) {
-    plan.notes.push_back("no image removed: the service image references are not known");
+    std::string note = "no image removed: the service image references are not known";
+    if (!snapshot.referenced_images_unknown_why.empty()) {
+      note += " (" + snapshot.referenced_images_unknown_why + ")";
+    }
+    plan.notes.push_back(std::move(note));
   }
   std::vector<std::pair<std::string, ImageReference>> references;
   for (const auto& text : snapshot.referenced_images) {

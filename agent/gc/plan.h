@@ -99,6 +99,9 @@ struct GcSnapshot {
   std::vector<std::string> referenced_images;
   // True only when `referenced_images` is the full list from the leader for this run.
   bool referenced_images_known = false;
+  // When not known: why ("no service image references received from a leader yet", ...); shown in
+  // the plan's note. May be empty.
+  std::string referenced_images_unknown_why;
 };
 
 // GC settings (env GC_*). The defaults are spotify/docker-gc's (GRACE_PERIOD_SECONDS=3600,

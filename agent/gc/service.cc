@@ -197,41 +197,31 @@ GcConfig GcOptions::DefaultGcConfig() {
 }
 
 Result<GcOptions> GcOptionsFromEnv(const EnvLookup& env) {
+  const EnvReader reader(env);
   GcOptions options;
-  struct {
-    const char* name;
-    bool* target;
-  } bools[] = {{"GC_ENABLED", &options.enabled},
-               {"GC_CLEAN_UP_VOLUMES", &options.plan.clean_up_volumes}};
-  for (const auto& b : bools) {
-    if (auto v = env(b.name)) {
-      auto parsed = ParseBool(b.name, *v);
-      if (!parsed.ok()) return parsed.status();
-      *b.target = *parsed;
-    }
+  ORC_RETURN_IF_ERROR(reader.ReadBool("GC_ENABLED", &options.enabled));
+  ORC_RETURN_IF_ERROR(reader.ReadBool("GC_CLEAN_UP_VOLUMES", &options.plan.clean_up_volumes));
+  if (auto name = reader.FirstSet({"GC_DRY_RUN", "DRY_RUN"})) {
+    ORC_RETURN_IF_ERROR(reader.ReadBool(*name, &options.dry_run));
   }
-  const char* dry_run_name = env("GC_DRY_RUN") ? "GC_DRY_RUN" : "DRY_RUN";
-  if (auto v = env(dry_run_name)) {
-    auto parsed = ParseBool(dry_run_name, *v);
-    if (!parsed.ok()) return parsed.status();
-    options.dry_run = *parsed;
-  }
-  if (auto v = env("GC_CRON")) {
+  if (auto v = reader.Get("GC_CRON")) {
     auto schedule = CronSchedule::Parse(*v);
     if (!schedule.ok()) return schedule.status().WithContext("GC_CRON");
     options.cron = Trim(*v);
   }
-  if (auto v = env("GC_GRACE_PERIOD_SECONDS")) {
-    auto parsed = ParseDuration(Trim(*v), std::chrono::seconds(1));
-    if (!parsed.ok()) return parsed.status().WithContext("GC_GRACE_PERIOD_SECONDS");
+  // Up to a year: a longer grace period would keep everything, which GC_ENABLED=false says better.
+  if (auto v = reader.Get("GC_GRACE_PERIOD_SECONDS")) {
+    auto parsed = ParseDurationIn(Trim(*v), std::chrono::seconds(1), std::chrono::seconds(0),
+                                  std::chrono::hours(24 * 366), "GC_GRACE_PERIOD_SECONDS");
+    if (!parsed.ok()) return parsed.status();
     options.plan.grace_period = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
   }
-  if (auto v = env("GC_MINIMUM_IMAGES_TO_SAVE")) {
+  if (auto v = reader.Get("GC_MINIMUM_IMAGES_TO_SAVE")) {
     auto parsed = ParseInt(Trim(*v), 0, 1000000, "GC_MINIMUM_IMAGES_TO_SAVE");
     if (!parsed.ok()) return parsed.status();
     options.plan.minimum_images_to_save = static_cast<int>(*parsed);
   }
-  if (auto v = env("GC_REMOVABLE_VOLUMES")) {
+  if (auto v = reader.Get("GC_REMOVABLE_VOLUMES")) {
     std::string_view rest = *v;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
@@ -313,7 +303,8 @@ GcSnapshot AssembleGcSnapshot(const std::vector<docker::ContainerSummary>& conta
 }
 
 Result<GcSnapshot> TakeGcSnapshot(docker::Client& client,
-                                  std::optional<std::set<std::string>> service_refs) {
+                                  std::optional<std::set<std::string>> service_refs,
+                                  std::string unknown_why) {
   auto listed = client.Containers(/*all=*/true);
   if (!listed.ok()) return listed.status();
   std::vector<docker::ContainerSummary> containers;
@@ -336,8 +327,11 @@ Result<GcSnapshot> TakeGcSnapshot(docker::Client& client,
   // Sizes and usage counts: only /system/df computes them.
   auto usage = client.SystemDiskUsage();
   if (!usage.ok()) return usage.status();
-  return AssembleGcSnapshot(containers, finished_at, *images, *volumes, *usage,
-                            std::move(service_refs));
+  const bool known = service_refs.has_value();
+  GcSnapshot snapshot = AssembleGcSnapshot(containers, finished_at, *images, *volumes, *usage,
+                                           std::move(service_refs));
+  if (!known) snapshot.referenced_images_unknown_why = std::move(unknown_why);
+  return snapshot;
 }
 
 std::string_view GcOutcomeName(GcOutcome outcome) {
@@ -487,9 +481,14 @@ void GarbageCollector::RunOnce(docker::Client& docker, std::string_view trigger)
     event.attrs["trigger"] = std::string(trigger);
     report_(std::move(event));
   };
-  std::optional<std::set<std::string>> refs = service_refs_ ? service_refs_() : std::nullopt;
-  auto snapshot = TakeGcSnapshot(docker, std::move(refs));
+  KnownServiceRefs refs =
+      service_refs_ ? service_refs_() : KnownServiceRefs{std::nullopt, "no source of references"};
+  auto snapshot = TakeGcSnapshot(docker, std::move(refs.refs), std::move(refs.unknown_why));
   if (!snapshot.ok()) return fail(snapshot.status());
+  if (auto skipped = ImagesSkippedEvent(*snapshot, trigger)) {
+    log->warn("{}", skipped->message);
+    report_(std::move(*skipped));
+  }
   auto plan = PlanGc(*snapshot, options_.plan, std::chrono::system_clock::now());
   if (!plan.ok()) return fail(plan.status());
   for (const auto& note : plan->notes) log->info("{}", note);
@@ -536,8 +535,12 @@ void GarbageCollector::RunOnce(docker::Client& docker, std::string_view trigger)
                                       Bytes(execution.bytes_freed) + " (estimate)";
   if (skipped > 0) message += "; " + std::to_string(skipped) + " skipped (gone or in use)";
   if (failed > 0) message += "; " + std::to_string(failed) + " failed";
-  if (!snapshot->referenced_images_known)
+  if (!snapshot->referenced_images_known) {
     message += "; no image removed: service references unknown";
+    if (!snapshot->referenced_images_unknown_why.empty()) {
+      message += " (" + snapshot->referenced_images_unknown_why + ")";
+    }
+  }
   log->info("{}", message);
   auto event = MakeEvent(dry_run ? "gc_dry_run" : "gc_removed", "", message);
   event.attrs["trigger"] = std::string(trigger);
@@ -552,9 +555,11 @@ void GarbageCollector::RunOnce(docker::Client& docker, std::string_view trigger)
 }
 
 GarbageCollector::ServiceRefs LocalServiceImageRefsProvider(std::string docker_socket) {
-  return [socket = std::move(docker_socket)] {
+  return [socket = std::move(docker_socket)]() -> KnownServiceRefs {
     docker::Client client({.socket_path = socket});
-    return LocalServiceImageRefs(client);
+    auto refs = LocalServiceImageRefs(client);
+    if (refs) return {std::move(refs), ""};
+    return {std::nullopt, "this daemon cannot list services"};
   };
 }
 
@@ -564,25 +569,56 @@ void LeaderServiceImages::Set(const std::vector<std::string>& refs, SteadyTime n
   received_at_ = now;
 }
 
-std::optional<std::set<std::string>> LeaderServiceImages::Get(
-    SteadyTime now, std::chrono::milliseconds max_age) const {
+KnownServiceRefs LeaderServiceImages::Lookup(SteadyTime now,
+                                             std::chrono::milliseconds max_age) const {
   std::lock_guard lock(mutex_);
-  if (!refs_ || now - received_at_ > max_age) return std::nullopt;
-  return refs_;
+  if (!refs_) return {std::nullopt, "no service image references received from a leader yet"};
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - received_at_);
+  if (age > max_age) {
+    return {std::nullopt, "the leader's service image references are " +
+                              std::to_string(age.count() / 1000) + " s old, over the bound of " +
+                              std::to_string(max_age.count() / 1000) +
+                              " s (leaders resend them every " +
+                              std::to_string(protocol::kServiceImagesResendInterval.count()) +
+                              " s: is an active leader reachable?)"};
+  }
+  return {refs_, ""};
+}
+
+std::int64_t LeaderServiceImages::AgeMs(SteadyTime now) const {
+  std::lock_guard lock(mutex_);
+  if (!refs_) return -1;
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - received_at_);
+  return std::max<std::int64_t>(age.count(), 0);
 }
 
 GarbageCollector::ServiceRefs ServiceImageRefsProvider(
     std::string docker_socket, std::shared_ptr<const LeaderServiceImages> from_leader) {
-  return
-      [socket = std::move(docker_socket), from_leader]() -> std::optional<std::set<std::string>> {
-        docker::Client client({.socket_path = socket});
-        if (auto local = LocalServiceImageRefs(client)) return local;
-        SystemClock clock;
-        auto refs = from_leader->Get(clock.Now(), kMaxLeaderImagesAge);
-        Logger("gc")->debug("service image references from the leader: {}",
-                            refs ? std::to_string(refs->size()) : std::string("none fresh"));
-        return refs;
-      };
+  return [socket = std::move(docker_socket), from_leader]() -> KnownServiceRefs {
+    docker::Client client({.socket_path = socket});
+    if (auto local = LocalServiceImageRefs(client)) return {std::move(local), ""};
+    SystemClock clock;
+    KnownServiceRefs refs = from_leader->Lookup(clock.Now(), kMaxLeaderImagesAge);
+    Logger("gc")->debug("service image references from the leader: {}",
+                        refs.refs ? std::to_string(refs.refs->size()) : refs.unknown_why);
+    if (!refs.refs) {
+      refs.unknown_why = "this daemon cannot list services (a worker) and " + refs.unknown_why;
+    }
+    return refs;
+  };
+}
+
+std::optional<protocol::Event> ImagesSkippedEvent(const GcSnapshot& snapshot,
+                                                  std::string_view trigger) {
+  if (snapshot.referenced_images_known) return std::nullopt;
+  std::string why = snapshot.referenced_images_unknown_why.empty()
+                        ? std::string("the service image references are not known")
+                        : snapshot.referenced_images_unknown_why;
+  auto event =
+      MakeEvent("gc_images_skipped", "", "unreferenced images not collected this run: " + why);
+  event.attrs["trigger"] = std::string(trigger);
+  event.attrs["reason"] = std::move(why);
+  return event;
 }
 
 }  // namespace orcastra::agent

@@ -60,11 +60,20 @@ using docker::ServiceImageRefs;
 // image is removed.
 std::optional<std::set<std::string>> LocalServiceImageRefs(docker::Client& client);
 
+// The service references a GC run may use: refs nullopt when they are not known, and then
+// `unknown_why` says why (for the log, the plan's note and the gc_images_skipped event).
+struct KnownServiceRefs {
+  std::optional<std::set<std::string>> refs;
+  std::string unknown_why;
+};
+
 // Reads everything PlanGc() needs. Any failed list is an error (never a partial snapshot); a
 // container that disappears between the list and its inspect is left out. `service_refs` nullopt:
-// references unknown (no image will be removed). Sizes and volume usage come from /system/df.
+// references unknown (no image will be removed; `unknown_why` goes to the snapshot's
+// referenced_images_unknown_why). Sizes and volume usage come from /system/df.
 Result<GcSnapshot> TakeGcSnapshot(docker::Client& client,
-                                  std::optional<std::set<std::string>> service_refs);
+                                  std::optional<std::set<std::string>> service_refs,
+                                  std::string unknown_why = "");
 
 // Pure: the snapshot from what the daemon answered. `finished_at` maps a container id to its
 // State.FinishedAt (exited and dead containers). Sizes, image container counts and volume usage are
@@ -114,8 +123,8 @@ class GarbageCollector final : public Service {
   // (the same summary for a dry run), gc_failed (the run could not take its snapshot, or one item
   // could not be removed: subject its id). Called from this service's thread.
   using Report = std::function<void(protocol::Event)>;
-  // Called once per run, on this service's thread. nullopt: references unknown.
-  using ServiceRefs = std::function<std::optional<std::set<std::string>>()>;
+  // Called once per run, on this service's thread.
+  using ServiceRefs = std::function<KnownServiceRefs()>;
 
   GarbageCollector(std::string docker_socket, GcOptions options, ServiceRefs service_refs,
                    Report report);
@@ -147,12 +156,16 @@ class GarbageCollector final : public Service {
 GarbageCollector::ServiceRefs LocalServiceImageRefsProvider(std::string docker_socket);
 
 // The service image references a leader sent last (protocol::ServiceImages). Thread-safe: the
-// reporter sets them, the collector reads them.
+// reporter sets them, the collector reads them and the reporter reports their age.
 class LeaderServiceImages {
  public:
   void Set(const std::vector<std::string>& refs, SteadyTime now);
-  // The references when they arrived within `max_age`, else nullopt (unknown: no image removed).
-  std::optional<std::set<std::string>> Get(SteadyTime now, std::chrono::milliseconds max_age) const;
+  // The references when they arrived within `max_age`; otherwise refs nullopt (unknown: no image
+  // removed) and `unknown_why` says whether none arrived or how old they are.
+  KnownServiceRefs Lookup(SteadyTime now, std::chrono::milliseconds max_age) const;
+  // Milliseconds since the references arrived (0 for a clock that went back), -1 when none did:
+  // node_report.service_images_age_ms.
+  std::int64_t AgeMs(SteadyTime now) const;
 
  private:
   mutable std::mutex mutex_;
@@ -160,13 +173,20 @@ class LeaderServiceImages {
   SteadyTime received_at_{};                   // guarded by mutex_
 };
 
-// How old the leader's references may be when a worker's GC uses them. Leaders send them after
-// every read of the service list (at least every RELABEL_TIME) and agents report every few seconds.
-inline constexpr std::chrono::minutes kMaxLeaderImagesAge{10};
+// How old the leader's references may be when a worker's GC uses them: leaders resend them every
+// protocol::kServiceImagesResendInterval (60 s) and at once when they change, so this bound (3 min)
+// is passed only when the agent has heard no active leader for two resends. Then GC removes no
+// image (containers and volumes are still collected) and says why (gc_images_skipped).
+inline constexpr std::chrono::milliseconds kMaxLeaderImagesAge = protocol::kServiceImagesMaxAge;
 
 // The daemon's own list when it is a manager; otherwise (a worker) the leader's references when
-// fresh enough; otherwise nullopt.
+// fresh enough; otherwise unknown, with the reason.
 GarbageCollector::ServiceRefs ServiceImageRefsProvider(
     std::string docker_socket, std::shared_ptr<const LeaderServiceImages> from_leader);
+
+// The gc_images_skipped event of a run whose snapshot does not know the service references
+// (nullopt when it does). Pure.
+std::optional<protocol::Event> ImagesSkippedEvent(const GcSnapshot& snapshot,
+                                                  std::string_view trigger);
 
 }  // namespace orcastra::agent

@@ -15,9 +15,12 @@
 #include <vector>
 
 #include "common/files.h"
+#include "common/strings.h"
 
 namespace orcastra::agent {
 namespace {
+
+static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4, "kMaxNumericId assumes 32-bit ids");
 
 constexpr std::size_t kBufferSize = 64 * 1024;
 
@@ -37,11 +40,14 @@ void CopyOwnership(int fd, const struct stat& source) {
   }
 }
 
-// A numeric id, or the id of a user or group name; nullopt when it does not resolve.
+// A numeric id (0..kMaxNumericId), or the id of a user or group name; nullopt when it does not
+// resolve.
 std::optional<uid_t> ResolveUser(const std::string& name) {
-  if (!name.empty() &&
-      std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return static_cast<uid_t>(std::stoul(name));
+  if (AllDigits(name)) {
+    // Range-checked like the parser does (a number that does not fit never wraps to root).
+    auto id = ParseNumericId(name);
+    if (!id) return std::nullopt;
+    return static_cast<uid_t>(*id);
   }
   struct passwd entry {};
   struct passwd* found = nullptr;
@@ -54,9 +60,10 @@ std::optional<uid_t> ResolveUser(const std::string& name) {
 }
 
 std::optional<gid_t> ResolveGroup(const std::string& name) {
-  if (!name.empty() &&
-      std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return static_cast<gid_t>(std::stoul(name));
+  if (AllDigits(name)) {
+    auto id = ParseNumericId(name);
+    if (!id) return std::nullopt;
+    return static_cast<gid_t>(*id);
   }
   struct group entry {};
   struct group* found = nullptr;

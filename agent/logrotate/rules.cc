@@ -566,12 +566,13 @@ class Parser {
         rule.rotate = -1;
         return Status::Ok();
       }
-      std::optional<std::uint64_t> count = ParseDecimal(value);
-      if (!count) {
+      if (!AllDigits(value)) {
         return Error(line, "rotate: " + Quote(value) + " is not a number");
       }
-      if (*count > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-        return Error(line, "rotate: " + value + " is too large");
+      std::optional<std::uint64_t> count = ParseDecimal(value);
+      if (!count || *count > static_cast<std::uint64_t>(kMaxRotateCount)) {
+        return Error(line, "rotate: " + value + " is too large (0 to " +
+                               std::to_string(kMaxRotateCount) + ", or -1 to keep all)");
       }
       rule.rotate = static_cast<int>(*count);
       return Status::Ok();
@@ -641,24 +642,20 @@ class Parser {
       bool octal = mode.size() <= 4 &&
                    std::all_of(mode.begin(), mode.end(), [](char c) { return c <= '7'; });
       if (!octal) {
-        return Error(line, "create: " + Quote(mode) + " is not an octal mode such as 0640");
+        return Error(line,
+                     "create: " + Quote(mode) + " is not an octal mode such as 0640 (0 to 07777)");
       }
       std::uint32_t bits = 0;
       for (char c : mode) bits = bits * 8 + static_cast<std::uint32_t>(c - '0');
       spec.mode = bits;
       ++i;
     }
-    auto valid_id = [](const std::string& id) {
-      return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-        return IsAlnum(c) || c == '_' || c == '-' || c == '.' || c == '$';
-      });
-    };
     if (i < args.size()) {
-      if (!valid_id(args[i])) return Error(line, "create: " + Quote(args[i]) + " is not a user");
+      if (auto problem = IdProblem(args[i], "user")) return Error(line, "create: " + *problem);
       spec.owner = args[i++];
     }
     if (i < args.size()) {
-      if (!valid_id(args[i])) return Error(line, "create: " + Quote(args[i]) + " is not a group");
+      if (auto problem = IdProblem(args[i], "group")) return Error(line, "create: " + *problem);
       spec.group = args[i++];
     }
     if (i < args.size()) {
@@ -667,6 +664,35 @@ class Parser {
     }
     rule->create = spec;
     return Status::Ok();
+  }
+
+  // Why `id` is neither a numeric id 0..kMaxNumericId nor a plausible user or group name (a
+  // letter or '_' first, then letters, digits, '_', '-', '.', and an optional final '$'; at most
+  // 256 characters); nullopt when it is one of them. `what` is "user" or "group".
+  static std::optional<std::string> IdProblem(const std::string& id, std::string_view what) {
+    const std::string kind(what);
+    const std::string numeric_range = "a numeric " + std::string(what == "user" ? "uid" : "gid") +
+                                      " is 0 to " + std::to_string(kMaxNumericId);
+    if (id.empty()) return "'' is not a " + kind;
+    if (AllDigits(id)) {
+      if (ParseNumericId(id)) return std::nullopt;
+      return Quote(id) + " is not a " + kind + ": " + numeric_range;
+    }
+    if (id.front() == '-' && id.size() > 1 && AllDigits(std::string_view(id).substr(1))) {
+      return Quote(id) + " is not a " + kind + ": negative ids are not allowed (" + numeric_range +
+             ")";
+    }
+    if (IsDigit(id.front()) || id.front() == '+' || id.front() == '-') {
+      return Quote(id) + " is not a " + kind + ": neither a number (" + numeric_range +
+             ") nor a name (names start with a letter or '_')";
+    }
+    const bool name_chars =
+        std::all_of(id.begin(), id.end() - 1,
+                    [](char c) { return IsAlnum(c) || c == '_' || c == '-' || c == '.'; }) &&
+        (IsAlnum(id.back()) || id.back() == '_' || id.back() == '-' || id.back() == '.' ||
+         id.back() == '$');
+    if (!name_chars || id.size() > 256) return Quote(id) + " is not a " + kind;
+    return std::nullopt;
   }
 
   LogrotateConfig* config_;
@@ -678,6 +704,12 @@ class Parser {
   int script_line_ = 0;
 };
 }  // namespace
+
+std::optional<std::uint32_t> ParseNumericId(std::string_view text) {
+  std::optional<std::uint64_t> value = ParseDecimal(text);
+  if (!value || *value > kMaxNumericId) return std::nullopt;
+  return static_cast<std::uint32_t>(*value);
+}
 
 std::string_view PeriodName(RotatePeriod period) {
   switch (period) {

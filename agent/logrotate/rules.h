@@ -10,11 +10,16 @@
 //     per line, then `}` alone on its line. Blocks do not nest. `#` starts a comment at the start
 //     of a line or after whitespace.
 //   - Directives: hourly daily weekly monthly yearly; size N, minsize N, maxsize N (N in bytes, or
-//     with k/K, M/m, G/g for KiB, MiB, GiB; also written `size=N`); rotate N (-1 keeps all);
+//     with k/K, M/m, G/g for KiB, MiB, GiB, at most 2^64-1 bytes; also written `size=N`); rotate N
+//     (0..kMaxRotateCount, or -1 to keep all);
 //     compress nocompress delaycompress nodelaycompress missingok nomissingok notifempty ifempty
 //     copytruncate nocopytruncate sharedscripts nosharedscripts nodateext;
-//     create [MODE] [OWNER [GROUP]] and nocreate; postrotate ... endscript; and Orcastra's own
-//     `signal CONTAINER [SIGNAL]` (default SIGHUP).
+//     create [MODE] [OWNER [GROUP]] and nocreate (MODE 1 to 4 octal digits, 0..07777; OWNER and
+//     GROUP a name, or a numeric id 0..kMaxNumericId: see ParseNumericId); postrotate ...
+//     endscript; and Orcastra's own `signal CONTAINER [SIGNAL]` (default SIGHUP; a number 1..64).
+//   - Every number is range-checked here, at parse time, with an error naming file and line: a
+//     value that does not fit never reaches the file operations (where a uid of 2^32 would wrap
+//     to 0, root).
 //   - Orcastra never runs a shell. In postrotate it understands `docker kill -s SIG NAME...`
 //     (also `--signal SIG`, `--signal=SIG`, `-sSIG`, `docker container kill`, a path such as
 //     /usr/bin/docker, and a trailing `>/dev/null 2>&1` or `|| true`) and `docker restart NAME...`;
@@ -40,6 +45,18 @@
 #include "common/status.h"
 
 namespace orcastra::agent {
+
+// The largest `rotate N`: rotated copies are numbered path.1 .. path.999999999 (the plan does not
+// recognise longer numbers as copies, so a larger count could never be honoured).
+inline constexpr int kMaxRotateCount = 999'999'999;
+
+// The largest numeric uid or gid `create` accepts: 2^32-2, because 2^32-1 is (uid_t)-1, which
+// chown(2) takes for "leave unchanged".
+inline constexpr std::uint32_t kMaxNumericId = 4'294'967'294U;
+
+// A numeric user or group id: ASCII digits only (no sign, no blank), 0..kMaxNumericId; nullopt for
+// anything else, including a number that does not fit.
+std::optional<std::uint32_t> ParseNumericId(std::string_view text);
 
 // The time-based trigger of a rule (hourly ... yearly); kNone when the rule has none.
 enum class RotatePeriod { kNone, kHourly, kDaily, kWeekly, kMonthly, kYearly };

@@ -26,20 +26,6 @@ constexpr std::chrono::seconds kRestartStopTimeout{10};
 // The config fingerprint while the rules directory does not exist.
 constexpr char kNoDirectory[] = "\x01no directory";
 
-Result<std::chrono::milliseconds> ParseDurationVar(const std::string& name,
-                                                   const std::string& value,
-                                                   std::chrono::milliseconds min,
-                                                   std::chrono::milliseconds max) {
-  auto parsed = ParseDuration(value, std::chrono::seconds(1));
-  if (!parsed.ok()) return parsed.status().WithContext(name);
-  if (*parsed < min || *parsed > max) {
-    return Status::InvalidArgument(name + "='" + value + "': expected " +
-                                   std::to_string(min.count()) + " ms to " +
-                                   std::to_string(max.count()) + " ms");
-  }
-  return *parsed;
-}
-
 // The whole content of a file, or why not.
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -87,16 +73,11 @@ struct LogRotator::PlanOutcome {
 };
 
 Result<LogRotateOptions> LogRotateOptionsFromEnv(const EnvLookup& env) {
+  const EnvReader reader(env);
   LogRotateOptions options;
-  if (auto v = env("LOGROTATE_ENABLED")) {
-    auto b = ParseBool("LOGROTATE_ENABLED", *v);
-    if (!b.ok()) return b.status();
-    options.enabled = *b;
-  }
-  if (auto v = env("LOGROTATE_DRY_RUN") ? env("LOGROTATE_DRY_RUN") : env("DRY_RUN")) {
-    auto b = ParseBool(env("LOGROTATE_DRY_RUN") ? "LOGROTATE_DRY_RUN" : "DRY_RUN", *v);
-    if (!b.ok()) return b.status();
-    options.dry_run = *b;
+  ORC_RETURN_IF_ERROR(reader.ReadBool("LOGROTATE_ENABLED", &options.enabled));
+  if (auto name = reader.FirstSet({"LOGROTATE_DRY_RUN", "DRY_RUN"})) {
+    ORC_RETURN_IF_ERROR(reader.ReadBool(*name, &options.dry_run));
   }
   auto absolute = [](const char* name, const std::string& value) -> Status {
     if (value.empty() || value.front() != '/') {
@@ -105,33 +86,27 @@ Result<LogRotateOptions> LogRotateOptionsFromEnv(const EnvLookup& env) {
     }
     return Status::Ok();
   };
-  if (auto v = env("LOGROTATE_DIR")) {
+  if (auto v = reader.Get("LOGROTATE_DIR")) {
     ORC_RETURN_IF_ERROR(absolute("LOGROTATE_DIR", *v));
     options.config_dir = *v;
   }
-  if (auto v = env("LOGROTATE_STATE_FILE")) {
+  if (auto v = reader.Get("LOGROTATE_STATE_FILE")) {
     ORC_RETURN_IF_ERROR(absolute("LOGROTATE_STATE_FILE", *v));
     options.state_file = *v;
   }
-  if (auto v = env("ORCASTRA_HOST_ROOT")) {
+  if (auto v = reader.Get("ORCASTRA_HOST_ROOT")) {
     std::string root = *v;
     while (root.size() > 1 && root.back() == '/') root.pop_back();
     if (root == "/") root.clear();
     if (!root.empty()) ORC_RETURN_IF_ERROR(absolute("ORCASTRA_HOST_ROOT", root));
     options.host_root = root;
   }
-  if (auto v = env("LOGROTATE_INTERVAL")) {
-    auto parsed =
-        ParseDurationVar("LOGROTATE_INTERVAL", *v, std::chrono::seconds(1), std::chrono::hours(24));
-    if (!parsed.ok()) return parsed.status();
-    options.interval = *parsed;
-  }
-  if (auto v = env("LOGROTATE_SIGNAL_GRACE")) {
-    auto parsed = ParseDurationVar("LOGROTATE_SIGNAL_GRACE", *v, std::chrono::milliseconds(0),
-                                   kMaxSignalGrace);
-    if (!parsed.ok()) return parsed.status();
-    options.signal_grace = *parsed;
-  }
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("LOGROTATE_INTERVAL", std::chrono::seconds(1),
+                                          std::chrono::seconds(1), std::chrono::hours(24),
+                                          &options.interval));
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("LOGROTATE_SIGNAL_GRACE", std::chrono::seconds(1),
+                                          std::chrono::milliseconds(0), kMaxSignalGrace,
+                                          &options.signal_grace));
   return options;
 }
 
@@ -287,6 +262,23 @@ RotationPassSummary LogRotator::RunPass(bool force) {
   std::set<std::string> handled;  // a file matched by two rules rotates once per pass
   if (config_) {
     for (const LogrotateRule& rule : config_->rules) RotateRule(rule, force, now, handled, summary);
+  }
+  // Forget files no rule needs any more (bounded state), but only with rules that parsed this
+  // pass: a config error or a missing directory must not wipe every date.
+  if (config_ && summary.config_ok && !config_->rules.empty()) {
+    std::vector<std::string> patterns;
+    for (const LogrotateRule& rule : config_->rules) {
+      patterns.insert(patterns.end(), rule.patterns.begin(), rule.patterns.end());
+    }
+    const std::size_t dropped = PruneRotationState(state_, patterns, [&](const std::string& path) {
+      struct stat st {};
+      if (::lstat(RealPath(path).c_str(), &st) == 0) return S_ISREG(st.st_mode);
+      return errno != ENOENT && errno != ENOTDIR;  // cannot tell: keep the date
+    });
+    if (dropped > 0) {
+      log->info("state: forgot {} file(s) that no rule needs any more", dropped);
+      state_dirty_ = true;
+    }
   }
   if (state_dirty_ && !options_.dry_run) {
     std::error_code ec;

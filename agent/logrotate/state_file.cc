@@ -1,7 +1,11 @@
 #include "agent/logrotate/state_file.h"
 
+#include <algorithm>
+#include <set>
+#include <utility>
 #include <variant>
 
+#include "agent/logrotate/path_glob.h"
 #include "common/strings.h"
 
 namespace orcastra::agent {
@@ -64,6 +68,38 @@ std::variant<WallTime, std::string> ParseStateTime(std::string_view text, minute
 }
 
 }  // namespace
+
+std::size_t PruneRotationState(RotationState& state, const std::vector<std::string>& patterns,
+                               const std::function<bool(const std::string&)>& exists,
+                               std::size_t max_entries) {
+  const std::size_t before = state.last_rotated.size();
+  std::set<std::string_view> literal;
+  std::vector<std::string_view> globs;
+  for (const std::string& pattern : patterns) {
+    if (HasGlobMeta(pattern)) {
+      globs.push_back(pattern);
+    } else {
+      literal.insert(pattern);
+    }
+  }
+  std::erase_if(state.last_rotated, [&](const auto& entry) {
+    const std::string& path = entry.first;
+    if (literal.contains(path)) return false;
+    const bool matched = std::any_of(globs.begin(), globs.end(),
+                                     [&](std::string_view glob) { return GlobMatch(glob, path); });
+    return !matched || !exists(path);
+  });
+  if (state.last_rotated.size() > max_entries) {
+    std::vector<std::pair<WallTime, std::string>> by_age;
+    by_age.reserve(state.last_rotated.size());
+    for (const auto& [path, when] : state.last_rotated) by_age.emplace_back(when, path);
+    const std::size_t excess = state.last_rotated.size() - max_entries;
+    std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(excess),
+                     by_age.end());
+    for (std::size_t i = 0; i < excess; ++i) state.last_rotated.erase(by_age[i].second);
+  }
+  return before - state.last_rotated.size();
+}
 
 StateEntry RotationState::Lookup(const std::string& path) const {
   auto it = last_rotated.find(path);

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/logrotate/plan.h"
 #include "common/status.h"
@@ -22,6 +25,22 @@ struct RotationState {
   // The entry of `path` (empty when there is none).
   StateEntry Lookup(const std::string& path) const;
 };
+
+// The most entries the state keeps (PruneRotationState): well above what the rules can match
+// (ExpandGlob returns at most 10,000 files per pattern), so only a state grown from files long
+// gone ever reaches it.
+inline constexpr std::size_t kMaxRotationStateEntries = 100'000;
+
+// Drops the entries no rule needs any more and returns how many went. An entry stays when its
+// path is named literally by a pattern (a missing log keeps its date, as in logrotate), or when
+// its file exists (`exists`, called with the path as the rules name it) and some pattern matches
+// it. Everything else goes: files of a glob that are gone (the logs of removed containers), and
+// files no rule matches any more. Then, above `max_entries`, the oldest dates go first.
+// Pure given `exists`; call it only with rules that parsed (never with an empty rule set that
+// stands for a config error).
+std::size_t PruneRotationState(RotationState& state, const std::vector<std::string>& patterns,
+                               const std::function<bool(const std::string&)>& exists,
+                               std::size_t max_entries = kMaxRotationStateEntries);
 
 // Parses logrotate's state file: the header line, then one `"path" Y-M-D-h:m:s` line per log
 // (logrotate's format, fields not zero-padded; a bare path without quotes, and a date without the

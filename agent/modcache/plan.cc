@@ -106,7 +106,21 @@ ModcacheState::ModcacheState(ModcachePolicy policy, std::vector<PersistedMod> pe
   }
 }
 
-void ModcacheState::SetSources(const std::vector<config::ModSource>& sources, SteadyTime now) {
+std::size_t ModcacheState::SetSources(const std::vector<config::ModSource>& all_sources,
+                                      SteadyTime now) {
+  const std::size_t taken = std::min(all_sources.size(), kMaxModSources);
+  const std::vector<config::ModSource> sources(
+      all_sources.begin(), all_sources.begin() + static_cast<std::ptrdiff_t>(taken));
+  // Remember what the forgotten sources had installed, in case they come back (before the loop
+  // below moves the kept states out of sources_).
+  for (const auto& old : sources_) {
+    bool kept = std::any_of(sources.begin(), sources.end(),
+                            [&](const config::ModSource& s) { return s.file == old.source.file; });
+    if (!kept && old.have_file) {
+      persisted_[old.source.file] = {old.source.file,   old.source.url, old.etag,
+                                     old.last_modified, old.sha256,     old.bytes};
+    }
+  }
   std::vector<ModSourceState> next;
   next.reserve(sources.size());
   for (const auto& source : sources) {
@@ -144,17 +158,17 @@ void ModcacheState::SetSources(const std::vector<config::ModSource>& sources, St
     }
     next.push_back(std::move(state));
   }
-  // Remember what the forgotten sources had installed, in case they come back.
-  for (const auto& old : sources_) {
-    bool kept = std::any_of(next.begin(), next.end(), [&](const ModSourceState& s) {
-      return s.source.file == old.source.file;
-    });
-    if (!kept && old.have_file) {
-      persisted_[old.source.file] = {old.source.file,   old.source.url, old.etag,
-                                     old.last_modified, old.sha256,     old.bytes};
-    }
-  }
   sources_ = std::move(next);
+  for (const auto& s : sources_) persisted_.erase(s.source.file);  // current: no record needed
+  return all_sources.size() - taken;
+}
+
+std::size_t ModcacheState::PruneForgotten(
+    const std::function<bool(const std::string&)>& file_present) {
+  const std::size_t before = persisted_.size();
+  std::erase_if(persisted_, [&](const auto& entry) { return !file_present(entry.first); });
+  while (persisted_.size() > kMaxModSources) persisted_.erase(std::prev(persisted_.end()));
+  return before - persisted_.size();
 }
 
 std::vector<std::string> ModcacheState::Due(SteadyTime now, bool force) const {

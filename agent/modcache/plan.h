@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -98,6 +99,11 @@ struct ModSourceState {
   std::string last_error;
 };
 
+// The most sources the mod cache follows (modcache.yml and container labels together, in that
+// order); the rest are ignored with a warning until some go away. Also the most records of
+// forgotten sources kept for their validators.
+inline constexpr std::size_t kMaxModSources = 1024;
+
 // The per-source state machine. Not thread-safe: one owner (the ModCache thread).
 class ModcacheState {
  public:
@@ -108,7 +114,13 @@ class ModcacheState {
   // Replaces the set of sources. A new source is due at `now`. A source whose URL or expected hash
   // changed starts afresh: validators and backoff are forgotten (the file in place stays until a
   // verified replacement arrives). Sources no longer listed are forgotten; their files stay.
-  void SetSources(const std::vector<config::ModSource>& sources, SteadyTime now);
+  // Only the first kMaxModSources sources are taken; returns how many were ignored beyond it.
+  std::size_t SetSources(const std::vector<config::ModSource>& sources, SteadyTime now);
+
+  // Drops the records of forgotten sources whose file is no longer in the destination
+  // (`file_present` false: their validators could never be sent again), then keeps at most
+  // kMaxModSources of them (by file name). Returns how many went.
+  std::size_t PruneForgotten(const std::function<bool(const std::string&)>& file_present);
 
   // The files whose next attempt is at or before `now` (all of them with `force`), in source order.
   std::vector<std::string> Due(SteadyTime now, bool force) const;

@@ -68,22 +68,11 @@ Result<ModCacheOptions> ModCacheOptionsFromEnv(const EnvLookup& env,
                                                const std::string& config_dir) {
   ModCacheOptions options;
   options.config_path = config_dir + "/modcache.yml";
-  // An empty value counts as unset (doc/configuration.md).
-  auto get = [&](const char* name) -> std::optional<std::string> {
-    auto v = env(name);
-    if (v && v->empty()) return std::nullopt;
-    return v;
-  };
-  if (auto v = get("MOD_MANAGER_ENABLED")) {
-    auto b = ParseBool("MOD_MANAGER_ENABLED", *v);
-    if (!b.ok()) return b.status();
-    options.enabled = *b;
-  }
-  const char* dry_name = get("MOD_MANAGER_DRY_RUN") ? "MOD_MANAGER_DRY_RUN" : "DRY_RUN";
-  if (auto v = get(dry_name)) {
-    auto b = ParseBool(dry_name, *v);
-    if (!b.ok()) return b.status();
-    options.dry_run = *b;
+  const EnvReader reader(env);  // an empty value counts as unset (doc/configuration.md)
+  auto get = [&](const char* name) { return reader.Get(name); };
+  ORC_RETURN_IF_ERROR(reader.ReadBool("MOD_MANAGER_ENABLED", &options.enabled));
+  if (auto name = reader.FirstSet({"MOD_MANAGER_DRY_RUN", "DRY_RUN"})) {
+    ORC_RETURN_IF_ERROR(reader.ReadBool(*name, &options.dry_run));
   }
   if (auto v = get("MOD_MANAGER_DEST")) {
     if (v->front() != '/') {
@@ -104,26 +93,13 @@ Result<ModCacheOptions> ModCacheOptionsFromEnv(const EnvLookup& env,
     if (!bytes.ok()) return bytes.status();
     options.limits.max_bytes = *bytes;
   }
-  if (auto v = get("MOD_MANAGER_CONCURRENCY")) {
-    auto n = ParseInt(*v, 1, 16, "MOD_MANAGER_CONCURRENCY");
-    if (!n.ok()) return n.status();
-    options.concurrency = static_cast<int>(*n);
-  }
-  struct {
-    const char* name;
-    std::chrono::seconds* target;
-  } durations[] = {{"MOD_MANAGER_BACKOFF_BASE", &options.policy.backoff_base},
-                   {"MOD_MANAGER_BACKOFF_MAX", &options.policy.backoff_max}};
-  for (const auto& d : durations) {
-    if (auto v = get(d.name)) {
-      auto parsed = ParseDuration(*v, std::chrono::seconds(1));
-      if (!parsed.ok()) return parsed.status().WithContext(d.name);
-      if (*parsed < std::chrono::seconds(1)) {
-        return Status::InvalidArgument(std::string(d.name) + "='" + *v + "': below 1s");
-      }
-      *d.target = std::chrono::duration_cast<std::chrono::seconds>(*parsed);
-    }
-  }
+  ORC_RETURN_IF_ERROR(reader.ReadInt("MOD_MANAGER_CONCURRENCY", 1, 16, &options.concurrency));
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("MOD_MANAGER_BACKOFF_BASE", std::chrono::seconds(1),
+                                          std::chrono::seconds(1), std::chrono::hours(24),
+                                          &options.policy.backoff_base));
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("MOD_MANAGER_BACKOFF_MAX", std::chrono::seconds(1),
+                                          std::chrono::seconds(1), std::chrono::hours(24),
+                                          &options.policy.backoff_max));
   if (options.policy.backoff_max < options.policy.backoff_base) {
     return Status::InvalidArgument(
         "MOD_MANAGER_BACKOFF_MAX must not be below MOD_MANAGER_BACKOFF_BASE");
@@ -261,7 +237,18 @@ void ModCache::ReloadSources() {
     if (!label_problems.empty()) log->warn("{}", label_problems);
     last_label_problems_ = label_problems;
   }
-  state_.SetSources(merged, clock_.Now());
+  const std::size_t ignored = state_.SetSources(merged, clock_.Now());
+  if (ignored > 0) {
+    log->warn("{} source(s) ignored: at most {} are followed", ignored, kMaxModSources);
+  }
+  const std::size_t forgotten = state_.PruneForgotten([&](const std::string& file) {
+    std::error_code exists_ec;
+    const bool present = fs::is_regular_file(options_.dest + "/" + file, exists_ec);
+    return present || (exists_ec && exists_ec != std::errc::no_such_file_or_directory);
+  });
+  if (forgotten > 0) {
+    log->debug("forgot the records of {} removed source(s) whose file is gone", forgotten);
+  }
 }
 
 void ModCache::FetchDue(bool force) {

@@ -407,9 +407,12 @@ Plan PlanReconcile(const config::SwarmConfig& config, const ReconcileSettings& s
         continue;
       }
       dep.state = DependentState::kMisplaced;
-      if (constrained && (!anchor.restart_dependents || settings.dependents_paused)) {
-        dep.detail = where + (settings.dependents_paused ? "; dependents are paused"
-                                                         : "; restart_dependents is false");
+      // Held: no force-update and no constraint edit (adding one makes Swarm reschedule too).
+      if (!anchor.restart_dependents || settings.dependents_paused ||
+          !settings.dependents_held.empty()) {
+        dep.detail = where + (!settings.dependents_held.empty() ? "; " + settings.dependents_held
+                              : settings.dependents_paused      ? "; dependents are paused"
+                                                                : "; restart_dependents is false");
         keep_memory();
         report.dependents.push_back(std::move(dep));
         continue;
@@ -436,7 +439,7 @@ Plan PlanReconcile(const config::SwarmConfig& config, const ReconcileSettings& s
         action.constraint = AnchorConstraint(report.label_key);
         action.reason = where + "; manage_constraints adds " + action.constraint;
       }
-      DependentMemory next{mem.attempts + 1, now + RetryInterval(anchor, mem.attempts)};
+      DependentMemory next{mem.attempts + 1, now + RetryInterval(anchor, mem.attempts), now};
       plan.memory.dependents[dep.service] = next;
       dep.attempts = next.attempts;
       dep.detail = action.reason;

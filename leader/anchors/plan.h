@@ -27,7 +27,8 @@
 // - A dependent without the `node.labels.<label>==true` constraint is never force-updated (Swarm
 //   could place it anywhere again); with `manage_constraints: true` the constraint is added, which
 //   makes Swarm reschedule it. Dependents scaled to 0, missing services, `restart_dependents:
-//   false` and paused dependents get no action, only a report.
+//   false`, paused and held dependents get no action (neither a force-update nor a constraint
+//   edit), only a report.
 // - Static labels: nodes named in swarm.yml get their labels (bare `x` is x=true). With
 //   prune_unknown_labels, a named node loses the labels of the managed set (every static label key
 //   of swarm.yml) that it is not configured with. Anchor label keys are never static or pruned, and
@@ -55,6 +56,9 @@ struct ReconcileSettings {
   bool prune_unknown_labels = false;
   std::chrono::milliseconds anchor_grace = kDefaultAnchorGrace;  // ANCHOR_GRACE_PERIOD
   bool dependents_paused = false;                                // `pause_dependents` in force
+  // Not empty: every dependent is held as if paused, for this reason (the safety record is not
+  // loaded yet, leader/safety/keeper.h).
+  std::string dependents_held;
   // After an anchor's label moved, constrained dependents are left to Swarm this long. 0 (the
   // default): they are force-updated in the same cycle, right after the label write, because
   // Swarm's constraint enforcer only rejects the misplaced task and its replacement then waits for
@@ -78,6 +82,7 @@ struct AnchorMemory {
 struct DependentMemory {
   int attempts = 0;  // force-updates since it was last seen colocated
   std::optional<SteadyTime> next_allowed;
+  std::optional<SteadyTime> last_attempt;  // the cycle that planned the last one
   bool operator==(const DependentMemory&) const = default;
 };
 

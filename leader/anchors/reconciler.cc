@@ -86,13 +86,14 @@ void Reconciler::Emit(std::string kind, std::string subject, std::string message
 
 Status Reconciler::Write(const std::function<Status()>& write,
                          const std::function<bool()>& may_write) {
-  if (may_write && !may_write()) return Status::Unavailable(kFencedMessage);
+  if (may_write && !may_write()) return Status::Aborted(kFencedMessage);
   return write();
 }
 
 CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
                                   const ReconcileSettings& settings, bool act, bool dry_run,
-                                  const std::function<bool()>& may_write, SteadyTime now) {
+                                  const std::function<bool()>& may_write, SteadyTime now,
+                                  const Persist& persist) {
   CycleOutcome outcome;
   auto snapshot = ReadSnapshot(api_, config, settings.default_stack);
   if (!snapshot.ok()) {
@@ -109,7 +110,32 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
     outcome.plan = std::move(plan);
     return outcome;
   }
+  const auto dependents_before = memory_.dependents;
   memory_ = plan.memory;  // attempts count whether or not the write below succeeds
+
+  bool service_writes = true;
+  if (!dry_run && persist) {
+    // Write-ahead: the backoff is stored in Swarm before anything it governs is done, so a new
+    // active instance never knows less than what happened.
+    Status persisted = persist(plan.memory);
+    if (persisted.code() == Status::Code::kAborted) {
+      outcome.fenced = true;
+      Emit("fenced", "safety", persisted.message());
+      outcome.plan = std::move(plan);
+      return outcome;
+    }
+    if (!persisted.ok()) {
+      service_writes = false;
+      // Not stored, so not advanced: the next cycle plans the same and tries again.
+      memory_.dependents = dependents_before;
+      if (!plan.service_actions.empty()) {
+        Emit("action_failed", "swarm",
+             "the safety record could not be written: the dependents' updates wait for the next "
+             "cycle: " +
+                 persisted.ToString());
+      }
+    }
+  }
 
   if (dry_run) {
     for (const auto& change : plan.node_changes) {
@@ -141,7 +167,7 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
       continue;
     }
     ++outcome.writes_failed;
-    if (written.message() == kFencedMessage) {
+    if (written.code() == Status::Code::kAborted) {
       outcome.fenced = true;
       Emit("fenced", change.hostname, kFencedMessage);
       outcome.plan = std::move(plan);
@@ -149,6 +175,10 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
     }
     Emit("action_failed", change.hostname,
          "labels " + DescribeLabels(change) + " not written: " + written.ToString());
+  }
+  if (!service_writes) {
+    outcome.plan = std::move(plan);
+    return outcome;
   }
   if (outcome.writes_failed > 0 && !plan.service_actions.empty()) {
     Emit("action_failed", "swarm",
@@ -172,7 +202,7 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
       continue;
     }
     ++outcome.writes_failed;
-    if (written.message() == kFencedMessage) {
+    if (written.code() == Status::Code::kAborted) {
       outcome.fenced = true;
       Emit("fenced", action.service, kFencedMessage);
       break;
@@ -208,7 +238,7 @@ std::vector<std::string> Reconciler::ForceUpdateNow(const Snapshot& snapshot,
         },
         may_write);
     lines.push_back(name + ": " + (written.ok() ? "force-updated" : written.ToString()));
-    if (written.message() == kFencedMessage) break;
+    if (written.code() == Status::Code::kAborted) break;
   }
   return lines;
 }
@@ -234,7 +264,7 @@ std::vector<std::string> Reconciler::RemoveLabelsNow(const Snapshot& snapshot,
         Write([&] { return api_.UpdateNode(node.id, node.version, WithLabels(node.spec, after)); },
               may_write);
     lines.push_back(what + (written.ok() ? "" : " failed: " + written.ToString()));
-    if (written.message() == kFencedMessage) break;
+    if (written.code() == Status::Code::kAborted) break;
   }
   return lines;
 }

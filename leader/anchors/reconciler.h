@@ -4,8 +4,10 @@
 //
 // Safety (design.md §4): a read that fails skips the cycle (nothing is written on partial data);
 // every write carries the version it read (Swarm refuses a stale one); `may_write` (the lease) is
-// asked immediately before every write and a "no" stops the cycle; a failed label write skips the
-// cycle's service actions. Every action, failure and skip is reported as an event.
+// asked immediately before every write and a "no" stops the cycle (a refused write has code
+// kAborted); a failed label write skips the cycle's service actions, and so does a safety record
+// that could not be stored first (`persist`). Every action, failure and skip is reported as an
+// event.
 #pragma once
 
 #include <functional>
@@ -18,43 +20,10 @@
 #include "common/status.h"
 #include "config/swarm_config.h"
 #include "leader/anchors/plan.h"
+#include "leader/state/swarm_api.h"
 #include "protocol/messages.h"
 
 namespace orcastra::leader {
-
-// The Swarm calls the controller makes; DockerSwarmApi is the real one, tests use fakes.
-class SwarmApi {
- public:
-  virtual ~SwarmApi() = default;
-  virtual Result<std::vector<docker::Node>> Nodes() = 0;
-  virtual Result<std::vector<docker::Service>> Services() = 0;
-  virtual Result<std::vector<docker::Task>> Tasks(const nlohmann::json& filters) = 0;
-  virtual Status UpdateNode(const std::string& id, std::uint64_t version,
-                            const nlohmann::json& spec) = 0;
-  virtual Status UpdateService(const std::string& id, std::uint64_t version,
-                               const nlohmann::json& spec) = 0;
-};
-
-class DockerSwarmApi final : public SwarmApi {
- public:
-  explicit DockerSwarmApi(docker::Client& client) : client_(client) {}
-  Result<std::vector<docker::Node>> Nodes() override { return client_.Nodes(); }
-  Result<std::vector<docker::Service>> Services() override { return client_.Services(); }
-  Result<std::vector<docker::Task>> Tasks(const nlohmann::json& filters) override {
-    return client_.Tasks(filters);
-  }
-  Status UpdateNode(const std::string& id, std::uint64_t version,
-                    const nlohmann::json& spec) override {
-    return client_.UpdateNode(id, version, spec);
-  }
-  Status UpdateService(const std::string& id, std::uint64_t version,
-                       const nlohmann::json& spec) override {
-    return client_.UpdateService(id, version, spec);
-  }
-
- private:
-  docker::Client& client_;
-};
 
 // Reads a complete snapshot: the node list, the service list and the desired-running tasks of the
 // configured services that exist (3 calls; 2 when none exists). Any failure is returned as it is.
@@ -80,12 +49,18 @@ class Reconciler {
   using Report = std::function<void(protocol::Event)>;
   explicit Reconciler(SwarmApi& api, Report report) : api_(api), report_(std::move(report)) {}
 
+  // Stores the memory a plan keeps before the plan's writes (leader/safety/keeper.h). Not Ok:
+  // the cycle's service writes are skipped and the dependents' memory is not advanced; kAborted
+  // (a stale fencing term) stops the cycle like a lost lease.
+  using Persist = std::function<Status(const ReconcileMemory&)>;
+
   // One cycle. With `dry_run` the plan is reported as `dry_run` events and nothing is written
-  // (the backoff still advances, so dry-run reports follow the real pace). Without `act` (a
-  // standby) the plan is computed and nothing is reported or remembered.
+  // (the backoff still advances, so dry-run reports follow the real pace; `persist` is not
+  // called). Without `act` (a standby) the plan is computed and nothing is reported or
+  // remembered.
   CycleOutcome RunCycle(const config::SwarmConfig& config, const ReconcileSettings& settings,
                         bool act, bool dry_run, const std::function<bool()>& may_write,
-                        SteadyTime now);
+                        SteadyTime now, const Persist& persist = {});
 
   // Carries out explicit service writes (commands): force-updates `services` (full names) now,
   // and forgets their backoff. Returns one line per service.
@@ -98,6 +73,10 @@ class Reconciler {
                                            const std::function<bool()>& may_write);
 
   const ReconcileMemory& memory() const { return memory_; }
+  // Continues from a loaded safety record: replaces the dependents' memory.
+  void RestoreDependents(std::map<std::string, DependentMemory> dependents) {
+    memory_.dependents = std::move(dependents);
+  }
   SwarmApi& api() { return api_; }
 
  private:

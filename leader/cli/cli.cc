@@ -382,8 +382,9 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
     return usage("unexpected argument '" + flags->positional.front() + "'");
   std::string endpoint =
       flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
-  auto timeout = ParseDuration(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1));
-  if (!timeout.ok()) return usage("--timeout: " + timeout.status().message());
+  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1),
+                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  if (!timeout.ok()) return usage(timeout.status().message());
   zmq::context_t context(1);
   if (!events) {
     auto result = AskLeader(context, endpoint, command, {}, *timeout);
@@ -462,8 +463,9 @@ int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
   }
   std::string endpoint =
       flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
-  auto timeout = ParseDuration(flags->Get("timeout").value_or("15s"), std::chrono::seconds(1));
-  if (!timeout.ok()) return usage("--timeout: " + timeout.status().message());
+  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("15s"), std::chrono::seconds(1),
+                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  if (!timeout.ok()) return usage(timeout.status().message());
   zmq::context_t context(1);
   auto result = AskLeader(context, endpoint, "logs", query_args, *timeout);
   if (!result.ok()) {
@@ -493,10 +495,12 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
   if (flags->positional.size() == 2) text += ":" + flags->positional[1];
   std::string endpoint =
       flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
-  auto timeout = ParseDuration(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1));
-  if (!timeout.ok()) return usage("--timeout: " + timeout.status().message());
-  auto wait = ParseDuration(flags->Get("wait").value_or("30s"), std::chrono::seconds(1));
-  if (!wait.ok()) return usage("--wait: " + wait.status().message());
+  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1),
+                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  if (!timeout.ok()) return usage(timeout.status().message());
+  auto wait = ParseDurationIn(flags->Get("wait").value_or("30s"), std::chrono::seconds(1),
+                              std::chrono::milliseconds(0), std::chrono::hours(1), "--wait");
+  if (!wait.ok()) return usage(wait.status().message());
 
   SystemClock clock;
   std::int64_t since_ms = clock.WallMs() - 5000;  // tolerate small clock differences

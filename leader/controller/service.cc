@@ -1,21 +1,15 @@
 #include "leader/controller/service.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "common/clock.h"
 #include "common/docker_client.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "config/command_file.h"
 #include "config/reloader.h"
 #include "leader/anchors/reconciler.h"
 #include "leader/anchors/views.h"
+#include "leader/safety/cycle.h"
+#include "leader/safety/store.h"
 
 namespace orcastra::leader {
 namespace {
@@ -30,39 +24,10 @@ std::string JoinLines(const std::vector<std::string>& lines) {
   return out;
 }
 
-std::optional<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Replaces `path` with `text` (temp file in the same directory, fsync, rename).
-Status ReplaceFile(const std::string& path, const std::string& text) {
-  std::string temp = path + ".orcastra-tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError("cannot write " + temp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  int error = errno;
-  ::close(fd);
-  if (ok && std::rename(temp.c_str(), path.c_str()) == 0) return Status::Ok();
-  if (ok) error = errno;
-  std::remove(temp.c_str());
-  return Status::IoError("cannot replace " + path + ": " + std::strerror(error));
-}
+// The command file is small by nature; a bigger one is refused, not read (common/files.h).
+constexpr std::size_t kMaxCommandFileBytes = 64 << 10;
 
 }  // namespace
-
-Result<std::chrono::milliseconds> DurationFromEnv(const EnvLookup& env, const std::string& name,
-                                                  std::chrono::milliseconds fallback) {
-  auto value = env(name);
-  if (!value || value->empty()) return fallback;
-  auto parsed = ParseDuration(*value, std::chrono::seconds(1));
-  if (!parsed.ok()) return parsed.status().WithContext(name);
-  return *parsed;
-}
 
 // The loop's state; lives on the controller's thread only.
 class Controller::Loop {
@@ -73,7 +38,11 @@ class Controller::Loop {
         docker_({.socket_path = owner.options_.docker_socket}),
         api_(docker_),
         reconciler_(api_, owner.report_),
-        reloader_(settings_) {}
+        reloader_(settings_),
+        safety_store_(api_),
+        safety_(safety_store_, clock_, owner.options_.lease_term, owner.options_.instance_id,
+                owner.report_),
+        cycle_(reconciler_, safety_) {}
 
   // One pass: configuration, commands (active only), a cycle. Returns the pause before the next.
   std::chrono::milliseconds Pass() {
@@ -84,17 +53,20 @@ class Controller::Loop {
            leader ? "this instance holds the lease: it reconciles and runs commands"
                   : "this instance does not hold the lease: read-only");
       was_leader_ = leader;
+      cycle_.Reset();  // a new active period continues from what Swarm holds, nothing older
     }
     if (leader) {
+      // The safety record before any action: commands and the cycle see its pause and backoff.
+      if (auto config = reloader_.current()) cycle_.Begin(config->swarm, settings_.stack_name);
       RunInbox();
       RunCommandFile();
     }
     bool settled = true;
     ControllerView view;
     if (auto config = reloader_.current()) {
-      ReconcileSettings rs = Settings();
-      CycleOutcome outcome = reconciler_.RunCycle(config->swarm, rs, leader, settings_.dry_run,
-                                                  owner_.is_leader_, clock_.Now());
+      ReconcileSettings rs = cycle_.Settings(Settings());
+      CycleOutcome outcome =
+          cycle_.Run(config->swarm, rs, leader, settings_.dry_run, owner_.is_leader_, clock_.Now());
       if (outcome.plan) {
         settled = outcome.plan->settled;
         view.plan = PlanJson(*outcome.plan);
@@ -106,12 +78,18 @@ class Controller::Loop {
       view.config = config;
       view.settings = rs;
     }
+    // A pass without a cycle that reached its plan (no configuration, a failed read) still
+    // stores a pause or resume command.
+    if (leader) cycle_.End(settings_.dry_run);
     view.config_problem = config_problem_;
     view.memory = reconciler_.memory();
     view.cycle_ts_ms = clock_.WallMs();
     view.acted = leader;
     view.dry_run = settings_.dry_run;
-    view.dependents_paused = paused_;
+    view.dependents_paused = safety_.pause().paused;
+    view.safety = safety_.StatusJson();
+    view.safety["paused_by"] = safety_.pause().by;
+    view.safety["paused_at_ms"] = safety_.pause().at_ms;
     if (owner_.publish_) owner_.publish_(std::move(view));
 
     if (!leader) return settings_.relabel_time;
@@ -126,8 +104,12 @@ class Controller::Loop {
   bool HasWork() {
     if (ReloadConfig()) return true;
     if (!owner_.is_leader_() || settings_.command_file.empty()) return false;
-    auto text = ReadWholeFile(settings_.command_file);
-    return text && *text != last_command_text_;
+    auto text = ReadFileBounded(settings_.command_file, kMaxCommandFileBytes);
+    if (!text.ok()) {
+      return text.status().code() != Status::Code::kNotFound &&
+             text.status().ToString() != last_command_error_;
+    }
+    return *text != last_command_text_;
   }
   bool was_leader() const { return was_leader_; }
 
@@ -139,8 +121,7 @@ class Controller::Loop {
       rs.prune_unknown_labels = config->swarm.options.prune_unknown_labels;
     rs.anchor_grace = owner_.options_.anchor_grace;
     rs.follow_window = owner_.options_.follow_window;
-    rs.dependents_paused = paused_;
-    return rs;
+    return rs;  // the pause and the hold: SafeCycle::Settings
   }
 
   void Emit(std::string kind, std::string subject, std::string message,
@@ -189,8 +170,18 @@ class Controller::Loop {
   void RunCommandFile() {
     const std::string& path = settings_.command_file;
     if (path.empty()) return;
-    auto text = ReadWholeFile(path);
-    if (!text || *text == last_command_text_) return;
+    auto text = ReadFileBounded(path, kMaxCommandFileBytes);
+    if (!text.ok()) {
+      // Reported once per distinct problem; a missing file is no command.
+      if (text.status().code() != Status::Code::kNotFound &&
+          text.status().ToString() != last_command_error_) {
+        last_command_error_ = text.status().ToString();
+        Emit("command_rejected", path, last_command_error_, {{"source", "file"}});
+      }
+      return;
+    }
+    last_command_error_.clear();
+    if (*text == last_command_text_) return;
     auto parsed = config::ParseCommandFile(*text, path);
     std::vector<config::CommandEntry> kept;
     int taken = 0;
@@ -212,7 +203,7 @@ class Controller::Loop {
     }
     std::string rest = config::RenderCommandFile(kept);
     if (taken > 0) {
-      Status written = ReplaceFile(path, rest);
+      Status written = WriteFileAtomic(path, rest);
       if (!written.ok()) Emit("command_rejected", path, written.ToString());
       last_command_text_ = rest;
     } else {
@@ -248,9 +239,16 @@ class Controller::Loop {
     } else if (name == "relabel_all") {
       result = "a full reconcile cycle follows at once";
     } else if (name == "pause_dependents" || name == "resume_dependents") {
-      paused_ = name == "pause_dependents";
-      result = paused_ ? "dependents are not restarted until resume_dependents"
+      const bool pause = name == "pause_dependents";
+      Status set = safety_.SetPause(pause, source + " (command " + std::to_string(id) + ")");
+      if (!set.ok()) {
+        ok = false;
+        result = "not run: " + set.message();
+      } else {
+        result = pause ? "dependents are not restarted until resume_dependents"
                        : "dependents are restarted again when misplaced";
+        if (!dry) result += "; stored in Swarm before the next action";
+      }
     } else if (name == "update_dependents") {
       std::vector<std::string> services;
       if (config) {
@@ -310,9 +308,12 @@ class Controller::Loop {
   Reconciler reconciler_;
   config::ConfigReloader reloader_;
   SystemClock clock_;
+  SwarmSafetyStore safety_store_;
+  SafetyKeeper safety_;
+  SafeCycle cycle_;
   std::string config_problem_;
   std::string last_command_text_;
-  bool paused_ = false;
+  std::string last_command_error_;  // the last problem reading the command file, reported once
   bool was_leader_ = false;
 };
 
@@ -333,6 +334,10 @@ Result<std::uint64_t> Controller::Submit(const std::string& text, const std::str
   std::uint64_t id;
   {
     std::lock_guard lock(mutex_);
+    if (inbox_.size() >= kMaxQueuedCommands) {
+      return Status::Unavailable("'" + text + "': " + std::to_string(inbox_.size()) +
+                                 " commands are already waiting; try again when they have run");
+    }
     id = next_id_++;
     inbox_.push_back({id, parsed.entries[0].text, source});
   }

@@ -9,6 +9,11 @@
 // - a standby: every RELABEL_TIME, read-only, so `orcastra anchors|services|plan` answer from any
 //   manager and a new leader starts from a recent picture. It runs no command and writes nothing.
 //
+// The active instance continues the dependents' backoff and the pause from the safety record in
+// Swarm (leader/safety/keeper.h): it loads the record before its first action after becoming
+// active, holds every dependent while it cannot, and stores every change before the cycle's
+// service writes. A dry run reads the record and never writes it.
+//
 // Between passes, the configuration files and the command file are looked at every 2 s; a change
 // runs a pass at once.
 //
@@ -41,16 +46,16 @@ struct ControllerOptions {
   std::chrono::milliseconds min_spacing{1000};
   std::chrono::milliseconds anchor_grace = kDefaultAnchorGrace;
   std::chrono::milliseconds follow_window{0};
+  // The lease's fencing term (0 when not leading) and this instance's id: the safety record is
+  // written under them (leader/safety/keeper.h). Without a term nothing is written, so dependents
+  // are never restarted.
+  std::function<std::uint64_t()> lease_term;
+  std::string instance_id;
   // Takes the agent commands (gc, rotate_logs, refresh_mods, each with an optional NODE) to the
   // thread that owns the agents' sockets; that side records their `command` event when the agents
   // answered. Called from the controller's thread. Empty: those commands fail.
   std::function<void(AgentCommandRequest)> agent_commands;
 };
-
-// A duration variable (ANCHOR_GRACE_PERIOD, ANCHOR_FOLLOW_WINDOW): `fallback` when unset or empty,
-// an error naming the variable when it does not parse. The rest comes from config::SettingsFromEnv.
-Result<std::chrono::milliseconds> DurationFromEnv(const EnvLookup& env, const std::string& name,
-                                                  std::chrono::milliseconds fallback);
 
 // What the controller publishes after every cycle, for the CLI.
 struct ControllerView {
@@ -67,6 +72,8 @@ struct ControllerView {
   bool acted = false;  // the last cycle was the active leader's
   bool dry_run = false;
   bool dependents_paused = false;
+  // The safety record (SafetyKeeper::StatusJson, with "paused_by" and "paused_at_ms").
+  nlohmann::json safety;
 };
 
 class Controller final : public Service {
@@ -79,7 +86,9 @@ class Controller final : public Service {
 
   // Queues `text` ("update_dependents:db") from `source` ("cli", "file") and wakes the loop.
   // Returns the command's id (its result event carries it as attribute `id`), or an error when
-  // the command is unknown or its argument is not allowed.
+  // the command is unknown or its argument is not allowed, or Unavailable when kMaxQueuedCommands
+  // are already waiting (a CLI or file flooding commands cannot grow the queue).
+  static constexpr std::size_t kMaxQueuedCommands = 64;
   Result<std::uint64_t> Submit(const std::string& text, const std::string& source);
   // Runs a cycle now (a Swarm or agent event arrived). Thread-safe.
   void Poke();

@@ -3,11 +3,13 @@
 // Raft log, and their labels may be updated with the object's version as a precondition).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "common/docker_client.h"
 #include "common/status.h"
 #include "leader/election/plan.h"
+#include "leader/state/swarm_api.h"
 
 namespace orcastra::leader {
 
@@ -31,7 +33,7 @@ inline constexpr char kLeaseConfigName[] = "orcastra-leader-lease";
 class DockerLeaseStore final : public LeaseStore {
  public:
   explicit DockerLeaseStore(docker::Client& docker, std::string name = kLeaseConfigName)
-      : docker_(docker), name_(std::move(name)) {}
+      : api_(docker), name_(std::move(name)) {}
 
   Result<LeaseRecord> Read() override;
   Result<LeaseRecord> Create(const LeaseRecord& desired) override;
@@ -40,14 +42,14 @@ class DockerLeaseStore final : public LeaseStore {
  private:
   Result<LeaseRecord> ReadById(const std::string& id);
 
-  docker::Client& docker_;
+  DockerSwarmApi api_;
   const std::string name_;
-  std::string id_;  // the config's id once known
+  std::optional<ConfigObject> object_;  // the config as last read (id, name, data), once known
 };
 
-// Pure: the record from a config object's JSON (GET /configs/{id}); ParseError naming the field.
-Result<LeaseRecord> LeaseRecordFromConfig(const nlohmann::json& config);
+// Pure: the record from the config object; ParseError naming the label.
+Result<LeaseRecord> LeaseRecordFromConfig(const ConfigObject& config);
 // Pure: the labels that store `record`.
-nlohmann::json LeaseLabels(const LeaseRecord& record);
+Labels LeaseLabels(const LeaseRecord& record);
 
 }  // namespace orcastra::leader

@@ -290,6 +290,7 @@ protocol::Reply EndpointsCore::Answer(const protocol::Query& query) {
     const ControllerView& view = shared_.view;
     status["anchors"] =
         AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
+    status["safety"] = view.safety.is_object() ? view.safety : json::object();
     status["health"] = {{"service_failures", ServiceFailureCount()},
                         {"refused_messages", counters_.refused},
                         {"send_failures", counters_.send_failures},

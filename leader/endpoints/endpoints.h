@@ -40,9 +40,8 @@
 namespace orcastra::leader {
 
 // How often every connected agent gets the service image references again (agents use them for
-// at most 10 minutes, agent/gc/service.h kMaxLeaderImagesAge); a send that failed is retried after
-// kServiceImagesRetry.
-inline constexpr std::chrono::seconds kServiceImagesResend{60};
+// at most protocol::kServiceImagesMaxAge); a send that failed is retried after kServiceImagesRetry.
+inline constexpr std::chrono::seconds kServiceImagesResend = protocol::kServiceImagesResendInterval;
 inline constexpr std::chrono::seconds kServiceImagesRetry{5};
 // How long a command sent to agents waits for their answer: `orcastra logs` (the CLI waits 15 s
 // by default) and the controller's gc/rotate_logs/refresh_mods (`orcastra command` waits 30 s).

@@ -1,6 +1,6 @@
-// A SwarmApi (leader/anchors/reconciler.h) over lists the test fills. `Block()` makes every read
-// wait until `Release()` (a slow or hung daemon); reads may then come from another thread.
-// Writes are recorded.
+// A SwarmApi (leader/state/swarm_api.h) over lists the test fills. `Block()` makes every read of
+// the lists wait until `Release()` (a slow or hung daemon); reads may then come from another
+// thread. Writes are recorded. Config objects are FakeSwarmConfigs (`configs`), not blocked.
 #pragma once
 
 #include <condition_variable>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "leader/anchors/reconciler.h"
+#include "tests/fakes/fake_swarm_configs.h"
 
 namespace orcastra::testing {
 
@@ -37,6 +38,24 @@ class FakeSwarmApi final : public leader::SwarmApi {
     writes.push_back("service " + id);
     return Status::Ok();
   }
+  Result<std::optional<leader::ConfigObject>> ConfigNamed(const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    return configs.ConfigNamed(name);
+  }
+  Result<leader::ConfigObject> InspectConfig(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    return configs.InspectConfig(id);
+  }
+  Result<std::string> CreateConfig(const std::string& name, const leader::Labels& labels,
+                                   const std::string& data) override {
+    std::lock_guard lock(mutex_);
+    return configs.CreateConfig(name, labels, data);
+  }
+  Status UpdateConfigLabels(const leader::ConfigObject& current,
+                            const leader::Labels& labels) override {
+    std::lock_guard lock(mutex_);
+    return configs.UpdateConfigLabels(current, labels);
+  }
 
   void Block() {
     std::lock_guard lock(mutex_);
@@ -64,6 +83,7 @@ class FakeSwarmApi final : public leader::SwarmApi {
   std::vector<docker::Task> tasks;
   bool fail_services = false;
   std::vector<std::string> writes;
+  FakeSwarmConfigs configs;  // guarded by mutex_ while another thread may call in
 
  private:
   void Read() {

@@ -488,15 +488,23 @@ TEST_CASE("gc: without service references no image is removed", "[integration][g
   Events events;
   // A worker: the provider cannot list services.
   GarbageCollector gc(
-      socket, options, [] { return std::optional<std::set<std::string>>(); }, events.Sink());
+      socket, options,
+      [] {
+        return KnownServiceRefs{std::nullopt, "no service image references received yet"};
+      },
+      events.Sink());
   gc.Start();
   gc.RunNow();
   auto reported = events.WaitFor("gc_removed", 60s);
+  auto skipped = events.WaitFor("gc_images_skipped", 1s);
   gc.Stop();
   REQUIRE(reported.has_value());
   CHECK(reported->attrs.at("images").empty());
-  CHECK(reported->message.find("no image removed: service references unknown") !=
-        std::string::npos);
+  CHECK(reported->message.find("no image removed: service references unknown (no service image "
+                               "references received yet)") != std::string::npos);
+  // Said once more on its own, with the reason (issue 8: never a silent skip).
+  REQUIRE(skipped.has_value());
+  CHECK(skipped->attrs.at("reason") == "no service image references received yet");
   CHECK(docker.InspectImage(image).ok());
 }
 

@@ -112,6 +112,15 @@ TEST_CASE("agent options: flags over env over defaults", "[agent][options]") {
   CHECK(flag_wins->report_interval == 500ms);
 
   CHECK_FALSE(ParseAgentOptions({"--report-interval", "10ms"}, FakeEnv({})).ok());
+  // The interval travels as uint32 milliseconds and leaders wait 3 of them: at most 10 minutes.
+  auto too_long = ParseAgentOptions({}, FakeEnv({{"REPORT_INTERVAL", "50d"}}));
+  REQUIRE_FALSE(too_long.ok());
+  CHECK(too_long.status().message() ==
+        "--report-interval/REPORT_INTERVAL='50d': expected a duration from 100ms to 10m (a bare "
+        "number is seconds)");
+  CHECK_FALSE(ParseAgentOptions({}, FakeEnv({{"REPORT_INTERVAL", "11m"}})).ok());
+  CHECK(ParseAgentOptions({}, FakeEnv({{"REPORT_INTERVAL", "10m"}})).ok());
+  CHECK(ParseAgentOptions({}, FakeEnv({{"REPORT_INTERVAL", ""}}))->report_interval == 5000ms);
   CHECK_FALSE(ParseAgentOptions({"--docker-host", "tcp://1.2.3.4:2375"}, FakeEnv({})).ok());
   CHECK_FALSE(ParseAgentOptions({"--leader-port", "70000"}, FakeEnv({})).ok());
   CHECK_FALSE(ParseAgentOptions({"stray"}, FakeEnv({})).ok());

@@ -1,6 +1,7 @@
 #include "common/flags.h"
 
 #include <catch2/catch.hpp>
+#include <map>
 
 namespace orcastra {
 namespace {
@@ -46,20 +47,79 @@ TEST_CASE("durations: units and bare numbers", "[flags]") {
   CHECK(ParseDuration("5x", 1s).status().message() == "'5x': unknown unit 'x' (use ms, s, m or h)");
 }
 
-// Issue 8 (fuzz_settings): from_chars reads "nan" and "inf", and converting NaN, infinity or a
-// double beyond int64 to an integer is undefined behaviour. They are refused, as is anything longer
-// than kMaxDuration.
-TEST_CASE("ParseDuration refuses NaN, infinity and durations too long for any clock") {
-  using namespace std::chrono_literals;
-  for (const char* bad : {"nan", "NaN", "nans", "inf", "infms", "infinity", "-inf", "1e300",
-                          "1e19ms", "9223372036854775807h", "876001h"}) {
+// Issue 8: from_chars reads "nan", "inf" and exponents, and a huge number overflowed the cast to
+// milliseconds (undefined behaviour); a sign slipped through as "+5".
+TEST_CASE("durations: no NaN, infinity, exponent, sign or overflow", "[flags][bounds]") {
+  for (const char* bad : {"nan", "NaN", "inf", "infs", "-inf", "1e3", "1e400", "+5", ".", "..5",
+                          "1.2.3", " 5", "5 ", "99999999999999999999999h", "100001h"}) {
     INFO(bad);
     CHECK_FALSE(ParseDuration(bad, 1s).ok());
   }
-  CHECK(ParseDuration("1e300", 1s).status().message() == "'1e300' is longer than 876000h");
-  CHECK(*ParseDuration("876000h", 1s) ==
-        std::chrono::duration_cast<std::chrono::milliseconds>(kMaxDuration));
-  CHECK(*ParseDuration("1e3ms", 1s) == 1000ms);
+  CHECK(*ParseDuration("100000h", 1s) == kMaxDuration);
+  CHECK(*ParseDuration(".5s", 1s) == 500ms);
+  CHECK(ParseDuration("100001h", 1s).status().message() == "'100001h' is longer than 100000h");
+}
+
+TEST_CASE("durations in a range name what they are", "[flags][bounds]") {
+  CHECK(*ParseDurationIn("30", 1s, 1s, 1h, "AUTOHEAL_INTERVAL") == 30s);
+  CHECK(*ParseDurationIn("1h", 1s, 1s, 1h, "AUTOHEAL_INTERVAL") == 1h);
+  CHECK(ParseDurationIn("0", 1s, 1s, 1h, "AUTOHEAL_INTERVAL").status().message() ==
+        "AUTOHEAL_INTERVAL='0': expected a duration from 1s to 1h (a bare number is seconds)");
+  CHECK(ParseDurationIn("61m", 1s, 1s, 1h, "AUTOHEAL_INTERVAL").status().message() ==
+        "AUTOHEAL_INTERVAL='61m': expected a duration from 1s to 1h (a bare number is seconds)");
+  CHECK(ParseDurationIn("nan", 1s, 100ms, 10min, "REPORT_INTERVAL").status().message() ==
+        "REPORT_INTERVAL='nan': expected a duration from 100ms to 10m (a bare number is seconds)");
+  CHECK(FormatDuration(0ms) == "0s");
+  CHECK(FormatDuration(1500ms) == "1500ms");
+  CHECK(FormatDuration(90s) == "90s");
+  CHECK(FormatDuration(48h) == "48h");
+}
+
+TEST_CASE("the env reader: empty is unset, every error names the variable", "[flags][bounds]") {
+  std::map<std::string, std::string> vars = {{"B", "yes"},
+                                             {"EMPTY", ""},
+                                             {"BAD_B", "maybe"},
+                                             {"I", "7"},
+                                             {"BIG_I", "99999999999999999999"},
+                                             {"D", "90"},
+                                             {"D_MS", "1500ms"}};
+  EnvReader reader([&](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  });
+  CHECK_FALSE(reader.Get("EMPTY").has_value());
+  CHECK(reader.FirstSet({"EMPTY", "UNSET", "B"}) == "B");
+  CHECK_FALSE(reader.FirstSet({"EMPTY", "UNSET"}).has_value());
+
+  bool b = false;
+  CHECK(reader.ReadBool("B", &b).ok());
+  CHECK(b);
+  bool untouched = true;
+  CHECK(reader.ReadBool("EMPTY", &untouched).ok());
+  CHECK(untouched);
+  CHECK(reader.ReadBool("BAD_B", &b).message() == "BAD_B='maybe': expected true or false");
+
+  int i = 3;
+  CHECK(reader.ReadInt("I", 1, 10, &i).ok());
+  CHECK(i == 7);
+  CHECK(reader.ReadInt("I", 8, 10, &i).message() == "I '7' is not a whole number from 8 to 10");
+  CHECK(reader.ReadInt("BIG_I", 0, 10, &i).message() ==
+        "BIG_I '99999999999999999999' is not a whole number from 0 to 10");
+  CHECK(i == 7);
+  CHECK(reader.ReadInt("UNSET", 0, 10, &i).ok());
+  CHECK(i == 7);
+
+  std::chrono::seconds d{5};
+  CHECK(reader.ReadDuration("D", 1s, 1s, 1h, &d).ok());
+  CHECK(d == 90s);
+  CHECK(reader.ReadDuration("D", 1s, 1s, 1min, &d).message() ==
+        "D='90': expected a duration from 1s to 1m (a bare number is seconds)");
+  CHECK(reader.ReadDuration("D_MS", 1s, 0s, 1h, &d).message() ==
+        "D_MS='1500ms': must be whole 1s units");
+  std::chrono::milliseconds ms{0};
+  CHECK(reader.ReadDuration("D_MS", 1s, 0s, 1h, &ms).ok());
+  CHECK(ms == 1500ms);
 }
 
 }  // namespace

@@ -97,7 +97,12 @@ TEST_CASE("loader: environment overrides are applied after the files", "[config]
                                                  {"REBALANCE_GLOBAL_COOLDOWN_MINUTES", "10"},
                                                  {"REBALANCE_MONITOR_INTERVAL_SECONDS", "5"},
                                                  {"REBALANCE_DRY_RUN", "true"}}));
-  CHECK(result.diagnostics.empty());
+  // Rebalancing is not built: each variable set is applied and said to have no effect yet.
+  REQUIRE(result.diagnostics.size() == 3);
+  for (const auto& d : result.diagnostics) {
+    CHECK(d.severity == Severity::kWarning);
+    CHECK(d.message == "checked, but has no effect yet: rebalancing is not built");
+  }
   REQUIRE(result.ok());
   const Config& config = *result.config;
   CHECK(config.swarm.options.prune_unknown_labels);

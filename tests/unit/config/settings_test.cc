@@ -34,8 +34,6 @@ TEST_CASE("settings: defaults with an empty environment", "[config][settings]") 
   CHECK(s.relabel_time == 60s);
   CHECK(s.loop_interval == 300s);
   CHECK_FALSE(s.dry_run);
-  CHECK_FALSE(s.run_once);
-  CHECK_FALSE(s.debug);
   CHECK(s.restart_dependents);
   CHECK_FALSE(s.prune_unknown_labels.has_value());
   CHECK(s.command_file == "/tmp/swarm-orchestration.command.yml");
@@ -56,8 +54,7 @@ TEST_CASE("settings: every variable overrides its default", "[config][settings]"
                                               {"RELABEL_TIME", "30"},
                                               {"LOOP_INTERVAL", "2m"},
                                               {"DRY_RUN", "1"},
-                                              {"RUN_ONCE", "yes"},
-                                              {"DEBUG", "true"},
+                                              {"RUN_ONCE", "no"},
                                               {"RESTART_DEPENDENTS", "false"},
                                               {"PRUNE_UNKNOWN_LABELS", "true"},
                                               {"REBALANCE_MONITOR_INTERVAL_SECONDS", "45"},
@@ -70,7 +67,17 @@ TEST_CASE("settings: every variable overrides its default", "[config][settings]"
                                               {"REBALANCE_DRY_RUN", "on"},
                                           }),
                                           NoDirectories());
-  CHECK(Formatted(result.diagnostics).empty());
+  // Rebalancing is not built: the variables are checked and said to have no effect yet.
+  std::vector<std::string> expected;
+  for (const char* name :
+       {"REBALANCE_MONITOR_INTERVAL_SECONDS", "REBALANCE_GLOBAL_COOLDOWN_MINUTES",
+        "REBALANCE_GLOBAL_MEM_THRESHOLD_PERCENT", "REBALANCE_SUSTAINED_HIGH_MINUTES",
+        "REBALANCE_MEMORY_DIFFERENCE_GB", "REBALANCE_PSI_THRESHOLD", "REBALANCE_MOVES_PER_HOUR",
+        "REBALANCE_DRY_RUN"}) {
+    expected.push_back(std::string("environment: warning: ") + name +
+                       ": checked, but has no effect yet: rebalancing is not built");
+  }
+  CHECK(Formatted(result.diagnostics) == expected);
   const Settings& s = result.settings;
   CHECK(s.paths == ConfigPaths{"/srv/orc", "/srv/orc/cluster.yml", "/elsewhere/nodes.yml",
                                "/srv/orc/deps.yml", "/r.yml"});
@@ -81,8 +88,6 @@ TEST_CASE("settings: every variable overrides its default", "[config][settings]"
   CHECK(s.relabel_time == 30s);
   CHECK(s.loop_interval == 120s);
   CHECK(s.dry_run);
-  CHECK(s.run_once);
-  CHECK(s.debug);
   CHECK_FALSE(s.restart_dependents);
   CHECK(s.prune_unknown_labels == true);
   CHECK(s.rebalance == RebalanceEnv{45, 10, 80.5, 5, 1.5, 25, 6, true});
@@ -120,6 +125,42 @@ TEST_CASE("settings: a bad value is an error naming the variable; the default st
   CHECK(result.settings.relabel_time == 60s);
   CHECK_FALSE(result.settings.dry_run);
   CHECK(result.settings.stack_name == "swarm-dev");
+}
+
+// Issue 8: RUN_ONCE was parsed and did nothing. The leader is an elected, long-running Swarm
+// service, so it is refused rather than silently ignored (doc/configuration.md).
+TEST_CASE("settings: RUN_ONCE=true is refused, MAX_MISMATCH_DURATION is ignored with a warning",
+          "[config][settings]") {
+  SettingsResult once = SettingsFromEnv(FakeEnv({{"RUN_ONCE", "true"}}), NoDirectories());
+  CHECK(Formatted(once.diagnostics) ==
+        std::vector<std::string>{
+            "environment: error: RUN_ONCE: not supported: the leader runs until stopped (Swarm "
+            "would restart it after one pass); for one pass now use `orcastra command "
+            "relabel_all`, to see what a pass would do use `orcastra plan`"});
+  CHECK(Formatted(SettingsFromEnv(FakeEnv({{"RUN_ONCE", "false"}}), NoDirectories()).diagnostics)
+            .empty());
+  CHECK(Formatted(
+            SettingsFromEnv(FakeEnv({{"RUN_ONCE", "sometimes"}}), NoDirectories()).diagnostics) ==
+        std::vector<std::string>{
+            "environment: error: RUN_ONCE: \"sometimes\" is not a boolean (use true or false)"});
+  CHECK(Formatted(SettingsFromEnv(FakeEnv({{"MAX_MISMATCH_DURATION", "600"}}), NoDirectories())
+                      .diagnostics) ==
+        std::vector<std::string>{"environment: warning: MAX_MISMATCH_DURATION: ignored: Orcastra "
+                                 "never gives up on a misplaced dependent (it backs off)"});
+}
+
+TEST_CASE("settings: durations are range-checked", "[config][settings][bounds]") {
+  SettingsResult result = SettingsFromEnv(
+      FakeEnv({{"RELABEL_TIME", "25h"}, {"LOOP_INTERVAL", "nan"}}), NoDirectories());
+  CHECK(Formatted(result.diagnostics) ==
+        std::vector<std::string>{
+            "environment: error: RELABEL_TIME: must be at most 24h, got \"25h\"",
+            "environment: error: LOOP_INTERVAL: \"nan\" is not a duration (seconds, or a number "
+            "with ms, s, m or h)"});
+  CHECK(result.settings.relabel_time == 60s);
+  CHECK(
+      SettingsFromEnv(FakeEnv({{"RELABEL_TIME", "24h"}}), NoDirectories()).settings.relabel_time ==
+      24h);
 }
 
 TEST_CASE("settings: empty values count as unset; both modes off is refused",

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/fakes/fake_clock.h"
+
 namespace orcastra::agent {
 namespace {
 
@@ -482,6 +484,85 @@ TEST_CASE("containers that disappear are forgotten", "[autoheal][sweep]") {
 
   policy.Sweep({}, kT0 + 8s);
   CHECK(policy.tracked() == 0);
+}
+
+// Regression (issue 8): a container whose inspect failed was left out of the sweep, which took it
+// for gone and erased its backoff, so it was restarted again 10 s after a restart that had a 30 s
+// backoff. Driven like the service: a sweep every AUTOHEAL_INTERVAL (5 s) on a simulated clock.
+TEST_CASE("a failed inspect keeps the container's backoff", "[autoheal][sweep]") {
+  AutohealConfig config;  // the defaults: backoff 30 s, stop timeout 10 s, interval 5 s
+  auto policy = Policy(config);
+  testing::FakeClock clock;
+  const SteadyTime start = clock.Now();
+  auto c = Sick("x");
+  auto unreadable = c;
+  unreadable.details_known = false;
+
+  auto first = policy.Sweep({c}, clock.Now());
+  REQUIRE(first.size() == 1);
+  REQUIRE(first[0].action == Action::kRestart);
+  policy.OnRestarted("x", clock.Now(), true);  // backoff until start + 30 s
+
+  clock.Advance(config.interval);  // the inspect fails: skipped, not forgotten
+  auto skipped = policy.Sweep({unreadable}, clock.Now());
+  REQUIRE(skipped.size() == 1);
+  CHECK(skipped[0].action == Action::kSkip);
+  CHECK(skipped[0].reason == AutohealReason::kDetailsUnknown);
+  REQUIRE(policy.StateOf("x", clock.Now()));
+  CHECK(policy.StateOf("x", clock.Now())->next_restart_at == start + 30s);
+
+  int restarts = 0;
+  SteadyTime second{};
+  while (clock.Now() < start + 60s) {
+    clock.Advance(config.interval);
+    for (const auto& d : policy.Sweep({clock.Now() - start == 15s ? unreadable : c}, clock.Now())) {
+      if (d.action == Action::kRestart) {
+        if (++restarts == 1) second = clock.Now();
+        policy.OnRestarted("x", clock.Now(), true);
+      } else if (clock.Now() - start < 30s && clock.Now() - start != 15s) {
+        CHECK(d.action == Action::kWait);
+        CHECK(d.until == start + 30s);
+      }
+    }
+  }
+  CHECK(restarts == 1);
+  CHECK(second == start + 30s);  // exactly when the backoff ends, not 10 s after the first
+  CHECK(policy.StateOf("x", clock.Now())->restarts == 2);
+}
+
+TEST_CASE("a failed inspect is never acted on, whatever the labels say", "[autoheal][sweep]") {
+  auto policy = Policy();
+  auto c = Sick("fresh");
+  c.details_known = false;
+  auto d = policy.OnUnhealthy(c, kT0);
+  CHECK(d.action == Action::kSkip);
+  CHECK(d.reason == AutohealReason::kDetailsUnknown);
+  CHECK(policy.tracked() == 0);  // nothing to remember about it yet
+}
+
+TEST_CASE("at most kAutohealMaxTracked containers are remembered", "[autoheal][bounds]") {
+  auto config = TestConfig();
+  auto policy = Policy(config);
+  std::vector<AutohealContainer> all;
+  for (std::size_t i = 0; i < kAutohealMaxTracked; ++i)
+    all.push_back(Sick("c" + std::to_string(i)));
+  for (const auto& d : policy.Sweep(all, kT0)) REQUIRE(d.action == Action::kRestart);
+  CHECK(policy.tracked() == kAutohealMaxTracked);
+
+  // One more: refused without touching anyone else's backoff.
+  all.push_back(Sick("extra"));
+  auto decisions = policy.Sweep(all, kT0 + 1s);
+  REQUIRE(decisions.size() == kAutohealMaxTracked + 1);
+  CHECK(decisions.back().action == Action::kSkip);
+  CHECK(decisions.back().reason == AutohealReason::kTrackLimit);
+  CHECK(decisions.front().action == Action::kWait);
+  CHECK(policy.tracked() == kAutohealMaxTracked);
+
+  // Containers that went away free their entries; then the newcomer is handled.
+  auto after = policy.Sweep({Sick("extra")}, kT0 + 2s);
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].action == Action::kRestart);
+  CHECK(policy.tracked() == 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -79,7 +79,19 @@ TEST_CASE("gc options: bad values name the variable", "[gc]") {
   auto minute = GcOptionsFromEnv(Env({{"GC_CRON", "61 * * * *"}}));
   CHECK(minute.status().message().rfind("GC_CRON: ", 0) == 0);
   CHECK(GcOptionsFromEnv(Env({{"GC_GRACE_PERIOD_SECONDS", "-5"}})).status().message() ==
-        "GC_GRACE_PERIOD_SECONDS: '-5' is not a duration");
+        "GC_GRACE_PERIOD_SECONDS='-5': expected a duration from 0s to 8784h (a bare number is "
+        "seconds)");
+  CHECK(GcOptionsFromEnv(Env({{"GC_GRACE_PERIOD_SECONDS", "9999999999999999999999"}}))
+            .status()
+            .message() ==
+        "GC_GRACE_PERIOD_SECONDS='9999999999999999999999': expected a duration from 0s to 8784h "
+        "(a bare number is seconds)");
+  CHECK(GcOptionsFromEnv(Env({{"GC_GRACE_PERIOD_SECONDS", "8784h"}}))->plan.grace_period ==
+        std::chrono::hours(8784));
+  CHECK(GcOptionsFromEnv(Env({{"GC_MINIMUM_IMAGES_TO_SAVE", "1000001"}})).status().message() ==
+        "GC_MINIMUM_IMAGES_TO_SAVE '1000001' is not a whole number from 0 to 1000000");
+  // An empty value counts as unset.
+  CHECK(GcOptionsFromEnv(Env({{"GC_ENABLED", ""}, {"GC_GRACE_PERIOD_SECONDS", ""}}))->enabled);
   CHECK(GcOptionsFromEnv(Env({{"GC_MINIMUM_IMAGES_TO_SAVE", "x"}}))
             .status()
             .message()

@@ -171,6 +171,26 @@ TEST_CASE("CreateLogFile: mode from the spec, else the previous file's; never re
   CHECK_FALSE(fs::exists(dir / "e.log"));
 }
 
+// Regression (issue 8): an id that does not fit threw std::out_of_range (20 digits) or wrapped to
+// uid 0 (2^32). The parser refuses them; a spec built otherwise must still not chown to root.
+TEST_CASE("CreateLogFile: a numeric id out of range is an unknown user, never root",
+          "[logrotate][files]") {
+  TempDir dir;
+  for (const char* id : {"4294967296", "4294967295", "99999999999999999999999"}) {
+    INFO(id);
+    CreateSpec owner;
+    owner.owner = id;
+    CHECK(CreateLogFile(dir / "u.log", owner, std::nullopt).code() ==
+          Status::Code::kInvalidArgument);
+    CreateSpec group;
+    group.group = id;
+    CHECK(CreateLogFile(dir / "g.log", group, std::nullopt).code() ==
+          Status::Code::kInvalidArgument);
+  }
+  CHECK_FALSE(fs::exists(dir / "u.log"));
+  CHECK_FALSE(fs::exists(dir / "g.log"));
+}
+
 TEST_CASE("ListSiblings lists NAME.* in the same directory", "[logrotate][files]") {
   TempDir dir;
   for (const char* name :

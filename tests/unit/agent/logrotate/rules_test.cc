@@ -152,7 +152,8 @@ TEST_CASE("logrotate: rotate counts", "[logrotate]") {
   CHECK(Rule("rotate 365").rotate == 365);
   CHECK(Rule("rotate -1").rotate == -1);
   CHECK(Rule("rotate=3").rotate == 3);
-  CHECK(Rule("rotate 2147483647").rotate == 2147483647);
+  CHECK(Rule("rotate 999999999").rotate == kMaxRotateCount);
+  CHECK(Rule("rotate 007").rotate == 7);
 }
 
 TEST_CASE("logrotate: flags and their negations, the last one wins", "[logrotate]") {
@@ -362,7 +363,14 @@ TEST_CASE("logrotate: bad values name the file, line and directive", "[logrotate
   CHECK(BodyError("rotate 1.5") == "test.conf:2: rotate: '1.5' is not a number");
   CHECK(BodyError("rotate") == "test.conf:2: rotate: value missing");
   CHECK(BodyError("rotate 1 2") == "test.conf:2: rotate: unexpected '2'");
-  CHECK(BodyError("rotate 2147483648") == "test.conf:2: rotate: 2147483648 is too large");
+  CHECK(BodyError("rotate 1000000000") ==
+        "test.conf:2: rotate: 1000000000 is too large (0 to 999999999, or -1 to keep all)");
+  CHECK(BodyError("rotate 2147483648") ==
+        "test.conf:2: rotate: 2147483648 is too large (0 to 999999999, or -1 to keep all)");
+  CHECK(BodyError("rotate 99999999999999999999999") ==
+        "test.conf:2: rotate: 99999999999999999999999 is too large (0 to 999999999, or -1 to keep "
+        "all)");
+  CHECK(BodyError("rotate +3") == "test.conf:2: rotate: '+3' is not a number");
   CHECK(BodyError("size 10X") ==
         "test.conf:2: size: '10X' is not a size (bytes, or a number followed by k, M or G)");
   CHECK(BodyError("size -1") ==
@@ -387,13 +395,93 @@ TEST_CASE("logrotate: bad values name the file, line and directive", "[logrotate
   CHECK(BodyError("nocreate 0640") == "test.conf:2: nocreate: takes no argument, got '0640'");
   CHECK(BodyError("missingok=1") == "test.conf:2: missingok: takes no argument, got '1'");
   CHECK(BodyError("create 0648") ==
-        "test.conf:2: create: '0648' is not an octal mode such as 0640");
+        "test.conf:2: create: '0648' is not an octal mode such as 0640 (0 to 07777)");
   CHECK(BodyError("create 12345") ==
-        "test.conf:2: create: '12345' is not an octal mode such as 0640");
+        "test.conf:2: create: '12345' is not an octal mode such as 0640 (0 to 07777)");
+  CHECK(BodyError("create 17777") ==
+        "test.conf:2: create: '17777' is not an octal mode such as 0640 (0 to 07777)");
+  CHECK(BodyError("create 00640") ==
+        "test.conf:2: create: '00640' is not an octal mode such as 0640 (0 to 07777)");
   CHECK(BodyError("create 0640 root adm extra") ==
         "test.conf:2: create: unexpected 'extra' (create [MODE] [OWNER [GROUP]])");
   CHECK(BodyError("create 0640 ro/ot") == "test.conf:2: create: 'ro/ot' is not a user");
   CHECK(BodyError("create 0640 root a:m") == "test.conf:2: create: 'a:m' is not a group");
+}
+
+// Regression (issue 8): a numeric uid or gid that does not fit in 32 bits passed the parser and
+// then threw (std::stoul) or wrapped to uid 0, root, when the new log was created.
+TEST_CASE("logrotate: create's numeric ids are range-checked at parse time", "[logrotate]") {
+  CHECK(Rule("create 0640 0 0").create == CreateSpec{0640, "0", "0"});
+  CHECK(Rule("create 0640 4294967294 4294967294").create ==
+        CreateSpec{0640, "4294967294", "4294967294"});
+  CHECK(Rule("create 0640 _apt nogroup$").create == CreateSpec{0640, "_apt", "nogroup$"});
+  CHECK(BodyError("create 0640 4294967296") ==
+        "test.conf:2: create: '4294967296' is not a user: a numeric uid is 0 to 4294967294");
+  // 2^32-1 is (uid_t)-1: chown(2) would leave the owner unchanged.
+  CHECK(BodyError("create 0640 4294967295") ==
+        "test.conf:2: create: '4294967295' is not a user: a numeric uid is 0 to 4294967294");
+  CHECK(BodyError("create 0640 root 4294967296") ==
+        "test.conf:2: create: '4294967296' is not a group: a numeric gid is 0 to 4294967294");
+  CHECK(BodyError("create 0640 99999999999999999999999") ==
+        "test.conf:2: create: '99999999999999999999999' is not a user: a numeric uid is 0 to "
+        "4294967294");
+  CHECK(BodyError("create 0640 -1") ==
+        "test.conf:2: create: '-1' is not a user: negative ids are not allowed (a numeric uid is 0 "
+        "to 4294967294)");
+  CHECK(BodyError("create 0640 root -5") ==
+        "test.conf:2: create: '-5' is not a group: negative ids are not allowed (a numeric gid is "
+        "0 to 4294967294)");
+  for (const char* junk : {"1000x", "0x10", "+5", "1e3", "12.5", "-"}) {
+    INFO(junk);
+    CHECK(BodyError(std::string("create 0640 ") + junk) ==
+          std::string("test.conf:2: create: '") + junk +
+              "' is not a user: neither a number (a numeric uid is 0 to 4294967294) nor a name "
+              "(names start with a letter or '_')");
+  }
+  CHECK(BodyError("create 0640 \"\"") == "test.conf:2: create: '' is not a user");
+  CHECK(BodyError("create 0640 ro$ot") == "test.conf:2: create: 'ro$ot' is not a user");
+  CHECK(BodyError("create 0640 " + std::string(257, 'a')) ==
+        "test.conf:2: create: '" + std::string(257, 'a') + "' is not a user");
+  CHECK(Rule("create 0640 " + std::string(256, 'a')).create->owner == std::string(256, 'a'));
+}
+
+TEST_CASE("logrotate: numeric ids", "[logrotate]") {
+  CHECK(ParseNumericId("0") == 0U);
+  CHECK(ParseNumericId("1000") == 1000U);
+  CHECK(ParseNumericId("4294967294") == 4294967294U);
+  CHECK_FALSE(ParseNumericId("4294967295"));
+  CHECK_FALSE(ParseNumericId("4294967296"));
+  CHECK_FALSE(ParseNumericId("18446744073709551616"));
+  CHECK_FALSE(ParseNumericId("-1"));
+  CHECK_FALSE(ParseNumericId(""));
+  CHECK_FALSE(ParseNumericId(" 1"));
+}
+
+TEST_CASE("logrotate: other numbers out of range name the file and line", "[logrotate]") {
+  // Sizes: the suffix multiplication must not overflow.
+  CHECK(Rule("size 17179869183G").size == 17179869183ULL << 30);
+  CHECK(BodyError("size 17179869184G") ==
+        "test.conf:2: size: '17179869184G' is not a size (bytes, or a number followed by k, M or "
+        "G)");
+  CHECK(BodyError("minsize 18014398509481984k") ==
+        "test.conf:2: minsize: '18014398509481984k' is not a size (bytes, or a number followed by "
+        "k, M or G)");
+  CHECK(BodyError("maxsize 17592186044416M") ==
+        "test.conf:2: maxsize: '17592186044416M' is not a size (bytes, or a number followed by k, "
+        "M or G)");
+  // Signal numbers are 1..64.
+  CHECK(BodyError("signal app 65") == "test.conf:2: signal: '65' is not a signal");
+  CHECK(BodyError("signal app 0") == "test.conf:2: signal: '0' is not a signal");
+  CHECK(BodyError("signal app 99999999999999999999999") ==
+        "test.conf:2: signal: '99999999999999999999999' is not a signal");
+  // Directives with numbers that Orcastra does not implement are refused whatever the number.
+  CHECK(BodyError("maxage 99999999999999999999") ==
+        "test.conf:2: maxage: not supported by Orcastra");
+  CHECK(BodyError("minage -1") == "test.conf:2: minage: not supported by Orcastra");
+  CHECK(BodyError("start 4294967296") ==
+        "test.conf:2: start: not supported by Orcastra (rotated copies are numbered from 1)");
+  CHECK(BodyError("shredcycles 99999999999") ==
+        "test.conf:2: shredcycles: not supported by Orcastra");
 }
 
 TEST_CASE("logrotate: unknown and unsupported directives are errors", "[logrotate]") {

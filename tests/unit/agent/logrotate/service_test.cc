@@ -124,13 +124,55 @@ TEST_CASE("LogRotateOptionsFromEnv: defaults, overrides and bad values", "[logro
                                                         {"LOGROTATE_INTERVAL", "2d"},
                                                         {"LOGROTATE_SIGNAL_GRACE", "11s"},
                                                         {"LOGROTATE_DIR", "relative/dir"},
-                                                        {"LOGROTATE_STATE_FILE", ""},
+                                                        {"LOGROTATE_INTERVAL", "nan"},
+                                                        {"LOGROTATE_SIGNAL_GRACE", "-1"},
                                                         {"ORCASTRA_HOST_ROOT", "host"}}) {
     auto bad = LogRotateOptionsFromEnv(MapEnv({{name, value}}));
     INFO(name << "=" << value);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.status().message().find(name) != std::string::npos);
   }
+  // An empty value counts as unset (doc/configuration.md).
+  auto empty =
+      LogRotateOptionsFromEnv(MapEnv({{"LOGROTATE_STATE_FILE", ""}, {"LOGROTATE_INTERVAL", ""}}));
+  REQUIRE(empty.ok());
+  CHECK(empty->state_file == "/var/lib/orcastra/logrotate.status");
+  CHECK(empty->interval == 5min);
+}
+
+// Issue 8: the state is keyed by paths from outside; a pass with rules that parsed forgets the
+// files no rule needs, a pass whose config does not parse forgets nothing.
+TEST_CASE("the state file forgets the logs of removed containers, never on a config error",
+          "[logrotate][rotator][bounds]") {
+  TempDir dir;
+  fs::create_directories(dir / "logs/c1");
+  Write(dir / "conf/app.conf", dir / "logs/*/*.log {\n  daily\n  missingok\n}\n");
+  Write(dir / "logs/c1/c1.log", "data\n");
+  RotationState old;
+  const auto now = std::chrono::system_clock::now();
+  old.last_rotated[dir / "logs/c1/c1.log"] = now - 1h;
+  old.last_rotated[dir / "logs/c2/c2.log"] = now - 1h;  // its container is gone
+  fs::create_directories(dir / "state");
+  REQUIRE(WriteFileAtomic(dir / "state/logrotate.status", SerializeStateFile(old)).ok());
+
+  Write(dir / "conf/broken.conf", "bogus\n");
+  {
+    Harness h(dir);
+    CHECK_FALSE(h.rotator->RunPass(false).config_ok);
+  }
+  auto kept = ParseStateFile(Read(dir / "state/logrotate.status"), "state");
+  REQUIRE(kept.ok());
+  CHECK(kept->last_rotated.size() == 2);
+
+  fs::remove(dir / "conf/broken.conf");
+  {
+    Harness h(dir);
+    CHECK(h.rotator->RunPass(false).config_ok);
+  }
+  auto pruned = ParseStateFile(Read(dir / "state/logrotate.status"), "state");
+  REQUIRE(pruned.ok());
+  CHECK(pruned->last_rotated.size() == 1);
+  CHECK(pruned->last_rotated.count(dir / "logs/c1/c1.log") == 1);
 }
 
 TEST_CASE("rotate N with compress keeps N compressed copies, newest first, and creates the log",

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/logrotate/path_glob.h"
 #include "tests/unit/agent/logrotate/logrotate_test_util.h"
 
 namespace orcastra::agent {
@@ -142,6 +143,47 @@ TEST_CASE("logrotate: the state file serialises in logrotate's format and round-
   CHECK(shifted_back->last_rotated.at("/var/log/my app/access.log") == At(2024, 2, 29, 23, 59, 59));
 
   CHECK(SerializeStateFile(RotationState{}) == "logrotate state -- version 2\n");
+}
+
+// Issue 8: the state is keyed by paths from outside (every container's log a glob matched), so it
+// is pruned of files no rule needs and capped.
+TEST_CASE("logrotate: the state forgets files no rule needs any more", "[logrotate][bounds]") {
+  const WallTime t = WallTime(std::chrono::seconds(1'700'000'000));
+  RotationState state;
+  state.last_rotated = {{"/var/log/app.log", t},                  // literal, missing: kept
+                        {"/logs/c1/c1-json.log", t},              // glob, exists: kept
+                        {"/logs/c2/c2-json.log", t},              // glob, gone: dropped
+                        {"/old/rule.log", t},                     // no rule names it: dropped
+                        {"/logs/c3/other.txt", t},                // the glob does not match
+                        {"/var/log/exists-but-unruled.log", t}};  // no rule: dropped
+  const std::vector<std::string> patterns = {"/var/log/app.log", "/logs/*/*-json.log"};
+  std::vector<std::string> asked;
+  auto exists = [&](const std::string& path) {
+    asked.push_back(path);
+    return path != "/logs/c2/c2-json.log";
+  };
+  CHECK(PruneRotationState(state, patterns, exists) == 4);
+  CHECK(state.last_rotated.size() == 2);
+  CHECK(state.last_rotated.count("/var/log/app.log") == 1);
+  CHECK(state.last_rotated.count("/logs/c1/c1-json.log") == 1);
+  // Only files a glob matches are looked at on disk.
+  CHECK(asked == std::vector<std::string>{"/logs/c1/c1-json.log", "/logs/c2/c2-json.log"});
+  // Nothing left to drop: a second prune is a no-op.
+  CHECK(PruneRotationState(state, patterns, exists) == 0);
+}
+
+TEST_CASE("logrotate: the state is capped, oldest dates first", "[logrotate][bounds]") {
+  const WallTime t = WallTime(std::chrono::seconds(1'700'000'000));
+  RotationState state;
+  for (int i = 0; i < 10; ++i) {
+    state.last_rotated["/logs/f" + std::to_string(i) + ".log"] = t + std::chrono::hours(i);
+  }
+  CHECK(PruneRotationState(
+            state, {"/logs/*.log"}, [](const std::string&) { return true; }, 4) == 6);
+  REQUIRE(state.last_rotated.size() == 4);
+  for (int i = 6; i < 10; ++i)
+    CHECK(state.last_rotated.count("/logs/f" + std::to_string(i) + ".log"));
+  CHECK(kMaxRotationStateEntries >= 10 * GlobLimits{}.max_results);
 }
 
 }  // namespace

@@ -205,6 +205,55 @@ TEST_CASE("modcache state: persisted validators come back only for the same targ
   CHECK(state.Due(clock.Now(), false).size() == 5);
 }
 
+// Issue 8: sources come from containers' labels, so their number and the records of forgotten
+// ones are bounded.
+TEST_CASE("modcache state: at most kMaxModSources sources are followed", "[modcache][bounds]") {
+  FakeClock clock;
+  ModcacheState state(Policy());
+  std::vector<ModSource> many;
+  for (std::size_t i = 0; i < kMaxModSources + 5; ++i) {
+    many.push_back(Src("f" + std::to_string(i), "https://h/" + std::to_string(i)));
+  }
+  CHECK(state.SetSources(many, clock.Now()) == 5);
+  CHECK(state.sources().size() == kMaxModSources);
+  CHECK(state.Find("f0") != nullptr);
+  CHECK(state.Find("f" + std::to_string(kMaxModSources)) == nullptr);  // the first beyond the cap
+  CHECK(state.SetSources({Src("f0", "https://h/0")}, clock.Now()) == 0);
+}
+
+TEST_CASE("modcache state: records of removed sources go with their files", "[modcache][bounds]") {
+  FakeClock clock;
+  ModcacheState state(Policy());
+  state.SetSources({Src("kept", "https://h/kept"), Src("gone", "https://h/gone"),
+                    Src("current", "https://h/current")},
+                   clock.Now());
+  for (const char* file : {"kept", "gone", "current"}) {
+    (void)state.OnResult(file, Downloaded("\"e\"", kShaA), clock.Now());
+  }
+  state.SetSources({Src("current", "https://h/current")}, clock.Now());
+  CHECK(state.ToPersist().size() == 3);
+  // "gone" was deleted from the destination: its validators can never be sent again.
+  std::vector<std::string> asked;
+  auto present = [&](const std::string& file) {
+    asked.push_back(file);
+    return file != "gone";
+  };
+  CHECK(state.PruneForgotten(present) == 1);
+  CHECK(asked == std::vector<std::string>{"gone", "kept"});  // never the current sources
+  std::vector<std::string> files;
+  for (const auto& mod : state.ToPersist()) files.push_back(mod.file);
+  CHECK(files == std::vector<std::string>{"current", "kept"});
+
+  // The records are capped too.
+  std::vector<PersistedMod> persisted;
+  for (std::size_t i = 0; i < kMaxModSources + 3; ++i) {
+    persisted.push_back({"p" + std::to_string(1000000 + i), "https://h/p", "", "", kShaA, 1});
+  }
+  ModcacheState restored(Policy(), persisted);
+  CHECK(restored.PruneForgotten([](const std::string&) { return true; }) == 3);
+  CHECK(restored.ToPersist().size() == kMaxModSources);
+}
+
 TEST_CASE("modcache state file: round trip and refusals", "[modcache]") {
   std::vector<PersistedMod> mods = {{"a", "https://h/a", "\"x\\\"y\"", "", kShaA, 12},
                                     {"b", "https://h/b", "", "Tue", kShaB, 0}};

@@ -81,6 +81,14 @@ TEST_CASE("modcache options from the environment", "[modcache]") {
   CHECK_THAT(error({{"MOD_MANAGER_ENABLED", "maybe"}}), Catch::Contains("MOD_MANAGER_ENABLED"));
   CHECK_THAT(error({{"MOD_MANAGER_DRY_RUN", "maybe"}}), Catch::Contains("MOD_MANAGER_DRY_RUN"));
   CHECK_THAT(error({{"MOD_MANAGER_DEST", "relative/dir"}}), Catch::Contains("MOD_MANAGER_DEST"));
+  CHECK(error({{"MOD_MANAGER_BACKOFF_BASE", "25h"}}) ==
+        "MOD_MANAGER_BACKOFF_BASE='25h': expected a duration from 1s to 24h (a bare number is "
+        "seconds)");
+  CHECK(error({{"MOD_MANAGER_BACKOFF_MAX", "inf"}}) ==
+        "MOD_MANAGER_BACKOFF_MAX='inf': expected a duration from 1s to 24h (a bare number is "
+        "seconds)");
+  CHECK(error({{"MOD_MANAGER_CONCURRENCY", "99999999999999999999"}}) ==
+        "MOD_MANAGER_CONCURRENCY '99999999999999999999' is not a whole number from 1 to 16");
   CHECK_THAT(error({{"MOD_MANAGER_BACKOFF_BASE", "10m"}, {"MOD_MANAGER_BACKOFF_MAX", "1m"}}),
              Catch::Contains("MOD_MANAGER_BACKOFF_MAX"));
 }

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/fakes/fake_swarm_configs.h"
+
 namespace orcastra::leader {
 namespace {
 
@@ -83,6 +85,19 @@ class FakeSwarm final : public SwarmApi {
     writes.push_back({"service", id, version, spec});
     return Status::Ok();
   }
+  Result<std::optional<ConfigObject>> ConfigNamed(const std::string& name) override {
+    return configs.ConfigNamed(name);
+  }
+  Result<ConfigObject> InspectConfig(const std::string& id) override {
+    return configs.InspectConfig(id);
+  }
+  Result<std::string> CreateConfig(const std::string& name, const Labels& labels,
+                                   const std::string& data) override {
+    return configs.CreateConfig(name, labels, data);
+  }
+  Status UpdateConfigLabels(const ConfigObject& current, const Labels& labels) override {
+    return configs.UpdateConfigLabels(current, labels);
+  }
 
   std::vector<docker::Node> nodes;
   std::vector<docker::Service> services;
@@ -90,6 +105,7 @@ class FakeSwarm final : public SwarmApi {
   bool fail_nodes = false, fail_services = false, fail_tasks = false;
   Status node_write_result = Status::Ok();
   std::vector<Write> writes;
+  testing::FakeSwarmConfigs configs;
   json last_task_filters;
   int reads = 0;
 };
@@ -221,6 +237,51 @@ TEST_CASE("a standby computes the plan and neither writes nor remembers", "[reco
   CHECK(h.swarm.writes.empty());
   CHECK(h.events.empty());
   CHECK(h.reconciler.memory() == ReconcileMemory{});
+}
+
+TEST_CASE("the memory is stored before service writes; if it cannot be, they wait",
+          "[reconciler]") {
+  Harness h;
+  std::vector<ReconcileMemory> stored;
+  Status result = Status::Unavailable("configs: no quorum");
+  std::size_t writes_before = 0;
+  Reconciler::Persist persist = [&](const ReconcileMemory& memory) {
+    stored.push_back(memory);
+    CHECK(h.swarm.writes.size() == writes_before);  // before any write of the cycle
+    return result;
+  };
+  CycleOutcome failed = h.reconciler.RunCycle(
+      Config(), Settings(), true, false, [] { return true; }, kT0, persist);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].dependents.at("st_app").attempts == 1);
+  // The label is written (it does not depend on the record), the force-update is not, and the
+  // backoff did not advance: the next cycle plans the same attempt.
+  REQUIRE(h.swarm.writes.size() == 1);
+  CHECK(h.swarm.writes[0].what == "node");
+  CHECK(h.reconciler.memory().dependents.empty());
+  CHECK(h.Saw("action_failed"));
+  CHECK_FALSE(failed.fenced);
+
+  result = Status::Ok();
+  writes_before = h.swarm.writes.size();
+  (void)h.reconciler.RunCycle(
+      Config(), Settings(), true, false, [] { return true; }, kT0 + 1s, persist);
+  REQUIRE(h.swarm.writes.size() == 3);
+  CHECK(h.swarm.writes[2].what == "service");
+  CHECK(h.reconciler.memory().dependents.at("st_app").attempts == 1);
+
+  // A stale fencing term stops the cycle like a lost lease; dry run never asks.
+  result = Status::Aborted("written under a newer term");
+  h.swarm.writes.clear();
+  writes_before = 0;
+  CycleOutcome fenced = h.reconciler.RunCycle(
+      Config(), Settings(), true, false, [] { return true; }, kT0 + 2h, persist);
+  CHECK(fenced.fenced);
+  CHECK(h.swarm.writes.empty());
+  stored.clear();
+  (void)h.reconciler.RunCycle(
+      Config(), Settings(), true, /*dry_run=*/true, [] { return true; }, kT0 + 3h, persist);
+  CHECK(stored.empty());
 }
 
 TEST_CASE("spec edits", "[reconciler]") {

@@ -253,17 +253,23 @@ TEST_CASE("failed reads back off by the retry period", "[lease]") {
 
 TEST_CASE("lease labels round trip through a config object", "[lease]") {
   LeaseRecord r = HeldBy("m3", 12, 0);
-  nlohmann::json config = {
-      {"ID", "cfg1"}, {"Version", {{"Index", 77}}}, {"Spec", {{"Labels", LeaseLabels(r)}}}};
-  auto back = LeaseRecordFromConfig(config);
+  nlohmann::json config = {{"ID", "cfg1"},
+                            {"Version", {{"Index", 77}}},
+                            {"Spec", {{"Name", kLeaseConfigName}, {"Labels", LeaseLabels(r)}}}};
+  auto object = ConfigObjectFromJson(config);
+  REQUIRE(object.ok());
+  auto back = LeaseRecordFromConfig(*object);
   REQUIRE(back.ok());
   r.version = 77;
   CHECK(*back == r);
   config["Spec"]["Labels"]["orcastra.lease.term"] = "x1";
-  CHECK(LeaseRecordFromConfig(config).status().message() ==
+  CHECK(LeaseRecordFromConfig(*ConfigObjectFromJson(config)).status().message() ==
         "lease config: label 'orcastra.lease.term' is 'x1', not a number");
+  config["Spec"]["Labels"]["orcastra.lease.term"] = 12;  // not a string: not Docker's answer
+  CHECK(ConfigObjectFromJson(config).status().code() == Status::Code::kParseError);
   config.erase("Version");
-  CHECK_FALSE(LeaseRecordFromConfig(config).ok());
+  CHECK_THAT(ConfigObjectFromJson(config).status().message(),
+             Catch::Contains("'Version.Index' is missing"));
 }
 
 // --- Randomized cluster: three candidates, one store, latency, lost answers, lost events, stalls.

@@ -1,0 +1,36 @@
+// The safety record as JSON, pure (the format is written as a grammar in doc/anchors.md):
+//
+//   {"format": 1,
+//    "dependents": {"<full service name>": {"attempts": 2, "next_allowed_ms": 1700000065000,
+//                                           "last_force_update_ms": 1700000005000}, ...},
+//    "pause": {"paused": true, "by": "cli", "at_ms": 1700000000000}}
+//
+// Decoding refuses, with an error naming the field: more than kMaxSafetyRecordBytes, anything that
+// is not JSON (or not UTF-8), a duplicate key, nesting deeper than the format has, a missing or
+// unknown "format", a wrong type, a number out of its range, a service name IsSafetyServiceName
+// refuses, more than kMaxSafetyEntries entries. Unknown keys are ignored (a newer version may add
+// some; an incompatible change raises "format"). Never throws, whatever the input.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "leader/safety/record.h"
+
+namespace orcastra::leader {
+
+inline constexpr int kSafetyRecordFormat = 1;
+// A record at every bound (1024 entries with 255-byte names and every field at its widest) takes
+// about 70 % of this.
+inline constexpr std::size_t kMaxSafetyRecordBytes = 512 * 1024;
+
+// ParseError (or Unsupported for another format) naming the field; `where` prefixes the message
+// ("safety record in config 'orcastra-safety-record'").
+Result<SafetyRecord> DecodeSafetyRecord(std::string_view text, std::string_view where);
+
+// The JSON text; InvalidArgument when `record` is outside the bounds (RecordFromMemory never
+// makes such a record).
+Result<std::string> EncodeSafetyRecord(const SafetyRecord& record);
+
+}  // namespace orcastra::leader
