@@ -164,8 +164,16 @@ int RunLeader(const LeaderOptions& options) {
 
   SharedState shared;
   shared.cluster.SetIdentity({info->swarm_node_id, info->name});
+  SystemClock lease_clock;
+  // The election's side effects: a Docker client of its own (short timeouts), the lease store
+  // over it, and Swarm's events about the lease. They outlive the keeper (the runner stops every
+  // service before this function returns).
+  std::shared_ptr<SwarmApi> lease_api = MakeDockerSwarmApi(LeaseClientOptions(options));
+  SwarmLeaseStore lease_store(*lease_api);
+  DockerLeaseEvents lease_events({.socket_path = options.docker_socket});
   const Candidate self = MakeCandidate(info->swarm_node_id, info->name);
-  auto lease = std::make_shared<LeaseKeeper>(LeaseClientOptions(options), self, options.lease);
+  auto lease =
+      std::make_shared<LeaseKeeper>(lease_store, lease_clock, self, options.lease, &lease_events);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
   auto controller = std::make_shared<Controller>(
