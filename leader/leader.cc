@@ -164,13 +164,21 @@ int RunLeader(const LeaderOptions& options) {
 
   SharedState shared;
   shared.cluster.SetIdentity({info->swarm_node_id, info->name});
+  SystemClock clock;
+  // The real side effects, one Docker client per thread that uses it; they outlive the services
+  // (the runner stops every service before this function returns).
+  std::shared_ptr<SwarmApi> lease_api = MakeDockerSwarmApi(LeaseClientOptions(options));
+  SwarmLeaseStore lease_store(*lease_api);
+  DockerLeaseEvents lease_events({.socket_path = options.docker_socket});
+  std::shared_ptr<SwarmApi> controller_api =
+      MakeDockerSwarmApi({.socket_path = options.docker_socket});
   const Candidate self = MakeCandidate(info->swarm_node_id, info->name);
-  auto lease = std::make_shared<LeaseKeeper>(LeaseClientOptions(options), self, options.lease);
+  auto lease =
+      std::make_shared<LeaseKeeper>(lease_store, clock, self, options.lease, &lease_events);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
   auto controller = std::make_shared<Controller>(
       ControllerOptions{
-          .docker_socket = options.docker_socket,
           .settings = options.settings,
           .anchor_grace = options.anchor_grace,
           .follow_window = options.follow_window,
@@ -178,9 +186,8 @@ int RunLeader(const LeaderOptions& options) {
           .instance_id = self.instance,
           .agent_commands =
               [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); }},
-      [lease] { return lease->IsLeader(); },
-      [&shared, self_node_id](protocol::Event event) {
-        SystemClock clock;
+      *controller_api, clock, [lease] { return lease->IsLeader(); },
+      [&shared, &clock, self_node_id](protocol::Event event) {
         std::lock_guard lock(shared.mutex);
         shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
       },
@@ -188,7 +195,6 @@ int RunLeader(const LeaderOptions& options) {
         std::lock_guard lock(shared.mutex);
         shared.view = std::move(view);
       });
-  SystemClock clock;
   shared.cluster.SetEventLogId(self_node_id + "/" + std::to_string(clock.WallMs()));
   auto node_docker =
       std::make_shared<docker::Client>(docker::ClientOptions{.socket_path = options.docker_socket});

@@ -42,9 +42,6 @@ struct PlanAnswer {
 protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
                               SteadyTime now);
 
-// A DockerSwarmApi over a Docker client of its own (for the worker's thread only).
-std::shared_ptr<SwarmApi> MakeDockerSwarmApi(docker::ClientOptions options);
-
 class PlanWorker final : public Service {
  public:
   // `api` is used only by the thread that runs the jobs.
