@@ -7,7 +7,9 @@
 
 #include "agent/commands/remote_logs.h"
 #include "agent/commands/runner.h"
+#include "agent/observe/endpoint.h"
 #include "agent/report/containers.h"
+#include "agent/report/reporter_status.h"
 #include "common/clock.h"
 #include "common/docker_client.h"
 #include "common/docker_events.h"
@@ -55,19 +57,21 @@ std::string HostOf(const std::string& addr) {
 class Reporter final : public Service {
  public:
   Reporter(const AgentOptions& options, EventQueue& events, AgentCommandRunner& commands,
-           LeaderServiceImages& service_images)
+           LeaderServiceImages& service_images, ReporterStatus& status)
       : Service("reporter"),
         options_(options),
         events_(events),
         commands_(commands),
-        service_images_(service_images) {}
+        service_images_(service_images),
+        status_(status) {}
 
  protected:
   void Run(std::stop_token stop) override;
 
  private:
   void Discover(docker::Client& docker, zmq::context_t& context);
-  void Broadcast(const protocol::Body& body);
+  // Sends to every leader link; true when at least one took it.
+  bool Broadcast(const protocol::Body& body);
   void DrainReplies();
   // Sends the results of finished commands to the leader endpoints they came from.
   void SendCommandResults();
@@ -79,6 +83,7 @@ class Reporter final : public Service {
   EventQueue& events_;
   AgentCommandRunner& commands_;
   LeaderServiceImages& service_images_;
+  ReporterStatus& status_;
   SystemClock clock_;
   std::map<std::string, zmq::socket_t> links_;  // endpoint -> DEALER socket
   std::string node_id_;
@@ -127,6 +132,7 @@ void Reporter::Discover(docker::Client& docker, zmq::context_t& context) {
     log->info("connecting to leader endpoint '{}'", endpoint);
     links_.emplace(endpoint, std::move(socket));
   }
+  status_.leader_links = links_.size();
   // Announce ourselves (again) to every instance; a hello is cheap and lets a restarted leader
   // check our version at once.
   Broadcast(protocol::Hello{kVersion, node_id_, hostname_,
@@ -134,15 +140,19 @@ void Reporter::Discover(docker::Client& docker, zmq::context_t& context) {
                             options_.memory_source.ToString()});
 }
 
-void Reporter::Broadcast(const protocol::Body& body) {
+bool Reporter::Broadcast(const protocol::Body& body) {
   protocol::Message message{{protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()}, body};
+  bool any = false;
   for (auto& [endpoint, socket] : links_) {
     Status sent = protocol::Send(socket, message);
+    any = any || sent.ok();
     if (!sent.ok()) {
+      status_.send_failures.fetch_add(1, std::memory_order_relaxed);
       Logger("agent")->debug("{} to '{}' not sent: {}", protocol::TypeName(body), endpoint,
                              sent.ToString());
     }
   }
+  return any;
 }
 
 void Reporter::DrainReplies() {
@@ -229,6 +239,7 @@ void Reporter::Run(std::stop_token stop) {
     for (auto& event : events_.TakeAll()) {
       containers.Invalidate(event.subject);
       Broadcast(std::move(event));
+      status_.events_sent.fetch_add(1, std::memory_order_relaxed);
     }
     // Events can wake us often; keep reports at least kMinReportGap apart.
     auto since_last = clock_.Now() - last_report;
@@ -247,10 +258,12 @@ void Reporter::Run(std::stop_token stop) {
                                  : Result<std::vector<protocol::ContainerReport>>(collected);
     if (listed.ok()) {
       report.containers = std::move(listed).value();
-      Broadcast(std::move(report));
+      status_.Collected(report, clock_.Now());
+      if (Broadcast(report)) status_.reports_sent.fetch_add(1, std::memory_order_relaxed);
       first_report = false;
     } else {
       // Never send half a picture: the leader would take missing containers for stopped ones.
+      status_.reports_skipped.fetch_add(1, std::memory_order_relaxed);
       log->warn("report skipped: {}", listed.status().ToString());
     }
     last_report = clock_.Now();
@@ -336,6 +349,7 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
   FlagSpec spec{{"docker-host", "proc-root", "cgroup-root", "memory-source", "report-interval",
                  "leader", "leader-port", "log-level"},
                 {}};
+  spec.with_value.insert(std::begin(kHttpValueFlags), std::end(kHttpValueFlags));
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
   auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
@@ -373,8 +387,8 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
   auto logrotate = LogRotateOptionsFromEnv(env);
   if (!logrotate.ok()) return logrotate.status();
   options.logrotate = std::move(logrotate).value();
-  auto modcache =
-      ModCacheOptionsFromEnv(env, EnvReader(env).Get("ORCASTRA_CONFIG_DIR").value_or("/etc/orcastra"));
+  auto modcache = ModCacheOptionsFromEnv(
+      env, EnvReader(env).Get("ORCASTRA_CONFIG_DIR").value_or("/etc/orcastra"));
   if (!modcache.ok()) return modcache.status();
   options.modcache = std::move(modcache).value();
   if (auto port = pick("leader-port", "ORCASTRA_AGENT_PORT")) {
@@ -382,6 +396,9 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
     if (!parsed.ok()) return parsed.status();
     options.leader_port = *parsed;
   }
+  auto http = ParseHttpOptions(*options_source, env, 9471);
+  if (!http.ok()) return http.status();
+  options.http = *http;
   return options;
 }
 
@@ -435,7 +452,9 @@ int RunAgent(const AgentOptions& options) {
   auto commands = std::make_shared<AgentCommandRunner>(std::move(handlers));
   // Service image references from the leaders, for GC on a worker (which cannot list services).
   auto service_images = std::make_shared<LeaderServiceImages>();
-  auto reporter = std::make_shared<Reporter>(options, events, *commands, *service_images);
+  ReporterStatus reporter_status;
+  auto reporter =
+      std::make_shared<Reporter>(options, events, *commands, *service_images, reporter_status);
   commands->SetOnDone([reporter] { reporter->Wake(); });
   auto autohealer = std::make_shared<Autohealer>(options.docker_socket, options.autoheal,
                                                  [&events, reporter](protocol::Event event) {
@@ -471,6 +490,45 @@ int RunAgent(const AgentOptions& options) {
   runner.Add(rotator);
   runner.Add(modcache);
   runner.Add(watcher);
+  // The HTTP endpoint last: it reports on every loop above, and reads only what they publish.
+  SystemClock clock;
+  AgentEndpoint endpoint;
+  endpoint.version = kVersion;
+  endpoint.clock = &clock;
+  endpoint.reporter = &reporter_status;
+  endpoint.autoheal = &autohealer->counters();
+  endpoint.gc = &collector->counters();
+  endpoint.logrotate = &rotator->counters();
+  endpoint.modcache = &modcache->counters();
+  endpoint.loops = &runner.services();
+  endpoint.stall_limit = options.http.stall_limit;
+  endpoint.ready_within = options.report_interval * 3 + std::chrono::seconds(20);
+  endpoint.metrics_auth = options.http.metrics_auth;
+  if (options.http.listen) {
+    auto token = ReadHttpToken(options.http);
+    if (!token.ok()) {
+      log->critical("{}", token.status().message());
+      return 1;
+    }
+    endpoint.token = *token;
+    http::ServerOptions server_options;
+    server_options.name = "http";
+    server_options.address = *options.http.listen;
+    auto server = http::Server::Listen(server_options, [&endpoint](const http::Request& request) {
+      return endpoint.Handle(request);
+    });
+    if (!server.ok()) {
+      log->critical("{}", server.status().message());
+      return 1;
+    }
+    endpoint.http = &(*server)->counters();
+    runner.Add(*server);
+    log->info("metrics and health on http://{}/metrics, /healthz, /readyz{}",
+              options.http.listen->ToString(),
+              options.http.metrics_auth ? " (/metrics asks for the read-only token)" : "");
+  } else {
+    log->info("no HTTP endpoint (--http-listen off)");
+  }
   runner.StartAll();
   int signal_number = WaitForShutdownSignal();
   log->info("signal {} received, stopping", signal_number);

@@ -24,6 +24,7 @@
 #include "agent/report/node_metrics.h"
 #include "common/docker_types.h"
 #include "common/flags.h"
+#include "common/observe.h"
 #include "common/service.h"
 #include "protocol/messages.h"
 
@@ -42,13 +43,15 @@ struct AgentOptions {
   GcOptions gc;                // from the GC_* environment (agent/gc/service.h)
   LogRotateOptions logrotate;  // from the LOGROTATE_* environment (agent/logrotate/service.h)
   ModCacheOptions modcache;    // from the MOD_MANAGER_* environment (agent/modcache/service.h)
+  HttpOptions http;            // /metrics, /healthz, /readyz (default 0.0.0.0:9471)
 };
 
 // `orcastra agent` flags and env: --docker-host/DOCKER_HOST, --proc-root/ORCASTRA_PROC_ROOT,
 // --cgroup-root/ORCASTRA_CGROUP_ROOT, --memory-source/ORCASTRA_MEMORY_SOURCE,
 // --report-interval/REPORT_INTERVAL (seconds, or with a unit), --leader/ORCASTRA_LEADER
-// (comma-separated), --leader-port/ORCASTRA_AGENT_PORT. Flags win over env. Autoheal settings come
-// from the AUTOHEAL_* environment.
+// (comma-separated), --leader-port/ORCASTRA_AGENT_PORT, the HTTP endpoint's --http-listen,
+// --http-token-file, --health-stall-limit (common/observe.h). Flags win over env. Autoheal settings
+// come from the AUTOHEAL_* environment.
 Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env);
 
 // Pure: the leader endpoints of a swarm node, one per manager ("tcp://198.51.100.11:7470"), from
