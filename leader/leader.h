@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/flags.h"
+#include "common/observe.h"
 #include "common/status.h"
 #include "config/settings.h"
 #include "leader/election/plan.h"
@@ -34,6 +35,8 @@ struct LeaderOptions {
   config::Settings settings;
   std::chrono::milliseconds anchor_grace{120000};  // ANCHOR_GRACE_PERIOD
   std::chrono::milliseconds follow_window{0};      // ANCHOR_FOLLOW_WINDOW
+  // /metrics, /healthz, /readyz, the web view and /api (default 0.0.0.0:9470; common/observe.h).
+  HttpOptions http;
 };
 
 // `orcastra leader` flags and env: --docker-host/DOCKER_HOST, --bind/ORCASTRA_BIND,
@@ -41,7 +44,9 @@ struct LeaderOptions {
 // --poll-interval/ORCASTRA_POLL_INTERVAL, --lease-duration/ORCASTRA_LEASE_DURATION,
 // --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*),
 // --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h), and
-// ANCHOR_GRACE_PERIOD. An environment variable with a bad value is an error naming it.
+// ANCHOR_GRACE_PERIOD, and the HTTP endpoint's --http-listen, --http-token-file,
+// --health-stall-limit (common/observe.h). An environment variable with a bad value is an error
+// naming it.
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env);
 

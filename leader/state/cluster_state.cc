@@ -90,6 +90,7 @@ void ClusterState::RecordHello(const protocol::Hello& hello, SteadyTime now) {
 
 void ClusterState::RecordReport(const protocol::NodeReport& report, SteadyTime now) {
   if (report.node_id.empty()) return;
+  ++reports_received_;
   AgentRecord& agent = Agent(report.node_id, now);
   agent.report = report;
   agent.report.memory.source = CutText(report.memory.source, kMaxShownTextBytes);

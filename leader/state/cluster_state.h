@@ -149,6 +149,10 @@ class ClusterState {
   nlohmann::json StatusJson(SteadyTime now) const;
 
   std::size_t agent_count() const { return agents_.size(); }
+  // Node reports received since the start (the ingest rate is its rate, /metrics).
+  std::uint64_t reports_received() const { return reports_received_; }
+  // Events recorded since the start.
+  std::uint64_t events_recorded() const { return next_event_seq_ - 1; }
   std::size_t event_count() const { return events_.size(); }
   std::size_t event_log_bytes() const { return event_bytes_; }
 
@@ -189,6 +193,7 @@ class ClusterState {
   std::deque<LoggedEvent> events_;             // by seq
   std::size_t event_bytes_ = 0;                // sum of EventBytes() over events_
   std::uint64_t next_event_seq_ = 1;
+  std::uint64_t reports_received_ = 0;
 };
 
 }  // namespace orcastra::leader

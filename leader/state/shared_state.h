@@ -2,6 +2,7 @@
 // events) and the controller's last published view, behind one mutex.
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 
 #include "leader/controller/service.h"
@@ -9,10 +10,21 @@
 
 namespace orcastra::leader {
 
+// The endpoints' counters (EndpointsCore::Counters) as of their last round, for `status` and
+// /metrics read from other threads.
+struct EndpointsHealth {
+  std::uint64_t refused = 0;
+  std::uint64_t send_failures = 0;
+  std::uint64_t replies_too_large = 0;
+  std::uint64_t handler_failures = 0;
+  std::uint64_t busy = 0;
+};
+
 struct SharedState {
   std::mutex mutex;
-  ClusterState cluster;  // guarded by mutex
-  ControllerView view;   // guarded by mutex; the controller's last cycle
+  ClusterState cluster;       // guarded by mutex
+  ControllerView view;        // guarded by mutex; the controller's last cycle
+  EndpointsHealth endpoints;  // guarded by mutex; published by the endpoints every round
 };
 
 }  // namespace orcastra::leader
