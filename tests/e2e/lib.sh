@@ -97,8 +97,9 @@ all_reporting='length == 5 and all(.[]; .state == "ready" and .agent.connected
   and .memory.used_percent > 0)'
 
 # Brings up the 3+2 lab, builds the image from the local build and deploys the stack with the
-# configuration in $e2e_config_dir (created with an empty swarm.yml when unset). Extra variables
-# for `docker stack deploy` come from the environment.
+# configuration in $e2e_config_dir (created with an empty swarm.yml when unset) and a random
+# read-only token in $e2e_token_file. Extra variables for `docker stack deploy` come from the
+# environment; $e2e_memory_source replaces the agents' memory source (default: each node's cgroup).
 e2e_deploy() {
   log "lab up 3 2"
   "$lab" up 3 2 >/dev/null
@@ -110,9 +111,15 @@ e2e_deploy() {
   fi
   local cgroup_parent
   cgroup_parent=$(dirname "$("$lab" cgroup m1)")
+  # The web view's read-only token (the stack's secret orcastra_http_token).
+  e2e_token_file=$e2e_config_dir/http_token
+  [ -s "$e2e_token_file" ] || (umask 077 && head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$e2e_token_file")
+  local memory_source="cgroup:/host$cgroup_parent/{{.Node.Hostname}}"
+  [ -n "${e2e_memory_source:-}" ] && memory_source=$e2e_memory_source
   log "deploying the stack"
   ORCASTRA_CONFIG_HOST_DIR=$e2e_config_dir ORCASTRA_IMAGE=$orc_image \
-    ORCASTRA_MEMORY_SOURCE="cgroup:/host$cgroup_parent/{{.Node.Hostname}}" \
+    ORCASTRA_HTTP_TOKEN_HOST_FILE=$e2e_token_file \
+    ORCASTRA_MEMORY_SOURCE="$memory_source" \
     docker stack deploy --resolve-image never -c "$root/deploy/stack.yml" "$stack" >/dev/null
 }
 
