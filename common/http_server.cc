@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -285,54 +287,203 @@ Result<ListenAddress> ParseListenAddress(std::string_view text, std::string_view
   return address;
 }
 
-// The worker threads and the queue of accepted connections between the accepting thread and them.
-class Server::Workers {
+// One open connection: its socket, what was read and not yet answered, and its deadline.
+struct Server::Connection {
+  int fd = -1;
+  std::string buffer;
+  std::chrono::steady_clock::time_point deadline;
+  bool started = false;  // bytes of the next request have arrived
+  std::size_t served = 0;
+  ~Connection() { CloseFd(fd); }
+};
+
+namespace {
+
+// Where the head ends in `buffer` and how long its separator is; npos when it is not complete.
+std::pair<std::size_t, std::size_t> HeadEnd(const std::string& buffer) {
+  std::size_t crlf = buffer.find("\r\n\r\n");
+  std::size_t lf = buffer.find("\n\n");
+  if (crlf != std::string::npos && (lf == std::string::npos || crlf < lf)) return {crlf, 4};
+  if (lf != std::string::npos) return {lf, 2};
+  return {std::string::npos, 0};
+}
+
+// A short answer written without waiting (the client learns why), for connections about to close.
+void Refuse(int fd, int status, const std::string& why) {
+  const std::string text = SerializeResponse(Plain(status, why + "\n"), false, false);
+  (void)::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+}  // namespace
+
+// The accepting and reading loop, the workers and the queues between them (one per Run()).
+class Server::Loop {
  public:
-  Workers(Server& server, std::size_t count, std::size_t max_pending)
-      : server_(server), max_pending_(max_pending) {
+  Loop(Server& server, std::stop_token stop) : server_(server), stop_(std::move(stop)) {
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    const std::size_t count = std::max<std::size_t>(server.options_.workers, 1);
     for (std::size_t i = 0; i < count; ++i) {
-      threads_.emplace_back([this](std::stop_token stop) { Work(stop); });
+      workers_.emplace_back([this](std::stop_token worker_stop) { Work(worker_stop); });
     }
   }
-  ~Workers() {
-    for (auto& thread : threads_) thread.request_stop();
-    cv_.notify_all();
-    threads_.clear();  // joins
-    for (int fd : pending_) CloseFd(fd);
+  ~Loop() {
+    for (auto& worker : workers_) worker.request_stop();
+    requests_cv_.notify_all();
+    workers_.clear();  // joins
+    CloseFd(wake_fd_);
   }
 
-  // Queues `fd` for a worker; false when max_pending connections wait already.
-  bool Push(int fd) {
-    {
-      std::lock_guard lock(mutex_);
-      if (pending_.size() >= max_pending_) return false;
-      pending_.push_back(fd);
+  void Run() {
+    const ServerOptions& o = server_.options_;
+    while (!stop_.stop_requested()) {
+      Heartbeat();
+      TakeReturned();
+      const auto now = std::chrono::steady_clock::now();
+      // Connections past their deadline close; the poll waits at most until the next deadline.
+      auto next = now + kPollSlice;
+      for (auto it = reading_.begin(); it != reading_.end();) {
+        if (it->second->deadline <= now) {
+          if (it->second->started)
+            server_.counters_.timeouts.fetch_add(1, std::memory_order_relaxed);
+          it = reading_.erase(it);
+        } else {
+          next = std::min(next, it->second->deadline);
+          ++it;
+        }
+      }
+      std::vector<pollfd> fds;
+      fds.push_back({server_.listen_fd_, POLLIN, 0});
+      fds.push_back({wake_fd_, POLLIN, 0});
+      for (const auto& [fd, connection] : reading_) fds.push_back({fd, POLLIN, 0});
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now);
+      if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(wait.count(), 1))) <= 0) {
+        continue;
+      }
+      if (fds[1].revents & POLLIN) {
+        std::uint64_t ignored = 0;
+        (void)!::read(wake_fd_, &ignored, sizeof(ignored));
+      }
+      for (std::size_t i = 2; i < fds.size(); ++i) {
+        if (fds[i].revents != 0) ReadFrom(fds[i].fd);
+      }
+      if (fds[0].revents & POLLIN) {
+        for (int i = 0; i < 64; ++i) {
+          int fd = ::accept4(server_.listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+          if (fd < 0) break;
+          if (reading_.size() + in_flight_.load() >= o.max_connections) {
+            server_.counters_.busy.fetch_add(1, std::memory_order_relaxed);
+            Refuse(fd, 503, "busy: too many open connections");
+            CloseFd(fd);
+            continue;
+          }
+          int one = 1;
+          ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+          auto connection = std::make_unique<Connection>();
+          connection->fd = fd;
+          connection->deadline = std::chrono::steady_clock::now() + o.read_timeout;
+          reading_.emplace(fd, std::move(connection));
+        }
+      }
     }
-    cv_.notify_one();
-    return true;
   }
 
  private:
+  void ReadFrom(int fd) {
+    auto it = reading_.find(fd);
+    if (it == reading_.end()) return;
+    Connection& c = *it->second;
+    char chunk[4096];
+    ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      reading_.erase(it);
+      return;
+    }
+    if (n < 0) return;
+    if (!c.started) {
+      c.started = true;
+      c.deadline = std::chrono::steady_clock::now() + server_.options_.read_timeout;
+    }
+    c.buffer.append(chunk, static_cast<std::size_t>(n));
+    if (HeadEnd(c.buffer).first != std::string::npos) {
+      Dispatch(it);
+    } else if (c.buffer.size() > kMaxHeadBytes) {
+      server_.counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+      Refuse(fd, 431, "request head over " + std::to_string(kMaxHeadBytes) + " bytes");
+      reading_.erase(it);
+    }
+  }
+
+  // Hands the connection (its head complete) to a worker, or refuses it when too many wait.
+  void Dispatch(std::map<int, std::unique_ptr<Connection>>::iterator it) {
+    std::unique_ptr<Connection> connection = std::move(it->second);
+    reading_.erase(it);
+    {
+      std::lock_guard lock(mutex_);
+      if (requests_.size() < server_.options_.max_pending) {
+        in_flight_.fetch_add(1);
+        requests_.push_back(std::move(connection));
+      }
+    }
+    if (connection) {
+      server_.counters_.busy.fetch_add(1, std::memory_order_relaxed);
+      Refuse(connection->fd, 503, "busy: every worker is answering a request");
+      return;
+    }
+    requests_cv_.notify_one();
+  }
+
+  // Connections the workers gave back (kept alive): reading again, or at once to a worker when
+  // the next request is already in the buffer (pipelining).
+  void TakeReturned() {
+    std::deque<std::unique_ptr<Connection>> returned;
+    {
+      std::lock_guard lock(mutex_);
+      returned.swap(returned_);
+    }
+    for (auto& connection : returned) {
+      const int fd = connection->fd;
+      auto [it, inserted] = reading_.emplace(fd, std::move(connection));
+      if (HeadEnd(it->second->buffer).first != std::string::npos) Dispatch(it);
+    }
+  }
+
   void Work(std::stop_token stop) {
     while (true) {
-      int fd = -1;
+      std::unique_ptr<Connection> connection;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, stop, [this] { return !pending_.empty(); });
+        requests_cv_.wait(lock, stop, [this] { return !requests_.empty(); });
         if (stop.stop_requested()) return;
-        fd = pending_.front();
-        pending_.pop_front();
+        connection = std::move(requests_.front());
+        requests_.pop_front();
       }
-      server_.Serve(fd, stop);
+      const bool keep = server_.Answer(*connection, stop_);
+      in_flight_.fetch_sub(1);
+      if (!keep) continue;  // closed by the destructor
+      connection->started = !connection->buffer.empty();
+      connection->deadline =
+          std::chrono::steady_clock::now() +
+          (connection->started ? server_.options_.read_timeout : server_.options_.keep_alive_idle);
+      {
+        std::lock_guard lock(mutex_);
+        returned_.push_back(std::move(connection));
+      }
+      const std::uint64_t one = 1;
+      (void)!::write(wake_fd_, &one, sizeof(one));
     }
   }
 
   Server& server_;
-  const std::size_t max_pending_;
+  const std::stop_token stop_;
+  int wake_fd_ = -1;
+  // The loop thread's own: connections waiting for (the rest of) a request head.
+  std::map<int, std::unique_ptr<Connection>> reading_;
+  std::atomic<std::size_t> in_flight_{0};  // connections with a worker or waiting for one
   std::mutex mutex_;
-  std::condition_variable_any cv_;
-  std::deque<int> pending_;  // guarded by mutex_
-  std::vector<std::jthread> threads_;
+  std::condition_variable_any requests_cv_;
+  std::deque<std::unique_ptr<Connection>> requests_;  // guarded by mutex_: complete heads
+  std::deque<std::unique_ptr<Connection>> returned_;  // guarded by mutex_: kept alive
+  std::vector<std::jthread> workers_;                 // last: joined first
 };
 
 Result<std::shared_ptr<Server>> Server::Listen(ServerOptions options, Handler handler) {
@@ -390,131 +541,52 @@ Server::~Server() {
 }
 
 void Server::Run(std::stop_token stop) {
-  Workers workers(*this, std::max<std::size_t>(options_.workers, 1), options_.max_pending);
-  while (!stop.stop_requested()) {
-    Heartbeat();
-    pollfd p{listen_fd_, POLLIN, 0};
-    int ready = ::poll(&p, 1, static_cast<int>(kPollSlice.count()));
-    if (ready <= 0) continue;
-    // Accept what is waiting, a bounded number per round.
-    for (int i = 0; i < 64; ++i) {
-      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd < 0) break;
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      if (!workers.Push(fd)) {
-        counters_.busy.fetch_add(1, std::memory_order_relaxed);
-        // Best effort, without waiting: the client learns why.
-        const std::string busy =
-            SerializeResponse(Plain(503, "busy: every worker is serving a connection\n"),
-                              /*head_only=*/false, /*keep_alive=*/false);
-        (void)::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        CloseFd(fd);
-      }
-    }
-  }
+  Loop loop(*this, stop);
+  loop.Run();
 }
 
-void Server::Serve(int fd, const std::stop_token& stop) {
-  std::string buffer;
-  std::size_t served = 0;
+bool Server::Answer(Connection& connection, const std::stop_token& stop) {
+  const int fd = connection.fd;
   auto finish = [&](int status, const std::string& why) {
-    Response r = Plain(status, why + "\n");
-    (void)WriteAllBefore(fd, SerializeResponse(r, false, false),
+    (void)WriteAllBefore(fd, SerializeResponse(Plain(status, why + "\n"), false, false),
                          std::chrono::steady_clock::now() + options_.write_timeout, stop);
+    return false;
   };
-  while (served < options_.max_requests_per_connection && !stop.stop_requested()) {
-    // Wait for a whole head: up to keep_alive_idle for its first byte (read_timeout for the first
-    // request), then read_timeout from that byte on.
-    auto now = std::chrono::steady_clock::now();
-    auto deadline = now + (served == 0 ? options_.read_timeout : options_.keep_alive_idle);
-    bool started = !buffer.empty();
-    if (started) deadline = now + options_.read_timeout;
-    std::size_t end = std::string::npos;
-    std::size_t separator = 0;
-    while (true) {
-      std::size_t crlf = buffer.find("\r\n\r\n");
-      std::size_t lf = buffer.find("\n\n");
-      if (crlf != std::string::npos && (lf == std::string::npos || crlf < lf)) {
-        end = crlf;
-        separator = 4;
-      } else if (lf != std::string::npos) {
-        end = lf;
-        separator = 2;
-      }
-      if (end != std::string::npos) break;
-      if (buffer.size() > kMaxHeadBytes) {
-        counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
-        finish(431, "request head over " + std::to_string(kMaxHeadBytes) + " bytes");
-        CloseFd(fd);
-        return;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left <= std::chrono::milliseconds::zero() || stop.stop_requested()) {
-        if (started) counters_.timeouts.fetch_add(1, std::memory_order_relaxed);
-        CloseFd(fd);
-        return;
-      }
-      pollfd p{fd, POLLIN, 0};
-      int ready = ::poll(&p, 1, static_cast<int>(std::min(left, kPollSlice).count()));
-      if (ready <= 0) continue;
-      char chunk[4096];
-      ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        CloseFd(fd);
-        return;
-      }
-      if (n > 0) {
-        if (!started) {
-          started = true;
-          deadline = std::chrono::steady_clock::now() + options_.read_timeout;
-        }
-        buffer.append(chunk, static_cast<std::size_t>(n));
-      }
-    }
-    auto request = ParseRequestHead(std::string_view(buffer).substr(0, end));
-    buffer.erase(0, end + separator);
-    if (!request.ok()) {
-      counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
-      finish(400, "bad request: " + request.status().message());
-      CloseFd(fd);
-      return;
-    }
-    if (request->content_length > 0 || request->chunked) {
-      counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
-      finish(413, "request bodies are not accepted");
-      CloseFd(fd);
-      return;
-    }
-    ++served;
-    const bool head_only = request->method == "HEAD";
-    Response response;
-    if (request->method != "GET" && !head_only) {
-      counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
-      response = Plain(405, "only GET and HEAD\n");
-      response.headers.emplace_back("Allow", "GET, HEAD");
-    } else {
-      try {
-        response = handler_(*request);
-      } catch (const std::exception& e) {
-        Logger("http")->error("{}: handler for '{}' failed: {}", name(), request->path, e.what());
-        response = Plain(500, "internal error\n");
-      } catch (...) {
-        response = Plain(500, "internal error\n");
-      }
-    }
-    counters_.requests.fetch_add(1, std::memory_order_relaxed);
-    const bool keep = request->keep_alive && served < options_.max_requests_per_connection &&
-                      !stop.stop_requested();
-    if (!WriteAllBefore(fd, SerializeResponse(response, head_only, keep),
-                        std::chrono::steady_clock::now() + options_.write_timeout, stop) ||
-        !keep) {
-      CloseFd(fd);
-      return;
+  const auto [end, separator] = HeadEnd(connection.buffer);
+  auto request = ParseRequestHead(std::string_view(connection.buffer).substr(0, end));
+  connection.buffer.erase(0, end + separator);
+  if (!request.ok()) {
+    counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    return finish(400, "bad request: " + request.status().message());
+  }
+  if (request->content_length > 0 || request->chunked) {
+    counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    return finish(413, "request bodies are not accepted");
+  }
+  ++connection.served;
+  const bool head_only = request->method == "HEAD";
+  Response response;
+  if (request->method != "GET" && !head_only) {
+    counters_.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    response = Plain(405, "only GET and HEAD\n");
+    response.headers.emplace_back("Allow", "GET, HEAD");
+  } else {
+    try {
+      response = handler_(*request);
+    } catch (const std::exception& e) {
+      Logger("http")->error("{}: handler for '{}' failed: {}", name(), request->path, e.what());
+      response = Plain(500, "internal error\n");
+    } catch (...) {
+      response = Plain(500, "internal error\n");
     }
   }
-  CloseFd(fd);
+  counters_.requests.fetch_add(1, std::memory_order_relaxed);
+  const bool keep = request->keep_alive &&
+                    connection.served < options_.max_requests_per_connection &&
+                    !stop.stop_requested();
+  return WriteAllBefore(fd, SerializeResponse(response, head_only, keep),
+                        std::chrono::steady_clock::now() + options_.write_timeout, stop) &&
+         keep;
 }
 
 }  // namespace orcastra::http

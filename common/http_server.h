@@ -6,18 +6,23 @@
 // 176 MiB (measured), and nothing outside the library can bound it. This server reads at most
 // kMaxHeadBytes of request head per request, within a deadline, and refuses the rest.
 //
-// Bounds: `workers` threads serve connections (so a slow client holds at most one of them for the
-// read timeout); at most `max_pending` accepted connections wait for a worker, more are answered
-// 503 and closed at once by the accepting thread; a request head must arrive whole within
-// `read_timeout` of its first byte (and a kept-alive connection is closed after `keep_alive_idle`
-// without one); a response must be written within `write_timeout`; a connection serves at most
-// `max_requests_per_connection` requests. A request with a body (Content-Length > 0 or
-// Transfer-Encoding) is answered 413 and the connection closed.
+// How it works: one thread (the Service's) accepts connections and reads request heads from all
+// of them with poll(); only a complete head goes to a worker. So an idle or slow connection (a
+// browser's spare keep-alive sockets, a client that sends one byte a second) costs a file
+// descriptor and a buffer, never a worker.
 //
-// Threads: the Server is a Service whose thread accepts (and beats the heartbeat); its workers are
-// threads of its own, started and joined by Run(). The handler runs on a worker thread, so it must
-// be thread-safe and must not block for long (never an Engine API call: read what other threads
-// published). An exception from the handler is answered 500.
+// Bounds: at most `max_connections` open connections (more are answered 503 and closed); a
+// request head must arrive whole within `read_timeout` of its first byte, and a connection is
+// closed after `keep_alive_idle` without one (`read_timeout` before its first request); `workers`
+// threads answer requests, at most `max_pending` complete requests wait for them (more are
+// answered 503 and closed); a response must be written within `write_timeout`; a connection
+// serves at most `max_requests_per_connection` requests. A request with a body (Content-Length >
+// 0 or Transfer-Encoding) is answered 413 and the connection closed.
+//
+// Threads: the Server is a Service whose thread accepts and reads (and beats the heartbeat); its
+// workers are threads of its own, started and joined by Run(). The handler runs on a worker
+// thread, so it must be thread-safe and must not block for long (never an Engine API call: read
+// what other threads published). An exception from the handler is answered 500.
 #pragma once
 
 #include <atomic>
@@ -90,6 +95,7 @@ struct ServerOptions {
   ListenAddress address{"127.0.0.1", 0};
   std::size_t workers = 2;
   std::size_t max_pending = 16;
+  std::size_t max_connections = 64;
   std::chrono::milliseconds read_timeout{5000};
   std::chrono::milliseconds write_timeout{5000};
   std::chrono::milliseconds keep_alive_idle{5000};
@@ -106,8 +112,8 @@ class Server final : public Service {
   std::uint16_t port() const { return port_; }
 
   struct Counters {
-    std::atomic<std::uint64_t> requests{0};      // answered, any status
-    std::atomic<std::uint64_t> busy{0};          // connections refused with 503: no worker free
+    std::atomic<std::uint64_t> requests{0};  // answered, any status
+    std::atomic<std::uint64_t> busy{0};      // refused with 503: too many connections or requests
     std::atomic<std::uint64_t> bad_requests{0};  // heads refused (400, 413, 431, 405)
     std::atomic<std::uint64_t> timeouts{0};      // connections closed in the middle of a head
   };
@@ -118,9 +124,11 @@ class Server final : public Service {
 
  private:
   Server(ServerOptions options, Handler handler, int fd, std::uint16_t port);
-  class Workers;
-  // Serves one connection until it closes, times out or `stop` is requested; closes `fd`.
-  void Serve(int fd, const std::stop_token& stop);
+  struct Connection;
+  class Loop;
+  // Answers the complete request at the start of `connection`'s buffer (a worker thread); false
+  // when the connection must be closed.
+  bool Answer(Connection& connection, const std::stop_token& stop);
 
   const ServerOptions options_;
   const Handler handler_;

@@ -53,7 +53,8 @@ void Fill(SharedState& shared, const Clock& clock, int nodes) {
   }
   shared.cluster.SetIdentity({list[0].id, list[0].hostname});
   shared.cluster.SetNodes(list, clock.Now());
-  for (const auto& n : list) {
+  for (int i = 0; i < nodes; ++i) {
+    const docker::Node& n = list[static_cast<std::size_t>(i)];
     protocol::NodeReport r;
     r.node_id = n.id;
     r.hostname = n.hostname;
@@ -63,7 +64,7 @@ void Fill(SharedState& shared, const Clock& clock, int nodes) {
     r.memory = {total, total - used, used, "procfs"};
     r.load = {0.5, 0.4, 0.3};
     r.cpu_percent = 12;
-    r.psi = {true, 0.5 * (i % 4), 0.1 * (i % 2)};
+    r.psi = {true, 0.5 * static_cast<double>(i % 4), 0.1 * static_cast<double>(i % 2)};
     for (int c = 0; c < 10; ++c) {
       protocol::ContainerReport container;
       container.id = n.id + std::to_string(c);

@@ -72,7 +72,8 @@ function drawSummary(status) {
            nodes.ready === nodes.total ? "ok" : "warn"),
       stat("Agents connected", String(agents.connected ?? "–"), "of " + (agents.expected ?? "–"),
            agents.connected === agents.expected ? "ok" : "warn"),
-      anchors ? stat("Anchors", String(anchors.ok), anchors.violated + " violated",
+      anchors ? stat("Anchors ok", anchors.ok + "/" + anchors.total,
+                     anchors.violated ? anchors.violated + " violated" : "none violated",
                      anchors.violated > 0 ? "bad" : "ok")
               : stat("Anchors", "–", "no cycle yet", "warn"),
       stat("Swarm", docker.ok ? "in sync" : "stale",
@@ -137,10 +138,10 @@ function drawNodes(nodes, status, anchors) {
               ? bytes(mem.used_bytes) + " / " + bytes(mem.total_bytes) + " · " + pct(used)
               : "no report yet")),
         h("div", {class: "metric"},
-          h("span", {class: "mlabel"}, "Pressure"),
+          h("span", {class: "mlabel", title: "memory pressure (PSI), 10 s average"}, "Pressure"),
           bar(psi.present ? psi.some_avg10 : 0, "psi" + (psi.present ? "" : " na")),
           h("span", {class: "mval"}, psi.present
-              ? "some " + pct(psi.some_avg10) + " · full " + pct(psi.full_avg10) + " (10 s)"
+              ? "some " + pct(psi.some_avg10) + " · full " + pct(psi.full_avg10)
               : "PSI not available")),
         h("div", {class: "facts"},
           h("span", {}, "CPU ", h("b", {}, pct(n.cpu_percent))),
@@ -148,7 +149,7 @@ function drawNodes(nodes, status, anchors) {
           c ? h("span", {}, h("b", {}, c.running + "/" + c.total), " running") : null,
           c && c.unhealthy ? h("span", {class: "kind-bad"}, c.unhealthy + " unhealthy") : null),
         h("div", {class: "here"}, items.length
-            ? items.map(i => h("span", {class: "chip " + i.kind + (i.bad ? " bad" : ""),
+            ? items.map(i => h("span", {class: "chip is-" + i.kind + (i.bad ? " bad" : ""),
                                          title: i.kind === "anchor" ? "anchor"
                                                                     : "dependent of " + i.anchor},
                                (i.kind === "anchor" ? "⚓ " : "↳ ") + i.name))

@@ -200,21 +200,73 @@ TEST_CASE("a head that does not arrive in time closes the connection", "[http]")
   server->Stop();
 }
 
-TEST_CASE("with every worker busy and the queue full, a connection gets 503 at once", "[http]") {
+TEST_CASE("idle and slow connections never hold a worker", "[http]") {
+  ServerOptions options;
+  options.workers = 1;
+  auto server = StartServer(options);
+  std::vector<int> idle;
+  for (int i = 0; i < 5; ++i) idle.push_back(Connect(server->port()));  // nothing sent
+  int slow = Connect(server->port());
+  SendAll(slow, "GET / HT");  // and the rest never
+  const auto started = std::chrono::steady_clock::now();
+  int fd = Connect(server->port());
+  SendAll(fd, "GET /now HTTP/1.1\r\nConnection: close\r\n\r\n");
+  CHECK_THAT(ReadUntil(fd), Catch::EndsWith("path=/now"));
+  CHECK(std::chrono::steady_clock::now() - started < 1s);
+  for (int c : idle) ::close(c);
+  ::close(slow);
+  ::close(fd);
+  server->Stop();
+}
+
+TEST_CASE("with every worker busy and the queue full, a request gets 503 at once", "[http]") {
   ServerOptions options;
   options.workers = 1;
   options.max_pending = 1;
   auto server = StartServer(options);
-  int busy = Connect(server->port());  // holds the worker: a head that never ends
-  SendAll(busy, "GET / HTTP/1.1\r\n");
+  int first = Connect(server->port());  // the worker answers it for 300 ms
+  SendAll(first, "GET /slow HTTP/1.1\r\n\r\n");
   std::this_thread::sleep_for(100ms);
-  int queued = Connect(server->port());  // waits in the queue
-  std::this_thread::sleep_for(100ms);
-  int refused = Connect(server->port());
-  std::string out = ReadUntil(refused);
-  CHECK_THAT(out, Catch::StartsWith("HTTP/1.1 503"));
+  int second = Connect(server->port());  // waits for the worker
+  SendAll(second, "GET /slow HTTP/1.1\r\n\r\n");
+  std::this_thread::sleep_for(50ms);
+  int third = Connect(server->port());
+  SendAll(third, "GET /slow HTTP/1.1\r\n\r\n");
+  CHECK_THAT(ReadUntil(third), Catch::StartsWith("HTTP/1.1 503"));
+  CHECK_THAT(ReadUntil(first, "path=/slow"), Catch::StartsWith("HTTP/1.1 200"));
+  CHECK_THAT(ReadUntil(second, "path=/slow"), Catch::StartsWith("HTTP/1.1 200"));
   CHECK(server->counters().busy == 1);
-  for (int fd : {busy, queued, refused}) ::close(fd);
+  for (int fd : {first, second, third}) ::close(fd);
+  server->Stop();
+}
+
+TEST_CASE("more connections than the bound are refused at once", "[http]") {
+  ServerOptions options;
+  options.max_connections = 3;
+  auto server = StartServer(options);
+  std::vector<int> open;
+  for (int i = 0; i < 3; ++i) open.push_back(Connect(server->port()));
+  std::this_thread::sleep_for(100ms);
+  int extra = Connect(server->port());
+  CHECK_THAT(ReadUntil(extra), Catch::StartsWith("HTTP/1.1 503"));
+  SendAll(open[0], "GET /still HTTP/1.1\r\nConnection: close\r\n\r\n");
+  CHECK_THAT(ReadUntil(open[0]), Catch::EndsWith("path=/still"));
+  for (int fd : open) ::close(fd);
+  ::close(extra);
+  server->Stop();
+}
+
+TEST_CASE("a kept-alive connection is closed after its idle time", "[http]") {
+  ServerOptions options;
+  options.keep_alive_idle = 200ms;
+  auto server = StartServer(options);
+  int fd = Connect(server->port());
+  SendAll(fd, "GET /a HTTP/1.1\r\n\r\n");
+  const auto started = std::chrono::steady_clock::now();
+  std::string out = ReadUntil(fd);  // the answer, then the close
+  CHECK_THAT(out, Catch::EndsWith("path=/a"));
+  CHECK(std::chrono::steady_clock::now() - started < 3s);
+  ::close(fd);
   server->Stop();
 }
 
