@@ -86,7 +86,7 @@ http::Response LeaderEndpoint::Metrics() const {
     if (lease) shared->cluster.SetLease(lease_view);
     const SteadyTime now = clock->Now();
     figures.status = StatusDocument(shared->cluster, shared->view, shared->endpoints, now);
-    figures.nodes = shared->cluster.NodesJson(now);
+    figures.nodes = shared->cluster.Figures(now);
     figures.reports_received = shared->cluster.reports_received();
     figures.events_recorded = shared->cluster.events_recorded();
     figures.endpoints = shared->endpoints;
@@ -132,7 +132,7 @@ http::Response LeaderEndpoint::Readyz() const {
 http::Response LeaderEndpoint::Api(const http::Request& request) const {
   const std::string what = request.path.substr(5);
   const LeaseView lease_view = lease ? lease() : LeaseView{};
-  std::lock_guard lock(shared->mutex);
+  std::unique_lock lock(shared->mutex);
   if (lease) shared->cluster.SetLease(lease_view);
   const ClusterState& cluster = shared->cluster;
   const SteadyTime now = clock->Now();
@@ -142,13 +142,20 @@ http::Response LeaderEndpoint::Api(const http::Request& request) const {
     }
   }
   if (what == "status") {
-    return JsonResponse(200, StatusDocument(cluster, shared->view, shared->endpoints, now));
+    json status = StatusDocument(cluster, shared->view, shared->endpoints, now);
+    lock.unlock();
+    return JsonResponse(200, status);
   }
-  if (what == "nodes") return JsonResponse(200, cluster.NodesJson(now));
+  if (what == "nodes") {
+    json nodes = cluster.NodesJson(now);
+    lock.unlock();  // serialised without holding the state
+    return JsonResponse(200, nodes);
+  }
   if (what == "anchors" || what == "services") {
     // Not yet available is an answer, not a failure: {"available": false, "reason": ...} (the
     // CLI gets the reason as its error).
     auto document = ViewDocument(shared->view, what);
+    lock.unlock();
     if (!document.ok()) {
       return JsonResponse(
           200,
@@ -175,10 +182,12 @@ http::Response LeaderEndpoint::Api(const http::Request& request) const {
       query.limit = static_cast<std::size_t>(*parsed);
     }
     EventsPage page = cluster.Events(query, kMaxEventsPageJson);
-    return JsonResponse(200, {{"events", std::move(page.events)},
-                              {"more", page.more},
-                              {"cursor", page.cursor},
-                              {"log_id", cluster.event_log_id()}});
+    json body = {{"events", std::move(page.events)},
+                 {"more", page.more},
+                 {"cursor", page.cursor},
+                 {"log_id", cluster.event_log_id()}};
+    lock.unlock();
+    return JsonResponse(200, body);
   }
   return JsonResponse(404, {{"error",
                              "no such document: /api/status, /api/nodes, /api/anchors, "

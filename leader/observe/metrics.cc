@@ -17,12 +17,6 @@ std::optional<double> Number(const json& j, const char* key) {
   return it->get<double>();
 }
 
-std::string Text(const json& j, const char* key) {
-  if (!j.is_object()) return "";
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 }  // namespace
 
 std::string RenderLeaderMetrics(const LeaderFigures& f, std::size_t* problems) {
@@ -78,26 +72,17 @@ std::string RenderLeaderMetrics(const LeaderFigures& f, std::size_t* problems) {
     e.Add(M::kAnchors, {"ok"}, Number(s["anchors"], "ok").value_or(0));
     e.Add(M::kAnchors, {"violated"}, Number(s["anchors"], "violated").value_or(0));
   }
-  if (f.nodes.is_array()) {
-    for (const json& node : f.nodes) {
-      const std::string hostname = Text(node, "hostname");
-      const std::string id = Text(node, "id");
-      const json agent = node.value("agent", json::object());
-      e.Add(M::kNodeConnected, {hostname, id}, agent.value("connected", false) ? 1 : 0);
-      const json memory = node.value("memory", json::object());
-      if (auto total = Number(memory, "total_bytes")) e.Add(M::kNodeTotal, {hostname, id}, *total);
-      if (auto used = Number(memory, "used_bytes")) e.Add(M::kNodeUsed, {hostname, id}, *used);
-      if (auto available = Number(memory, "available_bytes")) {
-        e.Add(M::kNodeAvailable, {hostname, id}, *available);
-      }
-      const json pressure = node.value("pressure", json::object());
-      if (pressure.value("present", false)) {
-        if (auto some = Number(pressure, "some_avg10")) {
-          e.Add(M::kNodePressure, {hostname, id, "some"}, *some / 100.0);
-        }
-        if (auto full = Number(pressure, "full_avg10")) {
-          e.Add(M::kNodePressure, {hostname, id, "full"}, *full / 100.0);
-        }
+  for (const NodeFigures& node : f.nodes) {
+    const std::string_view hostname = node.hostname;
+    const std::string_view id = node.id;
+    e.Add(M::kNodeConnected, {hostname, id}, node.connected ? 1 : 0);
+    if (node.has_report) {
+      e.Add(M::kNodeTotal, {hostname, id}, static_cast<double>(node.total_bytes));
+      e.Add(M::kNodeUsed, {hostname, id}, static_cast<double>(node.used_bytes));
+      e.Add(M::kNodeAvailable, {hostname, id}, static_cast<double>(node.available_bytes));
+      if (node.psi_present) {
+        e.Add(M::kNodePressure, {hostname, id, "some"}, node.psi_some_avg10 / 100.0);
+        e.Add(M::kNodePressure, {hostname, id, "full"}, node.psi_full_avg10 / 100.0);
       }
     }
   }

@@ -90,8 +90,8 @@ ORCASTRA_METRIC_FAMILIES(ORCASTRA_LEADER_METRICS, LeaderMetric, kLeaderFamilies)
 struct LeaderFigures {
   std::string version;
   ProcessStats process;
-  nlohmann::json status;  // StatusDocument
-  nlohmann::json nodes;   // ClusterState::NodesJson
+  nlohmann::json status;           // StatusDocument
+  std::vector<NodeFigures> nodes;  // ClusterState::Figures
   std::uint64_t reports_received = 0;
   std::uint64_t events_recorded = 0;
   EndpointsHealth endpoints;

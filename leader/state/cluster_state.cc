@@ -218,6 +218,33 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
   return out;
 }
 
+std::vector<NodeFigures> ClusterState::Figures(SteadyTime now) const {
+  std::vector<NodeFigures> out;
+  out.reserve(nodes_.size());
+  for (const auto& node : nodes_) {
+    NodeFigures f;
+    f.id = node.id;
+    f.hostname = node.hostname;
+    auto found = agents_.find(node.id);
+    if (found != agents_.end()) {
+      const AgentRecord& agent = found->second;
+      f.connected = IsConnected(agent, now);
+      if (agent.has_report) {
+        const auto& r = agent.report;
+        f.has_report = true;
+        f.total_bytes = r.memory.total_bytes;
+        f.used_bytes = r.memory.used_bytes;
+        f.available_bytes = r.memory.available_bytes;
+        f.psi_present = r.psi.present;
+        f.psi_some_avg10 = r.psi.some_avg10;
+        f.psi_full_avg10 = r.psi.full_avg10;
+      }
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 json ClusterState::NodesJson(SteadyTime now) const {
   json out = json::array();
   for (const auto& node : nodes_) out.push_back(NodeJson(node, now));

@@ -227,7 +227,7 @@ TEST_CASE("leader metrics: two nodes with one hostname stay two series", "[metri
   LeaderFigures figures;
   {
     std::lock_guard lock(leader.shared.mutex);
-    figures.nodes = leader.shared.cluster.NodesJson(leader.clock.Now());
+    figures.nodes = leader.shared.cluster.Figures(leader.clock.Now());
   }
   std::size_t problems = 9;
   auto e = testing::ParseExposition(RenderLeaderMetrics(figures, &problems));
