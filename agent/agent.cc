@@ -514,6 +514,9 @@ int RunAgent(const AgentOptions& options) {
     http::ServerOptions server_options;
     server_options.name = "http";
     server_options.address = *options.http.listen;
+    // A stack update starts the new agent before the old one stops (deploy/stack.yml): they share
+    // the port while both run.
+    server_options.share_port = true;
     auto server = http::Server::Listen(server_options, [&endpoint](const http::Request& request) {
       return endpoint.Handle(request);
     });

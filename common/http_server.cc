@@ -513,6 +513,7 @@ Result<std::shared_ptr<Server>> Server::Listen(ServerOptions options, Handler ha
   if (fd < 0) return Status::Unavailable("cannot listen on " + where + ": " + std::strerror(errno));
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (options.share_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 || ::listen(fd, 64) != 0) {
     const int error = errno;
     CloseFd(fd);

@@ -100,6 +100,11 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{5000};
   std::chrono::milliseconds keep_alive_idle{5000};
   std::size_t max_requests_per_connection = 100;
+  // SO_REUSEPORT: another process that sets it too may listen on the same address, and the kernel
+  // spreads new connections over both. For the agent, whose stack update starts the new task
+  // before stopping the old one on the same node (deploy/stack.yml): both serve while they
+  // overlap. Without it an address in use is an error.
+  bool share_port = false;
 };
 
 class Server final : public Service {

@@ -292,5 +292,27 @@ TEST_CASE("an address in use is an error naming it", "[http]") {
              Catch::Contains("127.0.0.1:" + std::to_string((*first)->port())));
 }
 
+TEST_CASE("with share_port two servers listen on one address and both answer", "[http]") {
+  ServerOptions options;
+  options.share_port = true;
+  auto first = StartServer(options);
+  options.address.port = first->port();
+  auto second = StartServer(options);
+  // The one without share_port is still refused.
+  ServerOptions plain;
+  plain.address.port = first->port();
+  CHECK_FALSE(Server::Listen(plain, [](const Request&) { return Response{}; }).ok());
+  // Connections go to either; with the first stopped, the second answers them all.
+  first->Stop();
+  first.reset();  // its listening socket closed
+  for (int i = 0; i < 5; ++i) {
+    int fd = Connect(second->port());
+    SendAll(fd, "GET /x HTTP/1.0\r\n\r\n");
+    CHECK_THAT(ReadUntil(fd), Catch::Contains("path=/x"));
+    ::close(fd);
+  }
+  CHECK(second->counters().requests.load() == 5);
+}
+
 }  // namespace
 }  // namespace orcastra::http
