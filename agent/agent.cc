@@ -34,6 +34,9 @@ constexpr std::chrono::milliseconds kMinReportGap{500};
 constexpr std::chrono::milliseconds kCommandTick{100};
 // A leader that refused this agent's key (or disagrees on encryption) is tried again after this.
 constexpr std::chrono::seconds kRefusedRetry{30};
+// Wrong-key handshakes in a row before a link gives a leader key up (protocol::Request does the
+// same).
+constexpr std::size_t kWrongKeyConfirmations = protocol::kWrongKeyConfirmations;
 // A hello answering a `not_attested` refusal comes at most this often per link.
 constexpr std::chrono::milliseconds kMinHelloGap{2000};
 // Link troubles are logged at most once per this period (the next line counts the rest).
@@ -86,8 +89,10 @@ class Reporter final : public Service {
     zmq::socket_t socket{};
     std::optional<protocol::HandshakeMonitor> monitor{};
     std::size_t key_index = 0;
-    std::size_t failed_keys = 0;  // wrong-key handshakes in a row (all keys tried: pause)
-    bool paused = false;          // refused or no trusted key works: recreated at `retry_at`
+    std::size_t wrong_in_row = 0;  // wrong-key handshakes in a row with the current key
+    std::size_t failed_keys = 0;   // keys given up on in a row (all of them: pause)
+    bool paused = false;           // refused or no trusted key works: recreated at `retry_at`
+    bool greeted = false;          // a hello went out on the current connection
     SteadyTime retry_at{};
     SteadyTime last_hello{};
     SteadyTime switched_at{};
@@ -235,6 +240,7 @@ void Reporter::SendHello(const std::string& endpoint, Link& link) {
   if (!sent.ok()) {
     Logger("agent")->debug("hello to '{}' not sent: {}", endpoint, sent.ToString());
   }
+  link.greeted = sent.ok();
 }
 
 void Reporter::ServiceLinks(zmq::context_t& context) {
@@ -247,11 +253,18 @@ void Reporter::ServiceLinks(zmq::context_t& context) {
     for (const auto& event : link.monitor->Drain()) {
       switch (event.outcome) {
         case Outcome::kSucceeded:
+          // A new connection: the leader knows nothing of it; the hello goes first.
+          link.wrong_in_row = 0;
           link.failed_keys = 0;
+          link.greeted = false;
           SendHello(endpoint, link);
           break;
         case Outcome::kWrongServerKey: {
           const std::size_t keys = security_.insecure ? 1 : security_.key.leader_public_keys.size();
+          // One failure may be a busy leader closing a slow handshake (libzmq retries at once);
+          // the same failure again means the leader holds another key.
+          if (++link.wrong_in_row < kWrongKeyConfirmations) break;
+          link.wrong_in_row = 0;
           ++link.failed_keys;
           if (link.failed_keys >= keys) {
             std::uint64_t suppressed = 0;
@@ -283,8 +296,11 @@ void Reporter::ServiceLinks(zmq::context_t& context) {
           link.retry_at = now + kRefusedRetry;
           break;
         }
-        case Outcome::kOtherFailure:
         case Outcome::kDisconnected:
+          link.greeted = false;
+          break;
+        case Outcome::kOtherFailure:
+        case Outcome::kAccepted:
           break;
       }
       if (recreate || link.paused) break;
@@ -298,6 +314,7 @@ void Reporter::ServiceLinks(zmq::context_t& context) {
       if (fresh) {
         fresh->switched_at = link.switched_at;
         fresh->failed_keys = link.failed_keys;
+        fresh->wrong_in_row = 0;
         link = std::move(*fresh);
       }
     }
@@ -308,6 +325,9 @@ void Reporter::Broadcast(const protocol::Body& body) {
   protocol::Message message{{protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()}, body};
   for (auto& [endpoint, link] : links_) {
     if (link.paused) continue;
+    // Nothing before the hello on a connection (it would be refused as not attested).
+    if (!link.greeted) SendHello(endpoint, link);
+    if (!link.greeted) continue;
     Status sent = protocol::Send(link.socket, message);
     if (!sent.ok()) {
       Logger("agent")->debug("{} to '{}' not sent: {}", protocol::TypeName(body), endpoint,
@@ -329,10 +349,12 @@ void Reporter::DrainReplies() {
       }
       const auto& body = incoming->message->body;
       if (const auto* error = std::get_if<protocol::Error>(&body)) {
-        if (error->code == protocol::kErrorNotAttested &&
-            clock_.Now() - link.last_hello >= kMinHelloGap) {
-          // The leader does not know this connection's node (yet): prove it again.
-          SendHello(endpoint, link);
+        if (error->code == protocol::kErrorNotAttested) {
+          // The leader does not know this connection's node (a reconnection raced the hello, or
+          // it could not check yet): prove it again. Expected now and then, so not an error.
+          log->debug("leader '{}' asks for the node's proof again: {}", endpoint, error->message);
+          if (clock_.Now() - link.last_hello >= kMinHelloGap) SendHello(endpoint, link);
+          continue;
         }
         std::uint64_t suppressed = 0;
         if (refusal_log_.Allow(clock_.Now(), &suppressed)) {

@@ -8,7 +8,8 @@
 namespace orcastra::protocol {
 namespace {
 
-constexpr int kWatchedEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+constexpr int kWatchedEvents = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_DISCONNECTED;
 
@@ -30,6 +31,8 @@ HandshakeMonitor::Outcome Classify(std::uint16_t event, std::uint32_t value) {
                                                    : Outcome::kOtherFailure;
     case ZMQ_EVENT_DISCONNECTED:
       return Outcome::kDisconnected;
+    case ZMQ_EVENT_ACCEPTED:
+      return Outcome::kAccepted;
     default:
       return Outcome::kOtherFailure;
   }
@@ -129,6 +132,8 @@ std::string DescribeHandshake(const HandshakeMonitor::Event& event, const std::s
              std::to_string(event.value) + ")";
     case Outcome::kDisconnected:
       return "disconnected from " + at;
+    case Outcome::kAccepted:
+      return "a connection came in on " + at;
   }
   return "handshake event from " + at;
 }

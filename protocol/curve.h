@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,10 @@ namespace orcastra::protocol {
 // ZAP domains of the leader's two ROUTER sockets.
 inline constexpr char kAgentsZapDomain[] = "agents";
 inline constexpr char kControlZapDomain[] = "control";
+
+// How many wrong-server-key handshakes in a row a client takes as "the leader holds another key"
+// (one alone may be a busy leader closing a slow handshake).
+inline constexpr std::size_t kWrongKeyConfirmations = 2;
 
 // Whether this libzmq was built with CURVE (zmq_has("curve")). Without it nothing may run except
 // with --insecure: never fall back to plain text silently.
@@ -58,6 +63,7 @@ class HandshakeMonitor {
     kMechanismMismatch,  // one side speaks CURVE and the other plain text
     kOtherFailure,       // any other handshake failure (the value says which)
     kDisconnected,       // an established connection was closed
+    kAccepted,           // (a listening socket) a connection came in; its handshake follows
   };
   struct Event {
     Outcome outcome;

@@ -205,6 +205,7 @@ Result<Message> Request(zmq::context_t& ctx, const std::string& endpoint, const 
       ORC_RETURN_IF_ERROR(Send(dealer, request));
 
       bool next_key = false;
+      std::size_t wrong_key_events = 0;
       while (!next_key) {
         const auto remaining = std::chrono::ceil<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
@@ -234,8 +235,11 @@ Result<Message> Request(zmq::context_t& ctx, const std::string& endpoint, const 
             return Status::PermissionDenied(DescribeHandshake(event, endpoint));
           }
           if (event.outcome == Outcome::kWrongServerKey) {
+            // Once may be a busy leader closing a slow handshake (libzmq reconnects and the
+            // request goes again); again means the leader holds another key: a rotation.
+            if (++wrong_key_events < kWrongKeyConfirmations) continue;
             last = Status::PermissionDenied(DescribeHandshake(event, endpoint));
-            next_key = true;  // the leader may hold the next key already (a rotation)
+            next_key = true;
             break;
           }
         }

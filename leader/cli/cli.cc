@@ -286,7 +286,10 @@ Result<json> AskLeader(zmq::context_t& context, const std::string& endpoint,
   auto answer = protocol::Request(context, endpoint, request, timeout, security);
   if (!answer.ok()) return answer.status();
   if (const auto* error = std::get_if<protocol::Error>(&answer->body)) {
-    return Status::Unavailable("the leader refused the query: " + error->message);
+    const std::string text =
+        "the leader refused the query (" + error->code + "): " + error->message;
+    if (error->code == protocol::kErrorForbidden) return Status::PermissionDenied(text);
+    return Status::Unavailable(text);
   }
   const auto* reply = std::get_if<protocol::Reply>(&answer->body);
   if (reply == nullptr) {
@@ -394,7 +397,12 @@ Result<protocol::ClientSecurity> ClientSecurityFor(const ParsedFlags& flags, con
   for (const std::string& path : candidates) {
     std::string warning;
     auto key = protocol::LoadKeyFile(path, /*require_secret=*/true, &warning);
-    if (!key.ok() && key.status().code() == Status::Code::kNotFound && !chosen) continue;
+    if (!key.ok() && key.status().code() == Status::Code::kNotFound) {
+      if (!chosen) continue;
+      return Status::NotFound("no client key: " + key.status().message() + " (" +
+                              (flags.Has("key") ? "--key" : "ORCASTRA_KEY") +
+                              "); `orcastra keys init` makes keys (doc/security.md)");
+    }
     if (!key.ok()) return key.status();
     if (!warning.empty()) std::cerr << "orcastra: warning: " << warning << "\n";
     if (key->leader_public_keys.empty()) {

@@ -767,8 +767,14 @@ json EndpointsCore::SecurityJson() const {
   if (context_.security.zap_counters) zap = context_.security.zap_counters();
   return {{"mode", "curve"},
           {"clients", clients},
-          {"connections_admitted", zap.admitted},
-          {"agent_connections_attested", bindings_.size()},
+          {"connections",
+           {{"accepted", counters_.connections_accepted},
+            {"handshaken", counters_.handshakes_succeeded},
+            {"not_admitted", counters_.connections_accepted >= counters_.handshakes_succeeded
+                                 ? counters_.connections_accepted - counters_.handshakes_succeeded
+                                 : 0},
+            {"admitted_by_zap", zap.admitted},
+            {"agents_attested", bindings_.size()}}},
           {"refused",
            {{"unknown_key", zap.refused_unknown_key},
             {"handshake_rate_limited", zap.refused_rate_limited},
@@ -785,14 +791,26 @@ void EndpointsCore::OnAgentConnectionClosed(int fd) {
   for (const std::string& identity : bindings_.DropFd(fd)) peers_.ForgetIdentity(identity);
 }
 
-void EndpointsCore::OnHandshakeFailure(Outbound::Port /*port*/,
-                                       const protocol::HandshakeMonitor::Event& event) {
+void EndpointsCore::OnConnectionEvent(Outbound::Port /*port*/,
+                                      const protocol::HandshakeMonitor::Event& event) {
   using Outcome = protocol::HandshakeMonitor::Outcome;
-  if (event.outcome == Outcome::kMechanismMismatch) {
-    ++counters_.handshake_plaintext;
-  } else if (event.outcome != Outcome::kSucceeded && event.outcome != Outcome::kDisconnected &&
-             event.outcome != Outcome::kKeyRefused) {
-    ++counters_.handshake_failed;  // ZAP refusals are counted by the ZAP handler
+  switch (event.outcome) {
+    case Outcome::kAccepted:
+      ++counters_.connections_accepted;
+      break;
+    case Outcome::kSucceeded:
+      ++counters_.handshakes_succeeded;
+      break;
+    case Outcome::kMechanismMismatch:
+      ++counters_.handshake_plaintext;
+      break;
+    case Outcome::kWrongServerKey:
+    case Outcome::kOtherFailure:
+      ++counters_.handshake_failed;
+      break;
+    case Outcome::kKeyRefused:  // counted by the ZAP handler, by reason
+    case Outcome::kDisconnected:
+      break;
   }
 }
 
@@ -833,13 +851,13 @@ void Endpoints::DrainMonitors() {
       if (event.outcome == protocol::HandshakeMonitor::Outcome::kDisconnected) {
         core_.OnAgentConnectionClosed(static_cast<int>(event.value));
       } else {
-        core_.OnHandshakeFailure(Outbound::Port::kAgents, event);
+        core_.OnConnectionEvent(Outbound::Port::kAgents, event);
       }
     }
   }
   if (sockets_.control_monitor) {
     for (const auto& event : sockets_.control_monitor->Drain()) {
-      core_.OnHandshakeFailure(Outbound::Port::kControl, event);
+      core_.OnConnectionEvent(Outbound::Port::kControl, event);
     }
   }
 }

@@ -131,6 +131,8 @@ class EndpointsCore {
     std::uint64_t rate_limited = 0;         // dropped over a peer's rate limit (not answered)
     std::uint64_t handshake_plaintext = 0;  // handshakes refused: plain text against CURVE
     std::uint64_t handshake_failed = 0;     // other handshakes that failed before ZAP
+    std::uint64_t connections_accepted = 0;  // TCP connections taken on both ports
+    std::uint64_t handshakes_succeeded = 0;  // of them, the ones that completed their handshake
   };
 
   // Per-connection message rate limits (RateLimiter keys: the ZAP serial), and how many
@@ -155,8 +157,9 @@ class EndpointsCore {
   // A connection of the agent endpoint closed (socket monitor: its descriptor): its node binding
   // goes, and no command is sent on its routing id any more.
   void OnAgentConnectionClosed(int fd);
-  // A handshake on `port` failed before ZAP was asked (socket monitor), counted.
-  void OnHandshakeFailure(Outbound::Port port, const protocol::HandshakeMonitor::Event& event);
+  // A connection on `port` came in, completed its handshake or failed it (socket monitor),
+  // counted: every connection that is not admitted shows as accepted and not handshaken.
+  void OnConnectionEvent(Outbound::Port port, const protocol::HandshakeMonitor::Event& event);
 
   // True while a plan is being made for a CLI that waits (poll more often then).
   bool WaitingForPlans() const {

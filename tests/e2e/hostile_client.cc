@@ -292,7 +292,7 @@ nlohmann::json Impersonate(zmq::context_t& context, const std::string& endpoint,
 
 // The flood phase: junk and half-open connections, plain-text and unknown-key clients, on one
 // endpoint, `count` of each kind, within `deadline`.
-nlohmann::json Flood(zmq::context_t& context, const std::string& endpoint, int count,
+nlohmann::json Flood(zmq::context_t& /*context*/, const std::string& endpoint, int count,
                      const protocol::KeyFile* trusted_leader_source, Clock::time_point deadline) {
   nlohmann::json out = nlohmann::json::object();
   std::mt19937 random(7);
@@ -320,9 +320,12 @@ nlohmann::json Flood(zmq::context_t& context, const std::string& endpoint, int c
   out["half_open"] = held.size();
   // Plain-text ZMTP clients and CURVE clients with unknown keys, in batches, each watched until
   // its handshake ends: the outcomes are what the leader must have counted.
-  std::map<std::string, long> plain, unknown;
+  std::map<std::string, long> plain, unknown, monitor_failures;
   const std::string query = protocol::Encode({{1, "", 1, 1}, protocol::Query{"status", {}}});
   for (int batch = 0; batch * 200 < count && Clock::now() < deadline; ++batch) {
+    // A context per batch: the sockets of the last batch are gone before the next one starts.
+    zmq::context_t batch_context(1);
+    batch_context.set(zmq::ctxopt::max_sockets, 4096);
     struct Watched {
       std::unique_ptr<Peer> peer;
       std::unique_ptr<protocol::HandshakeMonitor> monitor;
@@ -344,11 +347,15 @@ nlohmann::json Flood(zmq::context_t& context, const std::string& endpoint, int c
       for (const protocol::KeyFile* key :
            {static_cast<const protocol::KeyFile*>(nullptr), stranger}) {
         Watched w;
-        w.peer = std::make_unique<Peer>(context, endpoint, key, /*connect=*/false);
-        auto monitor = protocol::HandshakeMonitor::Attach(context, w.peer->socket());
+        w.peer = std::make_unique<Peer>(batch_context, endpoint, key, /*connect=*/false);
+        auto monitor = protocol::HandshakeMonitor::Attach(batch_context, w.peer->socket());
         if (monitor.ok()) {
           w.monitor = std::make_unique<protocol::HandshakeMonitor>(std::move(monitor).value());
+        } else {
+          ++monitor_failures[monitor.status().message()];
         }
+        // One connection per peer: no reconnection after its handshake fails (each counts once).
+        w.peer->socket().set(zmq::sockopt::reconnect_ivl, -1);
         w.peer->Connect(endpoint);
         Tally ignored;
         w.peer->Send(query, ignored);
@@ -379,6 +386,7 @@ nlohmann::json Flood(zmq::context_t& context, const std::string& endpoint, int c
               kind = "other_failure";
               break;
             case Outcome::kDisconnected:
+            case Outcome::kAccepted:
               break;
           }
           if (kind.empty()) continue;
@@ -396,6 +404,7 @@ nlohmann::json Flood(zmq::context_t& context, const std::string& endpoint, int c
   }
   out["plain_text"] = plain;
   out["unknown_key"] = unknown;
+  if (!monitor_failures.empty()) out["monitor_failures"] = monitor_failures;
   for (int fd : held) ::close(fd);
   return out;
 }
