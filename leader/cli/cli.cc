@@ -128,6 +128,9 @@ std::string RenderNodesTable(const json& nodes) {
       agent_text = (Flag(agent, "connected") ? "" : "lost, ") +
                    Fixed(Number(agent, "last_seen_seconds", 0.0), 0) + "s ago";
     }
+    if (Member(agent, "attestation_error").is_string()) {
+      agent_text = "REFUSED: " + Prefix(Text(Member(agent, "attestation_error")), 60);
+    }
     // How old the leader's service image references on that agent are (its GC needs them fresh).
     std::string refs_text = "-";
     if (Member(agent, "service_images_age_seconds").is_number()) {
@@ -184,7 +187,25 @@ std::string RenderStatus(const json& status) {
   }
   const json& agents = Member(status, "agents");
   out << "Agents:      " << Count(agents, "connected") << " of " << Count(agents, "expected")
-      << " connected\n";
+      << " connected";
+  if (Number(agents, "unattested", 0) > 0) {
+    out << ", " << Count(agents, "unattested") << " refused (cannot prove their node: see nodes)";
+  }
+  out << "\n";
+  const json& security = Member(status, "security");
+  if (Text(Member(security, "mode"), "") == "insecure") {
+    out << "Security:    INSECURE: plain text, no authentication (--insecure)\n";
+  } else if (security.is_object()) {
+    const json& clients = Member(security, "clients");
+    const json& refused = Member(security, "refused");
+    const json& connections = Member(security, "connections");
+    out << "Security:    CURVE; keys: " << Count(clients, "agent") << " agent, "
+        << Count(clients, "operator") << " operator, " << Count(clients, "read-only")
+        << " read-only; refused: " << Count(connections, "not_admitted") << " connections ("
+        << Count(refused, "unknown_key") << " unknown keys), " << Count(refused, "forbidden")
+        << " forbidden, " << Count(refused, "not_attested") << " not attested, "
+        << Count(refused, "rate_limited") << " over the rate\n";
+  }
   const json& docker = Member(status, "docker");
   out << "Docker:      " << (Flag(docker, "ok") ? "ok" : "FAILING");
   if (Member(docker, "node_list_age_seconds").is_number()) {
