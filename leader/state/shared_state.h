@@ -1,11 +1,13 @@
 // What the leader's threads share: the cluster state (node watcher, endpoints, the controller's
-// events) and the controller's last published view, behind one mutex.
+// events), the controller's last published view and what the node watcher read of the swarm's
+// CA, behind one mutex.
 #pragma once
 
 #include <mutex>
 
 #include "leader/controller/service.h"
 #include "leader/state/cluster_state.h"
+#include "protocol/attestation.h"
 
 namespace orcastra::leader {
 
@@ -13,6 +15,9 @@ struct SharedState {
   std::mutex mutex;
   ClusterState cluster;  // guarded by mutex
   ControllerView view;   // guarded by mutex; the controller's last cycle
+  // guarded by mutex; what the node watcher read of GET /swarm (the manager token is a secret:
+  // never logged or shown)
+  protocol::SwarmTrust trust;
 };
 
 }  // namespace orcastra::leader
