@@ -150,9 +150,10 @@ http::Response NoTokenConfigured(std::string_view what) {
   http::Response r;
   r.status = 403;
   r.body = std::string("403: ") + std::string(what) +
-           " is disabled: this process has no read-only token. Create the Docker secret "
-           "'orcastra_http_token' (or give --http-token-file / ORCASTRA_HTTP_TOKEN_FILE) and "
-           "restart it; see doc/observability.md\n";
+           " is disabled: this process has no read-only token. Mount it as the secret "
+           "'orcastra-http-token' (deploy/secrets makes that secret from http.token in the keys "
+           "directory) or give --http-token-file / ORCASTRA_HTTP_TOKEN_FILE, and restart it; see "
+           "doc/observability.md\n";
   AddSecurityHeaders(r);
   return r;
 }

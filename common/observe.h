@@ -21,7 +21,7 @@ inline constexpr const char* kHttpValueFlags[] = {"http-listen", "http-token-fil
                                                   "health-stall-limit", "log-format"};
 
 // The default file of the read-only token (a Docker secret).
-inline constexpr char kDefaultTokenFile[] = "/run/secrets/orcastra_http_token";
+inline constexpr char kDefaultTokenFile[] = "/run/secrets/orcastra-http-token";
 // A loop that neither waits nor beats for longer than this is stalled (/healthz fails). Longer
 // than any bounded step that does not beat (a Docker call waits at most 2 min, and libcurl beats).
 inline constexpr std::chrono::milliseconds kDefaultStallLimit = std::chrono::minutes(3);

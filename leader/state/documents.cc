@@ -19,6 +19,7 @@ json StatusDocument(const ClusterState& cluster, const ControllerView& view,
                       {"replies_too_large", endpoints.replies_too_large},
                       {"handler_failures", endpoints.handler_failures},
                       {"busy_refusals", endpoints.busy}};
+  if (!endpoints.security.is_null()) status["security"] = endpoints.security;
   return status;
 }
 

@@ -1,5 +1,6 @@
 // What the leader's threads share: the cluster state (node watcher, endpoints, the controller's
-// events) and the controller's last published view, behind one mutex.
+// events), the controller's last published view and what the node watcher read of the swarm's
+// CA, behind one mutex.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 
 #include "leader/controller/service.h"
 #include "leader/state/cluster_state.h"
+#include "protocol/attestation.h"
 
 namespace orcastra::leader {
 
@@ -18,6 +20,7 @@ struct EndpointsHealth {
   std::uint64_t replies_too_large = 0;
   std::uint64_t handler_failures = 0;
   std::uint64_t busy = 0;
+  nlohmann::json security;  // the status document's "security" (EndpointsCore::SecurityJson)
 };
 
 struct SharedState {
@@ -25,6 +28,9 @@ struct SharedState {
   ClusterState cluster;       // guarded by mutex
   ControllerView view;        // guarded by mutex; the controller's last cycle
   EndpointsHealth endpoints;  // guarded by mutex; published by the endpoints every round
+  // guarded by mutex; what the node watcher read of GET /swarm (the manager token is a secret:
+  // never logged or shown)
+  protocol::SwarmTrust trust;
 };
 
 }  // namespace orcastra::leader

@@ -109,7 +109,7 @@ TEST_CASE("without a token file the web view says how to enable it", "[leader][h
   leader.endpoint.token.reset();
   auto page = leader.Get("/", kBearer);
   CHECK(page.status == 403);
-  CHECK_THAT(page.body, Catch::Contains("orcastra_http_token"));
+  CHECK_THAT(page.body, Catch::Contains("orcastra-http-token"));
   CHECK(leader.Get("/api/status", kBearer).status == 403);
   CHECK(leader.Get("/metrics").status == 200);
 }
