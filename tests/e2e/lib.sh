@@ -67,6 +67,12 @@ cli_on() {
   "$lab" exec "$node" -- "$orcastra" "$@"
 }
 
+# The hostname of the active leader instance as the instance on NODE (default m1) sees it; empty
+# when it knows none.
+active_leader() {
+  cli_on "${1:-m1}" status --json --timeout 3s 2>/dev/null | jq -r '.leader.hostname // empty'
+}
+
 # wait_for QUERY NODE SECONDS JQ_CONDITION: polls `QUERY --json` on NODE until the condition holds;
 # prints the seconds it took, or returns 1 on timeout (logging the last answer).
 wait_for() {
