@@ -45,6 +45,8 @@ e2e_cleanup() {
 e2e_begin() {
   exec 9>/run/orclab.lock
   flock 9
+  # The time waited for another lab user, so the test's own time shows apart from the queue.
+  log "holding the lab lock (waited ${SECONDS}s)"
   if "$lab" status >/dev/null 2>&1; then
     echo "$e2e_name: a lab is already up; take it down first (deploy/lab/lab down)" >&2
     exit 1
