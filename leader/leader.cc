@@ -15,6 +15,7 @@
 #include "leader/endpoints/endpoints.h"
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
+#include "leader/observe/endpoint.h"
 #include "leader/security/zap_handler.h"
 #include "leader/state/cluster_state.h"
 #include "leader/state/node_watcher.h"
@@ -86,6 +87,7 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                  "config", "lease-duration", "lease-renew-deadline", "lease-renew-interval",
                  "lease-retry-period", "key", "clients"},
                 {"insecure"}};
+  spec.with_value.insert(std::begin(kHttpValueFlags), std::end(kHttpValueFlags));
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
   auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
@@ -166,6 +168,9 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
   ORC_RETURN_IF_ERROR(reader.ReadDuration("ANCHOR_FOLLOW_WINDOW", std::chrono::seconds(1),
                                           std::chrono::milliseconds(0), std::chrono::hours(24),
                                           &options.follow_window));
+  auto http = ParseHttpOptions(*options_source, env, 9470);
+  if (!http.ok()) return http.status();
+  options.http = *http;
   return options;
 }
 
@@ -338,6 +343,17 @@ int RunLeader(const LeaderOptions& options) {
   log->info("configuration from '{}'{}; stack '{}'", options.settings.paths.dir,
             options.settings.dry_run ? "; DRY_RUN: no change is made to Swarm" : "",
             options.settings.stack_name);
+  // The HTTP endpoint's token is read before anything starts: a named file that cannot be read
+  // is a configuration error.
+  std::optional<std::string> http_token;
+  if (options.http.listen) {
+    auto token = ReadHttpToken(options.http);
+    if (!token.ok()) {
+      log->critical("{}", token.status().message());
+      return 1;
+    }
+    http_token = *token;
+  }
   ServiceRunner runner;
   runner.Add(lease);
   runner.Add(watcher);
@@ -346,6 +362,41 @@ int RunLeader(const LeaderOptions& options) {
   runner.Add(plans);
   if (zap) runner.Add(zap);
   runner.Add(endpoints);
+  // The HTTP endpoint last: it reports on every loop above and reads only what they publish.
+  LeaderEndpoint web;
+  web.version = ORCASTRA_VERSION;
+  web.clock = &clock;
+  web.shared = &shared;
+  web.lease = [lease] {
+    LeaseRecord holder = lease->ObservedHolder();
+    return LeaseView{lease->IsLeader(), holder.term, holder.holder_node_id, holder.holder_hostname};
+  };
+  web.controller = &controller->counters();
+  web.queued_commands = [controller] { return controller->queued_commands(); };
+  web.loops = &runner.services();
+  web.stall_limit = options.http.stall_limit;
+  web.ready_within = options.poll_interval * 2 + std::chrono::seconds(15);
+  web.token = http_token;
+  web.metrics_auth = options.http.metrics_auth;
+  if (options.http.listen) {
+    http::ServerOptions server_options;
+    server_options.name = "http";
+    server_options.address = *options.http.listen;
+    auto server = http::Server::Listen(
+        server_options, [&web](const http::Request& request) { return web.Handle(request); });
+    if (!server.ok()) {
+      log->critical("{}", server.status().message());
+      return 1;
+    }
+    web.http = &(*server)->counters();
+    runner.Add(*server);
+    log->info("metrics and health on http://{}/metrics, /healthz, /readyz; web view and /api {}",
+              options.http.listen->ToString(),
+              http_token ? "with the read-only token"
+                         : "disabled (no token file: see doc/observability.md)");
+  } else {
+    log->info("no HTTP endpoint (--http-listen off)");
+  }
   runner.StartAll();
   int signal_number = WaitForShutdownSignal();
   log->info("signal {} received, stopping", signal_number);

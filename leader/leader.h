@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/flags.h"
+#include "common/observe.h"
 #include "common/status.h"
 #include "config/settings.h"
 #include "leader/election/plan.h"
@@ -34,6 +35,8 @@ struct LeaderOptions {
   config::Settings settings;
   std::chrono::milliseconds anchor_grace{120000};  // ANCHOR_GRACE_PERIOD
   std::chrono::milliseconds follow_window{0};      // ANCHOR_FOLLOW_WINDOW
+  // /metrics, /healthz, /readyz, the web view and /api (default 0.0.0.0:9470; common/observe.h).
+  HttpOptions http;
   // doc/security.md: the leader's key pair and the clients file (Docker secrets), or plain text
   // with --insecure.
   bool insecure = false;
@@ -46,8 +49,10 @@ struct LeaderOptions {
 // --poll-interval/ORCASTRA_POLL_INTERVAL, --lease-duration/ORCASTRA_LEASE_DURATION,
 // --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*),
 // --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h),
-// ANCHOR_GRACE_PERIOD, --key/ORCASTRA_KEY, --clients/ORCASTRA_CLIENTS and
-// --insecure/ORCASTRA_INSECURE. An environment variable with a bad value is an error naming it.
+// ANCHOR_GRACE_PERIOD, --key/ORCASTRA_KEY, --clients/ORCASTRA_CLIENTS,
+// --insecure/ORCASTRA_INSECURE, and the HTTP endpoint's --http-listen, --http-token-file,
+// --health-stall-limit (common/observe.h). An environment variable with a bad value is an error
+// naming it.
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env);
 

@@ -3,6 +3,7 @@
 // CA, behind one mutex.
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 
 #include "leader/controller/service.h"
@@ -11,10 +12,22 @@
 
 namespace orcastra::leader {
 
+// The endpoints' counters (EndpointsCore::Counters) as of their last round, for `status` and
+// /metrics read from other threads.
+struct EndpointsHealth {
+  std::uint64_t refused = 0;
+  std::uint64_t send_failures = 0;
+  std::uint64_t replies_too_large = 0;
+  std::uint64_t handler_failures = 0;
+  std::uint64_t busy = 0;
+  nlohmann::json security;  // the status document's "security" (EndpointsCore::SecurityJson)
+};
+
 struct SharedState {
   std::mutex mutex;
-  ClusterState cluster;  // guarded by mutex
-  ControllerView view;   // guarded by mutex; the controller's last cycle
+  ClusterState cluster;       // guarded by mutex
+  ControllerView view;        // guarded by mutex; the controller's last cycle
+  EndpointsHealth endpoints;  // guarded by mutex; published by the endpoints every round
   // guarded by mutex; what the node watcher read of GET /swarm (the manager token is a secret:
   // never logged or shown)
   protocol::SwarmTrust trust;
