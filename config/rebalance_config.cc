@@ -104,12 +104,12 @@ RebalanceParse ParseRebalanceYaml(std::string_view text, const std::string& file
     diagnostics.push_back({Severity::kWarning, file, 0, 0, "",
                            "the file is empty; using the default rebalance settings"});
   } else if (checker.ExpectMap(*yaml.root, "",
-                               "a map at the top level (comonitor_interval_seconds, default, "
-                               "services)")) {
+                               "a map at the top level (comonitor_interval_seconds, "
+                               "global_cooldown_minutes, default, services)")) {
     const YamlNode& root = *yaml.root;
-    checker.WarnUnknownKeys(
-        root, "",
-        {"comonitor_interval_seconds", "default", "services", "node_exporter_nodes", "node_map"});
+    checker.WarnUnknownKeys(root, "",
+                            {"comonitor_interval_seconds", "global_cooldown_minutes", "default",
+                             "services", "node_exporter_nodes", "node_map"});
     checker.ForEachEntry(
         root, "", [&](const std::string& key, const YamlEntry& entry, const std::string& field) {
           const YamlNode& value = entry.value;
@@ -120,6 +120,15 @@ RebalanceParse ParseRebalanceYaml(std::string_view text, const std::string& file
                               "must be from 1 to 86400 seconds, got " + std::to_string(*seconds));
               } else {
                 config.comonitor_interval_seconds = static_cast<int>(*seconds);
+              }
+            }
+          } else if (key == "global_cooldown_minutes") {
+            if (auto minutes = checker.Integer(value, field)) {
+              if (*minutes < 0 || *minutes > 100'000) {
+                checker.Error(value, field,
+                              "must be from 0 to 100000, got " + std::to_string(*minutes));
+              } else {
+                config.global_cooldown_minutes = static_cast<int>(*minutes);
               }
             }
           } else if (key == "default") {

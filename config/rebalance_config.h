@@ -41,6 +41,7 @@ struct RebalanceOverrides {
 
 struct RebalanceConfig {
   int comonitor_interval_seconds = 30;  // how often the rebalancer evaluates
+  int global_cooldown_minutes = 10;     // between any two moves, cluster-wide
   RebalancePolicy defaults;             // the file's `default:` block
   std::map<std::string, RebalanceOverrides> services;
 
