@@ -14,6 +14,7 @@
 #include "leader/endpoints/endpoints.h"
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
+#include "leader/rebalance/service.h"
 #include "leader/state/cluster_state.h"
 #include "leader/state/node_watcher.h"
 #include "leader/state/shared_state.h"
@@ -168,6 +169,13 @@ int RunLeader(const LeaderOptions& options) {
   auto lease = std::make_shared<LeaseKeeper>(LeaseClientOptions(options), self, options.lease);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
+  auto record_event = [&shared, self_node_id](protocol::Event event) {
+    SystemClock clock;
+    std::lock_guard lock(shared.mutex);
+    shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
+  };
+  // Created before the controller (which hands it `rebalance`), started after it.
+  std::shared_ptr<Rebalancer> rebalancer;
   auto controller = std::make_shared<Controller>(
       ControllerOptions{
           .docker_socket = options.docker_socket,
@@ -177,17 +185,34 @@ int RunLeader(const LeaderOptions& options) {
           .lease_term = [lease] { return lease->Term(); },
           .instance_id = self.instance,
           .agent_commands =
-              [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); }},
-      [lease] { return lease->IsLeader(); },
-      [&shared, self_node_id](protocol::Event event) {
-        SystemClock clock;
-        std::lock_guard lock(shared.mutex);
-        shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
-      },
+              [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); },
+          .rebalance =
+              [&rebalancer](std::uint64_t id, const std::string& source) {
+                rebalancer->RequestEvaluation(id, source);
+              }},
+      [lease] { return lease->IsLeader(); }, record_event,
       [&shared](ControllerView view) {
         std::lock_guard lock(shared.mutex);
         shared.view = std::move(view);
       });
+  RebalanceLoop::Hooks rebalance_hooks;
+  rebalance_hooks.inputs = [&shared] {
+    SystemClock clock;
+    std::lock_guard lock(shared.mutex);
+    return InputsFrom(shared.cluster, shared.view.config, clock.Now());
+  };
+  rebalance_hooks.is_leader = [lease] { return lease->IsLeader(); };
+  rebalance_hooks.lease_term = [lease] { return lease->Term(); };
+  rebalance_hooks.report = record_event;
+  rebalance_hooks.publish = [&shared](RebalanceView view) {
+    std::lock_guard lock(shared.mutex);
+    shared.rebalance = std::move(view);
+  };
+  rebalance_hooks.poke_controller = [controller] { controller->Poke(); };
+  rebalancer = std::make_shared<Rebalancer>(
+      RebalancerOptions{.docker_socket = options.docker_socket,
+                        .loop = {.settings = options.settings, .instance_id = self.instance}},
+      std::move(rebalance_hooks));
   SystemClock clock;
   shared.cluster.SetEventLogId(self_node_id + "/" + std::to_string(clock.WallMs()));
   auto node_docker =
@@ -225,6 +250,7 @@ int RunLeader(const LeaderOptions& options) {
   runner.Add(watcher);
   runner.Add(node_events);
   runner.Add(controller);
+  runner.Add(rebalancer);
   runner.Add(plans);
   runner.Add(endpoints);
   runner.StartAll();

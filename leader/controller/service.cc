@@ -281,6 +281,9 @@ class Controller::Loop {
         if (result.empty()) result = "no managed label on any node";
         result += "\nthe next cycle applies again what the configuration wants";
       }
+    } else if (name == "rebalance" && owner_.options_.rebalance) {
+      owner_.options_.rebalance(id, source);  // the rebalancer records the result
+      return;
     } else if (name == "gc" || name == "rotate_logs" || name == "refresh_mods") {
       if (owner_.options_.agent_commands) {
         // The agents answer asynchronously; the Endpoints record the result event.

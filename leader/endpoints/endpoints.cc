@@ -291,6 +291,8 @@ protocol::Reply EndpointsCore::Answer(const protocol::Query& query) {
     status["anchors"] =
         AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
     status["safety"] = view.safety.is_object() ? view.safety : json::object();
+    const json& rebalance = shared_.rebalance.status;
+    status["rebalance"] = rebalance.is_object() ? rebalance : json::object();
     status["health"] = {{"service_failures", ServiceFailureCount()},
                         {"refused_messages", counters_.refused},
                         {"send_failures", counters_.send_failures},
@@ -409,6 +411,7 @@ void EndpointsCore::StartPlan(const std::string& cli_identity) {
   {
     std::lock_guard lock(shared_.mutex);
     job.view = shared_.view;
+    job.rebalance = shared_.rebalance;
   }
   Status queued = context_.plans == nullptr ? Status::Unavailable("no plan worker")
                                             : context_.plans->Submit(std::move(job));

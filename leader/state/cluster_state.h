@@ -149,6 +149,10 @@ class ClusterState {
   nlohmann::json StatusJson(SteadyTime now) const;
 
   std::size_t agent_count() const { return agents_.size(); }
+  // The agents' records by node id, and Swarm's last complete node list (the rebalancer reads
+  // both, under the same mutex as everyone else).
+  const std::map<std::string, AgentRecord>& agents() const { return agents_; }
+  const std::vector<docker::Node>& nodes() const { return nodes_; }
   std::size_t event_count() const { return events_.size(); }
   std::size_t event_log_bytes() const { return event_bytes_; }
 

@@ -33,9 +33,24 @@ class FakeSwarmApi final : public leader::SwarmApi {
     writes.push_back("node " + id);
     return Status::Ok();
   }
-  Status UpdateService(const std::string& id, std::uint64_t, const nlohmann::json&) override {
+  Status UpdateService(const std::string& id, std::uint64_t version,
+                       const nlohmann::json& spec) override {
     std::lock_guard lock(mutex_);
     writes.push_back("service " + id);
+    service_updates.push_back({id, version, spec});
+    if (!fail_service_updates.ok()) return fail_service_updates;
+    if (!apply_service_updates) return Status::Ok();
+    for (auto& service : services) {
+      if (service.id != id) continue;
+      if (service.version != version) return Status::Conflict("update out of sequence");
+      service.spec = spec;
+      ++service.version;
+      service.constraints.clear();
+      nlohmann::json::json_pointer list("/TaskTemplate/Placement/Constraints");
+      if (spec.contains(list)) {
+        for (const auto& c : spec.at(list)) service.constraints.push_back(c.get<std::string>());
+      }
+    }
     return Status::Ok();
   }
   Result<std::optional<leader::ConfigObject>> ConfigNamed(const std::string& name) override {
@@ -83,6 +98,16 @@ class FakeSwarmApi final : public leader::SwarmApi {
   std::vector<docker::Task> tasks;
   bool fail_services = false;
   std::vector<std::string> writes;
+  // Service updates as sent; with apply_service_updates the service in `services` takes the spec
+  // (and a new version) when the version matches, else the update is Conflict, as Swarm does.
+  struct ServiceUpdate {
+    std::string id;
+    std::uint64_t version = 0;
+    nlohmann::json spec;
+  };
+  std::vector<ServiceUpdate> service_updates;
+  bool apply_service_updates = false;
+  Status fail_service_updates;
   FakeSwarmConfigs configs;  // guarded by mutex_ while another thread may call in
 
  private:
