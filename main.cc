@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
   if (command == "command") return orcastra::leader::RunCommandCommand(args, env);
   if (command == "logs") return orcastra::leader::RunLogsCommand(args, env);
   if (command == "config") {
-    return orcastra::config::RunConfigCommand(args, env, std::cout, std::cerr);
+    return orcastra::config::RunConfigCommand(args, env, std::cout, std::cerr,
+                                              orcastra::config::DockerServiceReader(env));
   }
   if (command == "agent" || command == "leader") {
     if (!ConfigureLogging(args, env)) return 2;

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/docker_client.h"
+#include "config/dependent_constraints.h"
 #include "config/diagnostic.h"
 #include "config/loader.h"
 #include "config/modcache_config.h"
@@ -14,7 +16,11 @@ namespace {
 constexpr char kUsage[] = R"(usage: orcastra config check [DIR]
 
 Validates swarm.yml (or nodes.yml + dependencies.yml), rebalance_config.yml, modcache.yml (when
-present; MOD_MANAGER_CONFIG names another file) and the environment variables, and prints every problem as FILE:LINE:COLUMN: error|warning: FIELD: MESSAGE.
+present; MOD_MANAGER_CONFIG names another file) and the environment variables, and prints every
+problem as FILE:LINE:COLUMN: error|warning: FIELD: MESSAGE.
+When the files are valid, it also reads the services from the Docker daemon of DOCKER_HOST (a
+manager) and warns about every dependent that lacks its anchor's placement constraint while
+manage_constraints is false; when no manager answers, it says so and does not fail for it.
 DIR defaults to ORCASTRA_CONFIG_DIR, else /etc/orcastra. With DIR, SWARM_FILE, NODES_FILE,
 DEPENDENCIES_FILE and REBALANCE_CONFIG are ignored.
 Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage error.
@@ -29,8 +35,41 @@ std::string Basename(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// The file that holds the dependencies: dependencies.yml when the split form was read.
+std::string DependenciesFile(const Config& config, const ConfigPaths& paths) {
+  for (const auto& file : config.files) {
+    if (file == paths.dependencies_file) return file;
+  }
+  return paths.swarm_file;
+}
+
+// Warnings about dependents that cannot follow their anchor, or a note that they were not checked.
+std::vector<Diagnostic> CheckConstraints(const Config& config, const Settings& settings,
+                                         const ServiceReader& read_services, std::string* note) {
+  std::vector<Diagnostic> out;
+  if (config.swarm.DependentCount() == 0) return out;
+  Result<std::vector<docker::Service>> services =
+      read_services
+          ? read_services()
+          : Result<std::vector<docker::Service>>(Status::Unavailable("no Docker daemon to ask"));
+  if (!services.ok()) {
+    *note =
+        "note: the dependents' placement constraints were not checked (the services could "
+        "not be read from a manager's Docker daemon: " +
+        services.status().ToString() + ")";
+    return out;
+  }
+  const std::string file = DependenciesFile(config, settings.paths);
+  for (const auto& found :
+       FindUnfollowableDependents(config.swarm, settings.stack_name, *services)) {
+    out.push_back({Severity::kWarning, file, 0, 0, "dependencies." + found.anchor + ".services",
+                   found.message});
+  }
+  return out;
+}
+
 int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
-             std::ostream& err) {
+             std::ostream& err, const ServiceReader& read_services) {
   SettingsRequest request;
   for (const auto& arg : args) {
     if (arg == "--help" || arg == "-h") {
@@ -64,7 +103,13 @@ int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::os
     diagnostics.insert(diagnostics.end(), modcache.diagnostics.begin(), modcache.diagnostics.end());
     read_modcache = true;
   }
+  std::string note;
+  if (result.config && !HasErrors(diagnostics)) {
+    auto constraints = CheckConstraints(*result.config, settings.settings, read_services, &note);
+    diagnostics.insert(diagnostics.end(), constraints.begin(), constraints.end());
+  }
   for (const auto& d : diagnostics) out << FormatDiagnostic(d) << "\n";
+  if (!note.empty()) out << note << "\n";
 
   int errors = CountErrors(diagnostics);
   out << settings.settings.paths.dir << ": " << Plural(errors, "error") << ", "
@@ -89,8 +134,21 @@ int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::os
 
 }  // namespace
 
+ServiceReader DockerServiceReader(const EnvLookup& env) {
+  return [env]() -> Result<std::vector<docker::Service>> {
+    std::string host = env("DOCKER_HOST").value_or("");
+    auto socket = docker::SocketPathFromHost(host.empty() ? "unix:///var/run/docker.sock" : host);
+    if (!socket.ok()) return socket.status();
+    docker::ClientOptions options{.socket_path = *socket};
+    options.request_timeout = std::chrono::seconds(5);
+    options.connect_timeout = std::chrono::seconds(2);
+    docker::Client client(options);
+    return client.Services();
+  };
+}
+
 int RunConfigCommand(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
-                     std::ostream& err) {
+                     std::ostream& err, const ServiceReader& services) {
   if (args.empty()) {
     err << "orcastra config: missing subcommand\n\n" << kUsage;
     return 2;
@@ -103,7 +161,7 @@ int RunConfigCommand(const std::vector<std::string>& args, const EnvLookup& env,
     err << "orcastra config: unknown subcommand '" << args[0] << "'\n\n" << kUsage;
     return 2;
   }
-  return RunCheck({args.begin() + 1, args.end()}, env, out, err);
+  return RunCheck({args.begin() + 1, args.end()}, env, out, err, services);
 }
 
 }  // namespace orcastra::config

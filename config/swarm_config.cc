@@ -474,6 +474,26 @@ std::string SwarmConfig::AnchorLabelKey(std::string_view anchor) const {
   return key;
 }
 
+std::string FullServiceName(const std::string& stack, const std::string& name) {
+  return stack.empty() ? name : stack + "_" + name;
+}
+
+std::string AnchorConstraint(const std::string& label_key) {
+  return "node.labels." + label_key + "==true";
+}
+
+bool HasAnchorConstraint(const std::vector<std::string>& constraints,
+                         const std::string& label_key) {
+  const std::string wanted = AnchorConstraint(label_key);
+  return std::any_of(constraints.begin(), constraints.end(), [&](const std::string& c) {
+    std::string compact;
+    for (char ch : c) {
+      if (!std::isspace(static_cast<unsigned char>(ch))) compact += ch;
+    }
+    return compact == wanted;
+  });
+}
+
 std::size_t SwarmConfig::DependentCount() const {
   std::size_t count = 0;
   for (const auto& anchor : dependencies) count += anchor.services.size();

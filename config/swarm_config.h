@@ -79,6 +79,15 @@ struct SwarmConfig {
   bool operator==(const SwarmConfig&) const = default;
 };
 
+// The full service name of `name` in `stack` ("" stack: the name itself): Swarm's
+// <stack>_<service> of `docker stack deploy`.
+std::string FullServiceName(const std::string& stack, const std::string& name);
+
+// The constraint a dependent of an anchor labelled `label_key` carries: node.labels.KEY==true.
+std::string AnchorConstraint(const std::string& label_key);
+// True when `constraints` contain that constraint (spaces around the operator ignored).
+bool HasAnchorConstraint(const std::vector<std::string>& constraints, const std::string& label_key);
+
 // What the environment decides for values a file leaves out.
 struct SwarmDefaults {
   bool restart_dependents = true;           // RESTART_DEPENDENTS

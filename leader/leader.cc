@@ -165,12 +165,22 @@ int RunLeader(const LeaderOptions& options) {
 
   SharedState shared;
   shared.cluster.SetIdentity({info->swarm_node_id, info->name});
+  SystemClock clock;
+  // The real side effects, one Docker client per thread that uses it; they outlive the services
+  // (the runner stops every service before this function returns).
+  std::shared_ptr<SwarmApi> lease_api = MakeDockerSwarmApi(LeaseClientOptions(options));
+  SwarmLeaseStore lease_store(*lease_api);
+  DockerLeaseEvents lease_events({.socket_path = options.docker_socket});
+  std::shared_ptr<SwarmApi> controller_api =
+      MakeDockerSwarmApi({.socket_path = options.docker_socket});
+  std::shared_ptr<SwarmApi> rebalancer_api =
+      MakeDockerSwarmApi({.socket_path = options.docker_socket});
   const Candidate self = MakeCandidate(info->swarm_node_id, info->name);
-  auto lease = std::make_shared<LeaseKeeper>(LeaseClientOptions(options), self, options.lease);
+  auto lease =
+      std::make_shared<LeaseKeeper>(lease_store, clock, self, options.lease, &lease_events);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
-  auto record_event = [&shared, self_node_id](protocol::Event event) {
-    SystemClock clock;
+  auto record_event = [&shared, &clock, self_node_id](protocol::Event event) {
     std::lock_guard lock(shared.mutex);
     shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
   };
@@ -178,7 +188,6 @@ int RunLeader(const LeaderOptions& options) {
   std::shared_ptr<Rebalancer> rebalancer;
   auto controller = std::make_shared<Controller>(
       ControllerOptions{
-          .docker_socket = options.docker_socket,
           .settings = options.settings,
           .anchor_grace = options.anchor_grace,
           .follow_window = options.follow_window,
@@ -190,14 +199,13 @@ int RunLeader(const LeaderOptions& options) {
               [&rebalancer](std::uint64_t id, const std::string& source) {
                 rebalancer->RequestEvaluation(id, source);
               }},
-      [lease] { return lease->IsLeader(); }, record_event,
+      *controller_api, clock, [lease] { return lease->IsLeader(); }, record_event,
       [&shared](ControllerView view) {
         std::lock_guard lock(shared.mutex);
         shared.view = std::move(view);
       });
   RebalanceLoop::Hooks rebalance_hooks;
-  rebalance_hooks.inputs = [&shared] {
-    SystemClock clock;
+  rebalance_hooks.inputs = [&shared, &clock] {
     std::lock_guard lock(shared.mutex);
     return InputsFrom(shared.cluster, shared.view.config, clock.Now());
   };
@@ -210,10 +218,8 @@ int RunLeader(const LeaderOptions& options) {
   };
   rebalance_hooks.poke_controller = [controller] { controller->Poke(); };
   rebalancer = std::make_shared<Rebalancer>(
-      RebalancerOptions{.docker_socket = options.docker_socket,
-                        .loop = {.settings = options.settings, .instance_id = self.instance}},
-      std::move(rebalance_hooks));
-  SystemClock clock;
+      RebalanceLoopOptions{.settings = options.settings, .instance_id = self.instance},
+      *rebalancer_api, clock, std::move(rebalance_hooks));
   shared.cluster.SetEventLogId(self_node_id + "/" + std::to_string(clock.WallMs()));
   auto node_docker =
       std::make_shared<docker::Client>(docker::ClientOptions{.socket_path = options.docker_socket});

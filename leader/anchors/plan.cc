@@ -1,7 +1,6 @@
 #include "leader/anchors/plan.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace orcastra::leader {
 namespace {
@@ -130,14 +129,6 @@ class LabelEdits {
   std::map<std::string, Edit> edits_;  // by node id
 };
 
-std::string WithoutSpaces(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (!std::isspace(static_cast<unsigned char>(c))) out += c;
-  }
-  return out;
-}
-
 std::chrono::milliseconds RetryInterval(const config::Anchor& anchor, int attempts_before) {
   const auto& intervals =
       anchor.retry_intervals.empty() ? config::kDefaultRetryIntervals : anchor.retry_intervals;
@@ -237,21 +228,6 @@ const char* ServiceActionKindName(ServiceActionKind kind) {
   return "?";
 }
 
-std::string FullServiceName(const std::string& stack, const std::string& name) {
-  return stack.empty() ? name : stack + "_" + name;
-}
-
-std::string AnchorConstraint(const std::string& label_key) {
-  return "node.labels." + label_key + "==" + kLabelTrue;
-}
-
-bool HasAnchorConstraint(const std::vector<std::string>& constraints,
-                         const std::string& label_key) {
-  const std::string wanted = AnchorConstraint(label_key);
-  return std::any_of(constraints.begin(), constraints.end(),
-                     [&](const std::string& c) { return WithoutSpaces(c) == wanted; });
-}
-
 std::set<std::string> AnchorLabelKeys(const config::SwarmConfig& config) {
   std::set<std::string> keys;
   for (const auto& anchor : config.dependencies) keys.insert(config.AnchorLabelKey(anchor.name));
@@ -317,6 +293,12 @@ Plan PlanReconcile(const config::SwarmConfig& config, const ReconcileSettings& s
     plan.anchors.push_back(std::move(report));
   }
 
+  if (!settings.labels_suspended.empty()) {
+    edits = LabelEdits();  // nothing is put back, and no label moves this cycle
+    plan.warnings.push_back("labels are not managed: " + settings.labels_suspended);
+  }
+  const std::string& held =
+      !settings.dependents_held.empty() ? settings.dependents_held : settings.labels_suspended;
   for (std::size_t i = 0; i < config.dependencies.size(); ++i) {
     const config::Anchor& anchor = config.dependencies[i];
     AnchorReport& report = plan.anchors[i];
@@ -408,11 +390,10 @@ Plan PlanReconcile(const config::SwarmConfig& config, const ReconcileSettings& s
       }
       dep.state = DependentState::kMisplaced;
       // Held: no force-update and no constraint edit (adding one makes Swarm reschedule too).
-      if (!anchor.restart_dependents || settings.dependents_paused ||
-          !settings.dependents_held.empty()) {
-        dep.detail = where + (!settings.dependents_held.empty() ? "; " + settings.dependents_held
-                              : settings.dependents_paused      ? "; dependents are paused"
-                                                                : "; restart_dependents is false");
+      if (!anchor.restart_dependents || settings.dependents_paused || !held.empty()) {
+        dep.detail = where + (!held.empty()                ? "; " + held
+                              : settings.dependents_paused ? "; dependents are paused"
+                                                           : "; restart_dependents is false");
         keep_memory();
         report.dependents.push_back(std::move(dep));
         continue;

@@ -33,6 +33,8 @@
 //   prune_unknown_labels, a named node loses the labels of the managed set (every static label key
 //   of swarm.yml) that it is not configured with. Anchor label keys are never static or pruned, and
 //   nodes the configuration does not name only ever get anchor labels.
+// - While labels are suspended (after remove_all_labels) no label change is planned and every
+//   dependent is held; the reports and warnings say so.
 #pragma once
 
 #include <chrono>
@@ -59,6 +61,10 @@ struct ReconcileSettings {
   // Not empty: every dependent is held as if paused, for this reason (the safety record is not
   // loaded yet, leader/safety/keeper.h).
   std::string dependents_held;
+  // Not empty: `remove_all_labels` took Orcastra's labels off and nothing puts them back until
+  // `relabel_all`: no label change is planned, and every dependent is held (there is no label to
+  // follow), for this reason.
+  std::string labels_suspended;
   // After an anchor's label moved, constrained dependents are left to Swarm this long. 0 (the
   // default): they are force-updated in the same cycle, right after the label write, because
   // Swarm's constraint enforcer only rejects the misplaced task and its replacement then waits for
@@ -167,13 +173,10 @@ struct Plan {
   bool empty() const { return node_changes.empty() && service_actions.empty(); }
 };
 
-// The full service name of `name` in `stack` ("" stack: the name itself).
-std::string FullServiceName(const std::string& stack, const std::string& name);
-
-// The constraint a dependent of an anchor labelled `label_key` carries: node.labels.KEY==true.
-std::string AnchorConstraint(const std::string& label_key);
-// True when `constraints` contain that constraint (spaces around the operator ignored).
-bool HasAnchorConstraint(const std::vector<std::string>& constraints, const std::string& label_key);
+// The naming rules of the configuration (config/swarm_config.h).
+using config::AnchorConstraint;
+using config::FullServiceName;
+using config::HasAnchorConstraint;
 
 Plan PlanReconcile(const config::SwarmConfig& config, const ReconcileSettings& settings,
                    const Snapshot& snapshot, const ReconcileMemory& memory, SteadyTime now);

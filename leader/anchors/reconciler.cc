@@ -90,6 +90,31 @@ Status Reconciler::Write(const std::function<Status()>& write,
   return write();
 }
 
+Status Reconciler::WriteNodeChange(const NodeLabelChange& change, const Snapshot& snapshot,
+                                   const std::function<bool()>& may_write) {
+  const docker::Node* node = FindById(snapshot.nodes, change.node_id);
+  if (node == nullptr) return Status::Internal("node " + change.node_id + " is not in the read");
+  return Write(
+      [&] {
+        return api_.UpdateNode(change.node_id, change.version,
+                               WithLabels(node->spec, change.labels_after));
+      },
+      may_write);
+}
+
+Status Reconciler::WriteServiceAction(const ServiceAction& action, const Snapshot& snapshot,
+                                      const std::function<bool()>& may_write) {
+  const docker::Service* service = FindById(snapshot.services, action.service_id);
+  if (service == nullptr) {
+    return Status::Internal("service " + action.service_id + " is not in the read");
+  }
+  nlohmann::json spec = action.kind == ServiceActionKind::kForceUpdate
+                            ? WithForceUpdate(service->spec)
+                            : WithConstraint(service->spec, action.constraint);
+  return Write([&] { return api_.UpdateService(action.service_id, action.version, spec); },
+               may_write);
+}
+
 CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
                                   const ReconcileSettings& settings, bool act, bool dry_run,
                                   const std::function<bool()>& may_write, SteadyTime now,
@@ -152,13 +177,7 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
 
   const Snapshot& read = *outcome.snapshot;
   for (const auto& change : plan.node_changes) {
-    const docker::Node* node = FindById(read.nodes, change.node_id);
-    Status written = Write(
-        [&] {
-          return api_.UpdateNode(change.node_id, change.version,
-                                 WithLabels(node->spec, change.labels_after));
-        },
-        may_write);
+    Status written = WriteNodeChange(change, read, may_write);
     if (written.ok()) {
       ++outcome.writes_ok;
       Emit("labels_changed", change.hostname,
@@ -187,12 +206,7 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
     return outcome;
   }
   for (const auto& action : plan.service_actions) {
-    const docker::Service* service = FindById(read.services, action.service_id);
-    nlohmann::json spec = action.kind == ServiceActionKind::kForceUpdate
-                              ? WithForceUpdate(service->spec)
-                              : WithConstraint(service->spec, action.constraint);
-    Status written = Write(
-        [&] { return api_.UpdateService(action.service_id, action.version, spec); }, may_write);
+    Status written = WriteServiceAction(action, read, may_write);
     if (written.ok()) {
       ++outcome.writes_ok;
       Emit(action.kind == ServiceActionKind::kForceUpdate ? "dependent_restarted"
@@ -214,59 +228,69 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
   return outcome;
 }
 
-std::vector<std::string> Reconciler::ForceUpdateNow(const Snapshot& snapshot,
-                                                    const std::vector<std::string>& services,
-                                                    bool dry_run,
-                                                    const std::function<bool()>& may_write) {
-  std::vector<std::string> lines;
-  for (const auto& name : services) {
-    const docker::Service* service = nullptr;
-    for (const auto& s : snapshot.services)
-      if (s.name == name) service = &s;
-    if (service == nullptr) {
-      lines.push_back(name + ": no such service");
+Reconciler::CommandOutcome Reconciler::CarryOut(const CommandPlan& plan, const Snapshot& snapshot,
+                                                const std::string& command,
+                                                const std::function<bool()>& may_write) {
+  CommandOutcome outcome;
+  std::vector<std::string>& lines = outcome.lines;
+  std::set<std::string> written;
+  bool& fenced = outcome.fenced;
+  for (const auto& change : plan.node_changes) {
+    const std::string what = change.hostname + ": " + DescribeLabels(change);
+    if (plan.dry_run) {
+      lines.push_back("would set " + what);
       continue;
     }
-    memory_.dependents.erase(name);
-    if (dry_run) {
-      lines.push_back(name + ": would force_update");
+    Status status = WriteNodeChange(change, snapshot, may_write);
+    if (status.ok()) {
+      lines.push_back(what);
+      Emit("labels_changed", change.hostname,
+           DescribeLabels(change) + " (" + Join(change.reasons) + ")",
+           {{"node_id", change.node_id}, {"command", command}});
       continue;
     }
-    Status written = Write(
-        [&] {
-          return api_.UpdateService(service->id, service->version, WithForceUpdate(service->spec));
-        },
-        may_write);
-    lines.push_back(name + ": " + (written.ok() ? "force-updated" : written.ToString()));
-    if (written.code() == Status::Code::kAborted) break;
+    lines.push_back(what + " failed: " + status.ToString());
+    ++outcome.failed;
+    if (status.code() == Status::Code::kAborted) {
+      fenced = true;
+      break;
+    }
+    Emit("action_failed", change.hostname,
+         "labels " + DescribeLabels(change) + " not written: " + status.ToString(),
+         {{"command", command}});
   }
-  return lines;
-}
-
-std::vector<std::string> Reconciler::RemoveLabelsNow(const Snapshot& snapshot,
-                                                     const std::set<std::string>& keys,
-                                                     bool dry_run,
-                                                     const std::function<bool()>& may_write) {
-  std::vector<std::string> lines;
-  for (const auto& node : snapshot.nodes) {
-    std::map<std::string, std::string> after = node.labels;
-    std::vector<std::string> removed;
-    for (const auto& key : keys) {
-      if (after.erase(key)) removed.push_back(key);
-    }
-    if (removed.empty()) continue;
-    std::string what = node.hostname + ": -" + Join(removed, " -");
-    if (dry_run) {
-      lines.push_back("would " + what);
+  for (const auto& action : plan.service_actions) {
+    if (fenced) break;
+    const std::string kind = ServiceActionKindName(action.kind);
+    if (plan.dry_run) {
+      lines.push_back(action.service + ": would " + kind);
+      written.insert(action.service);
       continue;
     }
-    Status written =
-        Write([&] { return api_.UpdateNode(node.id, node.version, WithLabels(node.spec, after)); },
-              may_write);
-    lines.push_back(what + (written.ok() ? "" : " failed: " + written.ToString()));
-    if (written.code() == Status::Code::kAborted) break;
+    Status status = WriteServiceAction(action, snapshot, may_write);
+    if (status.ok()) {
+      lines.push_back(action.service + ": " + kind + " done");
+      written.insert(action.service);
+      Emit(action.kind == ServiceActionKind::kForceUpdate ? "dependent_restarted"
+                                                          : "constraint_added",
+           action.service, action.reason, {{"anchor", action.anchor}, {"command", command}});
+      continue;
+    }
+    lines.push_back(action.service + ": " + kind + " failed: " + status.ToString());
+    ++outcome.failed;
+    if (status.code() == Status::Code::kAborted) {
+      fenced = true;
+      break;
+    }
+    Emit("action_failed", action.service, kind + " failed: " + status.ToString(),
+         {{"command", command}});
   }
-  return lines;
+  if (fenced) Emit("fenced", "swarm", std::string(kFencedMessage) + " (command " + command + ")");
+  for (const auto& name : plan.forget) {
+    if (written.count(name)) memory_.dependents.erase(name);
+  }
+  lines.insert(lines.end(), plan.skipped.begin(), plan.skipped.end());
+  return outcome;
 }
 
 }  // namespace orcastra::leader

@@ -19,6 +19,7 @@
 #include "common/docker_client.h"
 #include "common/status.h"
 #include "config/swarm_config.h"
+#include "leader/anchors/commands.h"
 #include "leader/anchors/plan.h"
 #include "leader/state/swarm_api.h"
 #include "protocol/messages.h"
@@ -62,15 +63,18 @@ class Reconciler {
                         bool act, bool dry_run, const std::function<bool()>& may_write,
                         SteadyTime now, const Persist& persist = {});
 
-  // Carries out explicit service writes (commands): force-updates `services` (full names) now,
-  // and forgets their backoff. Returns one line per service.
-  std::vector<std::string> ForceUpdateNow(const Snapshot& snapshot,
-                                          const std::vector<std::string>& services, bool dry_run,
-                                          const std::function<bool()>& may_write);
-  // Removes `keys` from every node that has one of them (remove_all_labels).
-  std::vector<std::string> RemoveLabelsNow(const Snapshot& snapshot,
-                                           const std::set<std::string>& keys, bool dry_run,
-                                           const std::function<bool()>& may_write);
+  // Carries out a command's plan (leader/anchors/commands.h) made from `snapshot`: the label
+  // writes, then the service writes, each reported as an event with attribute `command`; a lost
+  // lease stops it (`fenced`). Forgets the backoff of plan.forget that were written (or, in dry
+  // run, would be). In dry run nothing is written. Returns one line per target (skipped ones
+  // included) and what failed; `plan.refused` must be empty.
+  struct CommandOutcome {
+    std::vector<std::string> lines;
+    int failed = 0;       // writes refused or failed
+    bool fenced = false;  // stopped because the lease was lost
+  };
+  CommandOutcome CarryOut(const CommandPlan& plan, const Snapshot& snapshot,
+                          const std::string& command, const std::function<bool()>& may_write);
 
   const ReconcileMemory& memory() const { return memory_; }
   // Continues from a loaded safety record: replaces the dependents' memory.
@@ -80,8 +84,13 @@ class Reconciler {
   SwarmApi& api() { return api_; }
 
  private:
-  // Writes one change; false when the cycle must stop (fenced) .
+  // Asks `may_write`, then writes; kAborted when the lease is not held (nothing sent).
   Status Write(const std::function<Status()>& write, const std::function<bool()>& may_write);
+  // One node's labels, or one service action, on the object's spec as read in `snapshot`.
+  Status WriteNodeChange(const NodeLabelChange& change, const Snapshot& snapshot,
+                         const std::function<bool()>& may_write);
+  Status WriteServiceAction(const ServiceAction& action, const Snapshot& snapshot,
+                            const std::function<bool()>& may_write);
   void Emit(std::string kind, std::string subject, std::string message,
             std::map<std::string, std::string> attrs = {});
 

@@ -1,11 +1,13 @@
 #include "leader/controller/service.h"
 
-#include "common/clock.h"
-#include "common/docker_client.h"
+#include <set>
+
 #include "common/files.h"
 #include "common/log.h"
 #include "config/command_file.h"
+#include "config/dependent_constraints.h"
 #include "config/reloader.h"
+#include "leader/anchors/commands.h"
 #include "leader/anchors/reconciler.h"
 #include "leader/anchors/views.h"
 #include "leader/safety/cycle.h"
@@ -13,10 +15,6 @@
 
 namespace orcastra::leader {
 namespace {
-
-constexpr std::chrono::milliseconds kTick{250};
-// How often the configuration files and the command file are looked at between passes.
-constexpr std::chrono::milliseconds kWatchPeriod{2000};
 
 std::string JoinLines(const std::vector<std::string>& lines) {
   std::string out;
@@ -35,12 +33,10 @@ class Controller::Loop {
   Loop(Controller& owner)
       : owner_(owner),
         settings_(owner.options_.settings),
-        docker_({.socket_path = owner.options_.docker_socket}),
-        api_(docker_),
-        reconciler_(api_, owner.report_),
+        reconciler_(owner.api_, owner.report_),
         reloader_(settings_),
-        safety_store_(api_),
-        safety_(safety_store_, clock_, owner.options_.lease_term, owner.options_.instance_id,
+        safety_store_(owner.api_),
+        safety_(safety_store_, owner.clock_, owner.options_.lease_term, owner.options_.instance_id,
                 owner.report_),
         cycle_(reconciler_, safety_) {}
 
@@ -54,10 +50,14 @@ class Controller::Loop {
                   : "this instance does not hold the lease: read-only");
       was_leader_ = leader;
       cycle_.Reset();  // a new active period continues from what Swarm holds, nothing older
+      labels_suspended_.clear();
     }
+    held_.clear();
     if (leader) {
       // The safety record before any action: commands and the cycle see its pause and backoff.
-      if (auto config = reloader_.current()) cycle_.Begin(config->swarm, settings_.stack_name);
+      if (auto config = reloader_.current()) {
+        held_ = cycle_.Begin(config->swarm, settings_.stack_name);
+      }
       RunInbox();
       RunCommandFile();
     }
@@ -65,8 +65,9 @@ class Controller::Loop {
     ControllerView view;
     if (auto config = reloader_.current()) {
       ReconcileSettings rs = cycle_.Settings(Settings());
-      CycleOutcome outcome =
-          cycle_.Run(config->swarm, rs, leader, settings_.dry_run, owner_.is_leader_, clock_.Now());
+      CycleOutcome outcome = cycle_.Run(config->swarm, rs, leader, settings_.dry_run,
+                                        owner_.is_leader_, owner_.clock_.Now());
+      if (outcome.snapshot) WarnUnfollowable(config->swarm, outcome.snapshot->services);
       if (outcome.plan) {
         settled = outcome.plan->settled;
         view.plan = PlanJson(*outcome.plan);
@@ -83,7 +84,7 @@ class Controller::Loop {
     if (leader) cycle_.End(settings_.dry_run);
     view.config_problem = config_problem_;
     view.memory = reconciler_.memory();
-    view.cycle_ts_ms = clock_.WallMs();
+    view.cycle_ts_ms = owner_.clock_.WallMs();
     view.acted = leader;
     view.dry_run = settings_.dry_run;
     view.dependents_paused = safety_.pause().paused;
@@ -121,7 +122,26 @@ class Controller::Loop {
       rs.prune_unknown_labels = config->swarm.options.prune_unknown_labels;
     rs.anchor_grace = owner_.options_.anchor_grace;
     rs.follow_window = owner_.options_.follow_window;
+    rs.labels_suspended = labels_suspended_;
     return rs;  // the pause and the hold: SafeCycle::Settings
+  }
+
+  // Reports each dependent that cannot follow its anchor once per configuration in force.
+  void WarnUnfollowable(const config::SwarmConfig& config,
+                        const std::vector<docker::Service>& services) {
+    for (const auto& found :
+         config::FindUnfollowableDependents(config, settings_.stack_name, services)) {
+      if (!warned_.insert(found.anchor + "/" + found.service).second) continue;
+      Logger("controller")->warn("config_warning {}: {}", found.service, found.message);
+      if (owner_.report_) {
+        owner_.report_({"config_warning",
+                        found.service,
+                        found.message,
+                        {{"anchor", found.anchor},
+                         {"dependent", found.dependent},
+                         {"constraint", found.constraint}}});
+      }
+    }
   }
 
   void Emit(std::string kind, std::string subject, std::string message,
@@ -138,6 +158,7 @@ class Controller::Loop {
     for (const auto& d : outcome.diagnostics) lines.push_back(config::FormatDiagnostic(d));
     if (outcome.kind == Kind::kReplaced) {
       config_problem_.clear();
+      warned_.clear();  // a new configuration: its warnings are reported again
       Emit("config_loaded", "config",
            "configuration in force: " + JoinLines(outcome.config->files) +
                (lines.empty() ? "" : "\n" + JoinLines(lines)));
@@ -219,25 +240,32 @@ class Controller::Loop {
     std::string result;
     auto config = reloader_.current();
     const bool dry = settings_.dry_run;
-    auto need_snapshot = [&]() -> std::optional<Snapshot> {
-      if (!config) {
+    // Carries out a command's plan; `result` gets its lines (or why it did nothing).
+    auto carry_out = [&](const CommandPlan& plan, const Result<Snapshot>& read,
+                         const std::string& nothing) {
+      if (!plan.refused.empty()) {
         ok = false;
-        result = "no configuration in force";
-        return std::nullopt;
+        result = plan.refused;
+        return false;
       }
-      auto read = ReadSnapshot(api_, config->swarm, settings_.stack_name);
-      if (!read.ok()) {
-        ok = false;
-        result = "not run, partial data: " + read.status().ToString();
-        return std::nullopt;
-      }
-      return std::move(read).value();
+      auto done = reconciler_.CarryOut(plan, *read, text, owner_.is_leader_);
+      result = done.lines.empty() ? nothing : JoinLines(done.lines);
+      if (done.failed > 0) ok = false;
+      return !done.fenced;
+    };
+    auto read_swarm = [&]() -> Result<Snapshot> {
+      if (!config) return Status::Unavailable("no configuration in force");
+      return ReadSnapshot(owner_.api_, config->swarm, settings_.stack_name);
     };
 
     if (name == "noop") {
       result = "nothing to do";
     } else if (name == "relabel_all") {
       result = "a full reconcile cycle follows at once";
+      if (!labels_suspended_.empty()) {
+        labels_suspended_.clear();
+        result += "; labels are managed again (they were suspended by remove_all_labels)";
+      }
     } else if (name == "pause_dependents" || name == "resume_dependents") {
       const bool pause = name == "pause_dependents";
       Status set = safety_.SetPause(pause, source + " (command " + std::to_string(id) + ")");
@@ -249,37 +277,28 @@ class Controller::Loop {
                        : "dependents are restarted again when misplaced";
         if (!dry) result += "; stored in Swarm before the next action";
       }
+    } else if (!config && (name == "update_dependents" || name == "remove_all_labels")) {
+      ok = false;
+      result = "no configuration in force";
     } else if (name == "update_dependents") {
-      std::vector<std::string> services;
-      if (config) {
-        bool found = !arg.has_value();
-        for (const auto& anchor : config->swarm.dependencies) {
-          if (arg && anchor.name != *arg) continue;
-          found = true;
-          for (const auto& dep : anchor.services) {
-            services.push_back(FullServiceName(anchor.stack.value_or(settings_.stack_name), dep));
-          }
-        }
-        if (!found) {
-          ok = false;
-          result = "no anchor named '" + *arg + "' in the configuration";
-        }
-      }
-      if (ok) {
-        if (auto snapshot = need_snapshot()) {
-          result =
-              JoinLines(reconciler_.ForceUpdateNow(*snapshot, services, dry, owner_.is_leader_));
-          if (result.empty()) result = "no dependents";
-        }
-      }
+      CommandGates gates;
+      gates.dry_run = dry;
+      gates.dependents_paused = safety_.pause().paused;
+      gates.dependents_held = !held_.empty() ? held_ : labels_suspended_;
+      Result<Snapshot> read = read_swarm();
+      carry_out(PlanUpdateDependents(config->swarm, settings_.stack_name, arg, read, gates), read,
+                "no dependents");
     } else if (name == "remove_all_labels") {
-      if (auto snapshot = need_snapshot()) {
-        std::set<std::string> keys = AnchorLabelKeys(config->swarm);
-        for (const auto& [host, spec] : config->swarm.nodes)
-          for (const auto& [key, value] : spec.LabelMap()) keys.insert(key);
-        result = JoinLines(reconciler_.RemoveLabelsNow(*snapshot, keys, dry, owner_.is_leader_));
-        if (result.empty()) result = "no managed label on any node";
-        result += "\nthe next cycle applies again what the configuration wants";
+      Result<Snapshot> read = read_swarm();
+      if (carry_out(PlanRemoveAllLabels(config->swarm, read, dry), read,
+                    "no managed label on any node")) {
+        if (dry) {
+          result += "\n(dry run: nothing was removed, labels stay managed)";
+        } else if (read.ok()) {
+          labels_suspended_ = "remove_all_labels (command " + std::to_string(id) + ", " + source +
+                              ") took them off; relabel_all applies them again";
+          result += "\nlabel management is suspended until relabel_all";
+        }
       }
     } else if (name == "rebalance" && owner_.options_.rebalance) {
       owner_.options_.rebalance(id, source);  // the rebalancer records the result
@@ -306,11 +325,8 @@ class Controller::Loop {
 
   Controller& owner_;
   const config::Settings settings_;
-  docker::Client docker_;
-  DockerSwarmApi api_;
   Reconciler reconciler_;
   config::ConfigReloader reloader_;
-  SystemClock clock_;
   SwarmSafetyStore safety_store_;
   SafetyKeeper safety_;
   SafeCycle cycle_;
@@ -318,15 +334,22 @@ class Controller::Loop {
   std::string last_command_text_;
   std::string last_command_error_;  // the last problem reading the command file, reported once
   bool was_leader_ = false;
+  std::string held_;              // this pass: why dependents are held ("" when not)
+  std::string labels_suspended_;  // not empty after remove_all_labels, until relabel_all
+  std::set<std::string> warned_;  // "anchor/service" reported for the configuration in force
 };
 
-Controller::Controller(ControllerOptions options, std::function<bool()> is_leader, Report report,
-                       Publish publish)
+Controller::Controller(ControllerOptions options, SwarmApi& api, const Clock& clock,
+                       std::function<bool()> is_leader, Report report, Publish publish)
     : Service("controller"),
       options_(std::move(options)),
+      api_(api),
+      clock_(clock),
       is_leader_(std::move(is_leader)),
       report_(std::move(report)),
       publish_(std::move(publish)) {}
+
+Controller::~Controller() { Stop(); }
 
 Result<std::uint64_t> Controller::Submit(const std::string& text, const std::string& source) {
   auto parsed = config::ParseCommandFile("- " + text + "\n", source);
@@ -348,34 +371,43 @@ Result<std::uint64_t> Controller::Submit(const std::string& text, const std::str
   return id;
 }
 
-void Controller::Run(std::stop_token stop) {
-  Loop loop(*this);
-  while (!stop.stop_requested()) {
-    std::chrono::milliseconds pause = loop.Pass();
-    // At least min_spacing between cycles, whatever wakes us; then wait for the pause, a wake, or
-    // a lease change.
-    auto spacing_end = std::chrono::steady_clock::now() + options_.min_spacing;
-    while (!stop.stop_requested() && std::chrono::steady_clock::now() < spacing_end) {
-      (void)WaitFor(stop, std::chrono::duration_cast<std::chrono::milliseconds>(
-                              spacing_end - std::chrono::steady_clock::now()));
-    }
-    if (stop.stop_requested()) break;
-    auto deadline = std::chrono::steady_clock::now() + (pause - options_.min_spacing);
-    auto next_watch = std::chrono::steady_clock::now() + kWatchPeriod;
-    while (!stop.stop_requested() && std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard lock(mutex_);
-        if (woken_) break;
-      }
-      if (loop.IsLeader() != loop.was_leader()) break;
-      if (std::chrono::steady_clock::now() >= next_watch) {
-        if (loop.HasWork()) break;
-        next_watch = std::chrono::steady_clock::now() + kWatchPeriod;
-      }
-      (void)WaitFor(stop, kTick);
-    }
+std::chrono::milliseconds Controller::Step() {
+  if (!loop_) loop_ = std::make_unique<Loop>(*this);
+  const SteadyTime now = clock_.Now();
+  // At least min_spacing between passes, whatever wakes us.
+  if (last_pass_ && now < *last_pass_ + options_.min_spacing) {
+    return std::min(kTick, std::chrono::ceil<std::chrono::milliseconds>(
+                               *last_pass_ + options_.min_spacing - now));
+  }
+  bool due = !last_pass_ || now >= next_pass_ || loop_->IsLeader() != loop_->was_leader();
+  {
     std::lock_guard lock(mutex_);
-    woken_ = false;
+    due = due || woken_;
+  }
+  if (!due && now >= next_watch_) {
+    next_watch_ = now + kWatchPeriod;
+    due = loop_->HasWork();
+  }
+  if (!due) return kTick;
+  {
+    std::lock_guard lock(mutex_);
+    woken_ = false;  // a wake from now on runs another pass
+  }
+  const std::chrono::milliseconds pause = loop_->Pass();
+  ++passes_;
+  const SteadyTime end = clock_.Now();
+  last_pass_ = end;
+  next_pass_ = end + pause;
+  next_watch_ = end + kWatchPeriod;
+  return kTick;
+}
+
+void Controller::Run(std::stop_token stop) {
+  // A (re)started run begins from a fresh state.
+  loop_ = std::make_unique<Loop>(*this);
+  last_pass_.reset();
+  while (!stop.stop_requested()) {
+    if (!WaitFor(stop, Step())) break;
   }
 }
 

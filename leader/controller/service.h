@@ -19,7 +19,20 @@
 //
 // A configuration that does not validate is refused (event `config_refused` with every
 // diagnostic's file:line:column) and the last good one keeps running; before the first good one
-// the controller reconciles nothing.
+// the controller reconciles nothing. For every configuration in force, each dependent that cannot
+// follow its anchor (config/dependent_constraints.h) is reported once, as a warning log line and a
+// `config_warning` event, when the configuration is loaded or when the dependent's service
+// appears.
+//
+// `remove_all_labels` suspends label management until `relabel_all` (plan.h, labels_suspended):
+// otherwise the cycle that follows would put every label back at once. The suspension lives in
+// this instance's memory; a new active instance manages labels again.
+//
+// Side effects come in at construction: the SwarmApi and the Clock (they must outlive the
+// controller; the SwarmApi is used by the controller's thread only), the lease as functions, the
+// event sink and the view publisher. The configuration and command files are read from the paths
+// in the settings. The loop is Step() repeated every kTick or on a wake; tests call Step() on a
+// simulated clock without starting the thread.
 #pragma once
 
 #include <chrono>
@@ -28,19 +41,21 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "common/clock.h"
 #include "common/service.h"
 #include "config/loader.h"
 #include "config/settings.h"
 #include "leader/anchors/plan.h"
 #include "leader/endpoints/remote_commands.h"
+#include "leader/state/swarm_api.h"
 #include "protocol/messages.h"
 
 namespace orcastra::leader {
 
 struct ControllerOptions {
-  std::string docker_socket = "/var/run/docker.sock";
   config::Settings settings;
   std::chrono::milliseconds fast_interval{2000};
   std::chrono::milliseconds min_spacing{1000};
@@ -84,8 +99,9 @@ class Controller final : public Service {
   using Report = std::function<void(protocol::Event)>;
   using Publish = std::function<void(ControllerView)>;
 
-  Controller(ControllerOptions options, std::function<bool()> is_leader, Report report,
-             Publish publish);
+  Controller(ControllerOptions options, SwarmApi& api, const Clock& clock,
+             std::function<bool()> is_leader, Report report, Publish publish);
+  ~Controller() override;
 
   // Queues `text` ("update_dependents:db") from `source` ("cli", "file") and wakes the loop.
   // Returns the command's id (its result event carries it as attribute `id`), or an error when
@@ -95,6 +111,20 @@ class Controller final : public Service {
   Result<std::uint64_t> Submit(const std::string& text, const std::string& source);
   // Runs a cycle now (a Swarm or agent event arrived). Thread-safe.
   void Poke();
+
+  // How often the loop steps, and how often the configuration and command files are looked at
+  // between passes.
+  static constexpr std::chrono::milliseconds kTick{250};
+  static constexpr std::chrono::milliseconds kWatchPeriod{2000};
+
+  // One step of the loop at the clock's now: runs a pass (configuration, commands when active, a
+  // cycle, the view published) when one is due (the first step, a wake, a change of leadership,
+  // the pause after the last pass ran out, a changed configuration or command file) and at least
+  // min_spacing has passed since the last one. Returns how long to wait before the next step (at
+  // most kTick). The controller's thread only, or a test with no thread started.
+  std::chrono::milliseconds Step();
+  // How many passes Step() has run.
+  std::uint64_t passes() const { return passes_; }
 
  protected:
   void Run(std::stop_token stop) override;
@@ -108,6 +138,8 @@ class Controller final : public Service {
   class Loop;
 
   const ControllerOptions options_;
+  SwarmApi& api_;
+  const Clock& clock_;
   const std::function<bool()> is_leader_;
   const Report report_;
   const Publish publish_;
@@ -115,6 +147,14 @@ class Controller final : public Service {
   std::deque<Queued> inbox_;   // guarded by mutex_
   std::uint64_t next_id_ = 1;  // guarded by mutex_
   bool woken_ = false;         // guarded by mutex_: a cycle is due now
+
+  // The loop's state: the controller's thread only. A (re)started Run() begins a fresh Loop (the
+  // safety record is read again).
+  std::unique_ptr<Loop> loop_;
+  std::optional<SteadyTime> last_pass_;  // when the last pass ended
+  SteadyTime next_pass_{};               // when the pause after it runs out
+  SteadyTime next_watch_{};              // when the files are looked at next
+  std::uint64_t passes_ = 0;
 };
 
 }  // namespace orcastra::leader

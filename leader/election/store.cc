@@ -46,7 +46,7 @@ Result<LeaseRecord> LeaseRecordFromConfig(const ConfigObject& config) {
   return record;
 }
 
-Result<LeaseRecord> DockerLeaseStore::ReadById(const std::string& id) {
+Result<LeaseRecord> SwarmLeaseStore::ReadById(const std::string& id) {
   auto config = api_.InspectConfig(id);
   if (!config.ok()) {
     if (config.status().code() == Status::Code::kNotFound) object_.reset();
@@ -56,7 +56,7 @@ Result<LeaseRecord> DockerLeaseStore::ReadById(const std::string& id) {
   return LeaseRecordFromConfig(*config);
 }
 
-Result<LeaseRecord> DockerLeaseStore::Read() {
+Result<LeaseRecord> SwarmLeaseStore::Read() {
   auto config = api_.ConfigNamed(name_);
   if (!config.ok()) return config.status();
   if (!config->has_value()) {
@@ -68,7 +68,7 @@ Result<LeaseRecord> DockerLeaseStore::Read() {
   return record;
 }
 
-Result<LeaseRecord> DockerLeaseStore::Create(const LeaseRecord& desired) {
+Result<LeaseRecord> SwarmLeaseStore::Create(const LeaseRecord& desired) {
   auto id = api_.CreateConfig(name_, LeaseLabels(desired), kData);
   if (!id.ok()) {
     if (id.status().code() == Status::Code::kConflict) {
@@ -79,8 +79,8 @@ Result<LeaseRecord> DockerLeaseStore::Create(const LeaseRecord& desired) {
   return ReadById(*id);
 }
 
-Result<LeaseRecord> DockerLeaseStore::Write(const LeaseRecord& desired,
-                                            std::uint64_t expected_version) {
+Result<LeaseRecord> SwarmLeaseStore::Write(const LeaseRecord& desired,
+                                           std::uint64_t expected_version) {
   if (!object_) {
     auto current = Read();
     if (!current.ok()) return current.status();
@@ -91,6 +91,25 @@ Result<LeaseRecord> DockerLeaseStore::Write(const LeaseRecord& desired,
   if (target.data.empty()) target.data = kData;
   ORC_RETURN_IF_ERROR(api_.UpdateConfigLabels(target, LeaseLabels(desired)));
   return ReadById(target.id);
+}
+
+}  // namespace orcastra::leader
+
+namespace orcastra::leader {
+
+Status DockerLeaseEvents::Follow(const std::function<void()>& connected,
+                                 const std::function<void()>& changed, std::stop_token stop) {
+  // Announced as connected before the stream is opened: the read that follows covers anything
+  // written in between.
+  if (connected) connected();
+  return docker_.StreamEvents(
+      {{"type", {"config"}}},
+      [&](const docker::Event& event) {
+        auto name = event.actor_attributes.find("name");
+        if (name == event.actor_attributes.end() || name->second != name_) return;
+        if (changed) changed();
+      },
+      stop);
 }
 
 }  // namespace orcastra::leader

@@ -7,21 +7,6 @@
 #include "leader/anchors/views.h"
 
 namespace orcastra::leader {
-namespace {
-
-// A Docker client and the SwarmApi over it, kept alive together.
-struct DockerPlanApi {
-  explicit DockerPlanApi(docker::ClientOptions options) : client(std::move(options)) {}
-  docker::Client client;
-  DockerSwarmApi api{client};
-};
-
-}  // namespace
-
-std::shared_ptr<SwarmApi> MakeDockerSwarmApi(docker::ClientOptions options) {
-  auto holder = std::make_shared<DockerPlanApi>(std::move(options));
-  return std::shared_ptr<SwarmApi>(holder, &holder->api);
-}
 
 protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
                               SteadyTime now, const RebalanceView* rebalance, std::int64_t now_ms) {

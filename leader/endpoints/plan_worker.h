@@ -46,9 +46,6 @@ protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protoco
                               SteadyTime now, const RebalanceView* rebalance = nullptr,
                               std::int64_t now_ms = 0);
 
-// A DockerSwarmApi over a Docker client of its own (for the worker's thread only).
-std::shared_ptr<SwarmApi> MakeDockerSwarmApi(docker::ClientOptions options);
-
 class PlanWorker final : public Service {
  public:
   // `api` is used only by the thread that runs the jobs.

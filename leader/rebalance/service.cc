@@ -484,8 +484,13 @@ nlohmann::json RebalancePlanNow(SwarmApi& api, const RebalanceView& view, Steady
   return out;
 }
 
-Rebalancer::Rebalancer(RebalancerOptions options, RebalanceLoop::Hooks hooks)
-    : Service("rebalancer"), options_(std::move(options)), hooks_(std::move(hooks)) {}
+Rebalancer::Rebalancer(RebalanceLoopOptions options, SwarmApi& api, const Clock& clock,
+                       RebalanceLoop::Hooks hooks)
+    : Service("rebalancer"),
+      options_(std::move(options)),
+      api_(api),
+      clock_(clock),
+      hooks_(std::move(hooks)) {}
 
 void Rebalancer::RequestEvaluation(std::uint64_t id, std::string source) {
   {
@@ -506,17 +511,14 @@ void Rebalancer::RequestEvaluation(std::uint64_t id, std::string source) {
 }
 
 void Rebalancer::Run(std::stop_token stop) {
-  docker::Client docker({.socket_path = options_.docker_socket});
-  DockerSwarmApi real(docker);
-  CountingSwarmApi api(real, api_calls_);
+  CountingSwarmApi api(api_, api_calls_);
   SwarmSafetyStore store(api, kRebalanceConfigName);
-  SystemClock clock;
   RebalanceLoop::Hooks hooks = hooks_;
   hooks.publish = [this](RebalanceView view) {
     view.status["api_calls"] = api_calls_.load();
     if (hooks_.publish) hooks_.publish(std::move(view));
   };
-  RebalanceLoop loop(api, store, clock, options_.loop, std::move(hooks));
+  RebalanceLoop loop(api, store, clock_, options_, std::move(hooks));
   while (!stop.stop_requested()) {
     std::optional<RebalanceLoop::Command> command;
     {

@@ -192,14 +192,13 @@ class CountingSwarmApi final : public SwarmApi {
 nlohmann::json RebalancePlanNow(SwarmApi& api, const RebalanceView& view, SteadyTime now,
                                 std::int64_t now_ms);
 
-struct RebalancerOptions {
-  std::string docker_socket = "/var/run/docker.sock";
-  RebalanceLoopOptions loop;
-};
-
+// The rebalancer's thread: runs RebalanceLoop::Pass, then waits for the pause it returns, a
+// `rebalance` request or Stop(). Its Engine API calls go through `api` (a Docker client of its own,
+// leader/leader.cc) and are counted; its record is SwarmSafetyStore over the same.
 class Rebalancer final : public Service {
  public:
-  Rebalancer(RebalancerOptions options, RebalanceLoop::Hooks hooks);
+  Rebalancer(RebalanceLoopOptions options, SwarmApi& api, const Clock& clock,
+             RebalanceLoop::Hooks hooks);
 
   // `orcastra command rebalance` / the command file: one evaluation now, answered by a `command`
   // event with this id. Thread-safe.
@@ -211,7 +210,9 @@ class Rebalancer final : public Service {
   void Run(std::stop_token stop) override;
 
  private:
-  const RebalancerOptions options_;
+  const RebalanceLoopOptions options_;
+  SwarmApi& api_;
+  const Clock& clock_;
   const RebalanceLoop::Hooks hooks_;
   std::mutex mutex_;
   std::vector<RebalanceLoop::Command> requests_;  // guarded by mutex_

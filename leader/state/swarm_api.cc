@@ -11,7 +11,19 @@ json Spec(const std::string& name, const Labels& labels, const std::string& data
   return {{"Name", name}, {"Labels", labels}, {"Data", data}};
 }
 
+// A Docker client and the SwarmApi over it.
+struct OwnedDockerSwarmApi {
+  explicit OwnedDockerSwarmApi(docker::ClientOptions options) : client(std::move(options)) {}
+  docker::Client client;
+  DockerSwarmApi api{client};
+};
+
 }  // namespace
+
+std::shared_ptr<SwarmApi> MakeDockerSwarmApi(docker::ClientOptions options) {
+  auto holder = std::make_shared<OwnedDockerSwarmApi>(std::move(options));
+  return std::shared_ptr<SwarmApi>(holder, &holder->api);
+}
 
 Result<ConfigObject> ConfigObjectFromJson(const json& config) {
   if (!config.is_object() || !config.contains("ID") || !config["ID"].is_string()) {

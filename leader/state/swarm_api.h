@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -82,6 +83,9 @@ class DockerSwarmApi final : public SwarmApi {
  private:
   docker::Client& client_;
 };
+
+// A DockerSwarmApi over a Docker client of its own, kept alive together (one thread uses it).
+std::shared_ptr<SwarmApi> MakeDockerSwarmApi(docker::ClientOptions options);
 
 // Pure: a config object from its JSON (GET /configs/{id}, or one element of GET /configs);
 // ParseError naming the field.

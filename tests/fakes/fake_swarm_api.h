@@ -1,6 +1,9 @@
 // A SwarmApi (leader/state/swarm_api.h) over lists the test fills. `Block()` makes every read of
 // the lists wait until `Release()` (a slow or hung daemon); reads may then come from another
-// thread. Writes are recorded. Config objects are FakeSwarmConfigs (`configs`), not blocked.
+// thread. Writes are recorded ("node ID", "service ID"); with `apply_writes` they also change the
+// lists as Swarm would: a write over any version but the current one is refused (Conflict), a
+// node's labels and a service's constraints follow the spec written, and the version grows.
+// Config objects are FakeSwarmConfigs (`configs`), not blocked.
 #pragma once
 
 #include <condition_variable>
@@ -28,10 +31,23 @@ class FakeSwarmApi final : public leader::SwarmApi {
     Read();
     return tasks;
   }
-  Status UpdateNode(const std::string& id, std::uint64_t, const nlohmann::json&) override {
+  Status UpdateNode(const std::string& id, std::uint64_t version,
+                    const nlohmann::json& spec) override {
     std::lock_guard lock(mutex_);
     writes.push_back("node " + id);
-    return Status::Ok();
+    if (!apply_writes) return Status::Ok();
+    for (auto& node : nodes) {
+      if (node.id != id) continue;
+      if (node.version != version) return Status::Conflict("update out of sequence");
+      node.spec = spec;
+      node.labels.clear();
+      if (spec.contains("Labels") && spec["Labels"].is_object()) {
+        for (const auto& [key, value] : spec["Labels"].items()) node.labels[key] = value;
+      }
+      node.version = ++index;
+      return Status::Ok();
+    }
+    return Status::NotFound("node " + id + " not found");
   }
   Status UpdateService(const std::string& id, std::uint64_t version,
                        const nlohmann::json& spec) override {
@@ -39,19 +55,26 @@ class FakeSwarmApi final : public leader::SwarmApi {
     writes.push_back("service " + id);
     service_updates.push_back({id, version, spec});
     if (!fail_service_updates.ok()) return fail_service_updates;
-    if (!apply_service_updates) return Status::Ok();
+    if (!apply_writes) return Status::Ok();
     for (auto& service : services) {
       if (service.id != id) continue;
       if (service.version != version) return Status::Conflict("update out of sequence");
       service.spec = spec;
-      ++service.version;
       service.constraints.clear();
-      nlohmann::json::json_pointer list("/TaskTemplate/Placement/Constraints");
-      if (spec.contains(list)) {
-        for (const auto& c : spec.at(list)) service.constraints.push_back(c.get<std::string>());
+      const nlohmann::json* at = &spec;
+      for (const char* key : {"TaskTemplate", "Placement", "Constraints"}) {
+        at = at->is_object() && at->contains(key) ? &(*at)[key] : nullptr;
+        if (at == nullptr) break;
       }
+      if (at != nullptr && at->is_array()) {
+        for (const auto& c : *at) {
+          if (c.is_string()) service.constraints.push_back(c.get<std::string>());
+        }
+      }
+      service.version = ++index;
+      return Status::Ok();
     }
-    return Status::Ok();
+    return Status::NotFound("service " + id + " not found");
   }
   Result<std::optional<leader::ConfigObject>> ConfigNamed(const std::string& name) override {
     std::lock_guard lock(mutex_);
@@ -97,16 +120,16 @@ class FakeSwarmApi final : public leader::SwarmApi {
   std::vector<docker::Service> services;
   std::vector<docker::Task> tasks;
   bool fail_services = false;
+  bool apply_writes = false;
+  std::uint64_t index = 1000;  // Swarm's Raft index, for the versions of applied writes
   std::vector<std::string> writes;
-  // Service updates as sent; with apply_service_updates the service in `services` takes the spec
-  // (and a new version) when the version matches, else the update is Conflict, as Swarm does.
+  // Service updates as sent (applied only with apply_writes); fail_service_updates refuses them.
   struct ServiceUpdate {
     std::string id;
     std::uint64_t version = 0;
     nlohmann::json spec;
   };
   std::vector<ServiceUpdate> service_updates;
-  bool apply_service_updates = false;
   Status fail_service_updates;
   FakeSwarmConfigs configs;  // guarded by mutex_ while another thread may call in
 

@@ -34,6 +34,26 @@ struct ScopedLeaseName {
   std::string name;
 };
 
+// One candidate's real side effects: its own Docker clients, the lease store, its events.
+struct LabLease {
+  explicit LabLease(const std::string& name)
+      : api(MakeDockerSwarmApi(LabOptions())), store(*api, name), events(LabOptions(), name) {}
+  std::shared_ptr<SwarmApi> api;
+  SwarmLeaseStore store;
+  DockerLeaseEvents events;
+};
+
+// A keeper with its side effects, destroyed keeper first.
+struct LabKeeper {
+  LabKeeper(const std::string& name, Candidate self, LeaseTimings timings,
+            bool release_on_stop = true)
+      : lease(name),
+        keeper(lease.store, clock, std::move(self), timings, &lease.events, release_on_stop) {}
+  SystemClock clock;
+  LabLease lease;
+  LeaseKeeper keeper;
+};
+
 LeaseRecord Desired(const std::string& who, std::uint64_t term) {
   return {true, "node-" + who + "/x", "node-" + who, who, term, 0};
 }
@@ -41,8 +61,8 @@ LeaseRecord Desired(const std::string& who, std::uint64_t term) {
 TEST_CASE("the config store: create once, swap only over the current version",
           "[integration][lease]") {
   ScopedLeaseName lease("orcastra-test-lease-store");
-  docker::Client docker(LabOptions());
-  DockerLeaseStore store(docker, lease.name);
+  LabLease lab(lease.name);
+  SwarmLeaseStore& store = lab.store;
   auto none = store.Read();
   REQUIRE(none.ok());
   CHECK_FALSE(none->exists);
@@ -77,7 +97,8 @@ TEST_CASE("the config store: create once, swap only over the current version",
   CHECK(read->version == taken->version);
 
   // A second store (another process) finds the same record by name.
-  DockerLeaseStore other(docker, lease.name);
+  LabLease other_lab(lease.name);
+  SwarmLeaseStore& other = other_lab.store;
   auto seen = other.Read();
   REQUIRE(seen.ok());
   CHECK(*seen == *read);
@@ -89,9 +110,11 @@ TEST_CASE("two keepers: one leads; when it stops, the other takes over with a hi
   // Short, but with slack: a daemon answering slowly for up to ~3 s must not flip leadership.
   const LeaseTimings timings{6000ms, 4000ms, 1000ms, 500ms};
   // a does not release on stop: its stop looks like a crash.
-  auto a = std::make_unique<LeaseKeeper>(LabOptions(), Candidate{"node-a", "a", "node-a/1"},
-                                         timings, lease.name, /*release_on_stop=*/false);
-  LeaseKeeper b(LabOptions(), Candidate{"node-b", "b", "node-b/1"}, timings, lease.name);
+  auto a_lab = std::make_unique<LabKeeper>(lease.name, Candidate{"node-a", "a", "node-a/1"},
+                                           timings, /*release_on_stop=*/false);
+  LeaseKeeper* a = &a_lab->keeper;
+  LabKeeper b_lab(lease.name, Candidate{"node-b", "b", "node-b/1"}, timings);
+  LeaseKeeper& b = b_lab.keeper;
   a->Start();
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (!a->IsLeader() && std::chrono::steady_clock::now() < deadline)
@@ -108,7 +131,7 @@ TEST_CASE("two keepers: one leads; when it stops, the other takes over with a hi
 
   // a stops (as if killed): no release, its renewals just stop.
   auto stopped_at = std::chrono::steady_clock::now();
-  a.reset();
+  a_lab.reset();
   deadline = stopped_at + 20s;
   while (!b.IsLeader() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(50ms);
@@ -126,9 +149,11 @@ TEST_CASE("a holder that stops cleanly releases the lease: the standby takes ove
           "[integration][lease]") {
   ScopedLeaseName lease("orcastra-test-lease-release");
   const LeaseTimings timings{6000ms, 4000ms, 1000ms, 500ms};
-  auto a = std::make_unique<LeaseKeeper>(LabOptions(), Candidate{"node-a", "a", "node-a/1"},
-                                         timings, lease.name);
-  LeaseKeeper b(LabOptions(), Candidate{"node-b", "b", "node-b/1"}, timings, lease.name);
+  auto a_lab =
+      std::make_unique<LabKeeper>(lease.name, Candidate{"node-a", "a", "node-a/1"}, timings);
+  LeaseKeeper* a = &a_lab->keeper;
+  LabKeeper b_lab(lease.name, Candidate{"node-b", "b", "node-b/1"}, timings);
+  LeaseKeeper& b = b_lab.keeper;
   a->Start();
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (!a->IsLeader() && std::chrono::steady_clock::now() < deadline)
@@ -138,7 +163,7 @@ TEST_CASE("a holder that stops cleanly releases the lease: the standby takes ove
   std::this_thread::sleep_for(3s);
   REQUIRE_FALSE(b.IsLeader());
   auto stopped_at = std::chrono::steady_clock::now();
-  a.reset();  // clean stop: releases
+  a_lab.reset();  // clean stop: releases
   deadline = stopped_at + 20s;
   while (!b.IsLeader() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(50ms);

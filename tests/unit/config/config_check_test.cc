@@ -19,11 +19,23 @@ struct Run {
   std::string err;
 };
 
-Run Check(const std::vector<std::string>& args, std::map<std::string, std::string> env = {}) {
+// A manager that answers with `services`, or a daemon that cannot be asked.
+ServiceReader Answering(std::vector<docker::Service> services) {
+  return [services] { return Result<std::vector<docker::Service>>(services); };
+}
+ServiceReader Unreachable() {
+  return [] {
+    return Result<std::vector<docker::Service>>(
+        Status::Unavailable("cannot connect to /var/run/docker.sock"));
+  };
+}
+
+Run Check(const std::vector<std::string>& args, std::map<std::string, std::string> env = {},
+          const ServiceReader& services = Answering({})) {
   std::ostringstream out;
   std::ostringstream err;
   Run run;
-  run.code = RunConfigCommand(args, FakeEnv(std::move(env)), out, err);
+  run.code = RunConfigCommand(args, FakeEnv(std::move(env)), out, err, services);
   run.out = out.str();
   run.err = err.str();
   return run;
@@ -100,6 +112,72 @@ TEST_CASE("config check: DIR defaults to ORCASTRA_CONFIG_DIR; missing directory 
   Run nothing = Check({"check", empty.path()});
   CHECK(nothing.code == 1);
   CHECK(nothing.out.rfind(empty.path() + ": error: no configuration file: expected ", 0) == 0);
+}
+
+docker::Service Service(const std::string& name, std::vector<std::string> constraints) {
+  docker::Service service;
+  service.id = "svc-" + name;
+  service.name = name;
+  service.constraints = std::move(constraints);
+  return service;
+}
+
+TEST_CASE("config check: warns about a dependent that cannot follow its anchor",
+          "[config][check]") {
+  TempDir dir;
+  dir.Write("swarm.yml",
+            "dependencies:\n  vectordb:\n    stack: ai\n    services: [chatui, indexer]\n");
+  Run run = Check(
+      {"check", dir.path()}, {},
+      Answering({Service("ai_chatui", {}), Service("ai_indexer", {"node.labels.vectordb==true"})}));
+  CHECK(run.code == 0);
+  CHECK(run.out ==
+        dir.File("swarm.yml") +
+            ": warning: dependencies.vectordb.services: dependent 'chatui' (service ai_chatui) "
+            "cannot follow anchor 'vectordb': it has no placement constraint "
+            "node.labels.vectordb==true and manage_constraints is false, so it stays wherever "
+            "Swarm puts it; add the constraint to the service, or set manage_constraints: true "
+            "on 'vectordb'\n" +
+            dir.path() +
+            ": 0 errors, 1 warning (read swarm.yml); 0 nodes, 1 anchor, 2 dependents\n");
+
+  // With manage_constraints the leader adds the constraint itself: nothing to say.
+  dir.Write("swarm.yml",
+            "dependencies:\n  vectordb:\n    stack: ai\n    manage_constraints: true\n"
+            "    services: [chatui, indexer]\n");
+  Run managed = Check({"check", dir.path()}, {}, Answering({Service("ai_chatui", {})}));
+  CHECK(managed.code == 0);
+  CHECK(managed.out.find("warning:") == std::string::npos);
+  CHECK(managed.out.find(": 0 errors, 0 warnings") != std::string::npos);
+}
+
+TEST_CASE("config check: says so when it cannot read the services, and still passes",
+          "[config][check]") {
+  TempDir dir;
+  dir.Write("swarm.yml", "dependencies:\n  db:\n    stack: st\n    services: [app]\n");
+  Run run = Check({"check", dir.path()}, {}, Unreachable());
+  CHECK(run.code == 0);
+  CHECK(run.out ==
+        "note: the dependents' placement constraints were not checked (the services could not be "
+        "read from a manager's Docker daemon: unavailable: cannot connect to "
+        "/var/run/docker.sock)\n" +
+            dir.path() +
+            ": 0 errors, 0 warnings (read swarm.yml); 0 nodes, 1 anchor, 1 dependent\n");
+  Run none = Check({"check", dir.path()}, {}, ServiceReader());
+  CHECK(none.code == 0);
+  CHECK(none.out.rfind("note: the dependents' placement constraints were not checked", 0) == 0);
+
+  // Not asked at all when there is no dependent, or when the files have errors.
+  int asked = 0;
+  ServiceReader counting = [&asked] {
+    ++asked;
+    return Result<std::vector<docker::Service>>(std::vector<docker::Service>{});
+  };
+  dir.Write("swarm.yml", "nodes: {}\n");
+  CHECK(Check({"check", dir.path()}, {}, counting).code == 0);
+  dir.Write("swarm.yml", "dependencies:\n  db:\n    retry_intervals: [soon]\n    services: [a]\n");
+  CHECK(Check({"check", dir.path()}, {}, counting).code == 1);
+  CHECK(asked == 0);
 }
 
 TEST_CASE("config check: usage errors exit 2", "[config][check]") {

@@ -284,6 +284,68 @@ TEST_CASE("the memory is stored before service writes; if it cannot be, they wai
   CHECK(stored.empty());
 }
 
+TEST_CASE("CarryOut: a command's label writes carry the version read and keep the rest of the spec",
+          "[reconciler][commands]") {
+  Harness h;
+  h.swarm.nodes[0].labels = {{"db", "true"}, {"keep", "me"}};
+  h.swarm.nodes[0].spec["Labels"] = h.swarm.nodes[0].labels;
+  Snapshot snapshot{h.swarm.nodes, h.swarm.services, h.swarm.tasks};
+  CommandPlan plan = PlanRemoveAllLabels(Config(), snapshot, /*dry_run=*/false);
+  REQUIRE(plan.node_changes.size() == 1);
+  auto done = h.reconciler.CarryOut(plan, snapshot, "remove_all_labels", [] { return true; });
+  CHECK(done.failed == 0);
+  CHECK_FALSE(done.fenced);
+  REQUIRE(h.swarm.writes.size() == 1);
+  CHECK(h.swarm.writes[0].id == "id-n1");
+  CHECK(h.swarm.writes[0].version == 40);
+  CHECK(h.swarm.writes[0].spec["Labels"] == json{{"keep", "me"}});
+  CHECK(h.swarm.writes[0].spec["Role"] == "worker");
+  CHECK(done.lines == std::vector<std::string>{"n1: -db"});
+  REQUIRE(h.Saw("labels_changed"));
+  CHECK(h.events[0].attrs.at("command") == "remove_all_labels");
+}
+
+TEST_CASE("CarryOut: dry run writes nothing; a lost lease stops before the next write",
+          "[reconciler][commands]") {
+  Harness h;
+  Snapshot snapshot{h.swarm.nodes, h.swarm.services, h.swarm.tasks};
+  CommandGates gates;
+  gates.dry_run = true;
+  CommandPlan dry = PlanUpdateDependents(Config(), "st", std::nullopt, snapshot, gates);
+  REQUIRE(dry.service_actions.size() == 1);
+  auto done = h.reconciler.CarryOut(dry, snapshot, "update_dependents", [] { return true; });
+  CHECK(h.swarm.writes.empty());
+  CHECK(done.lines ==
+        std::vector<std::string>{"st_app: would force_update", "st_ghost: no such service"});
+
+  gates.dry_run = false;
+  CommandPlan real = PlanUpdateDependents(Config(), "st", std::nullopt, snapshot, gates);
+  auto fenced = h.reconciler.CarryOut(real, snapshot, "update_dependents", [] { return false; });
+  CHECK(fenced.fenced);
+  CHECK(fenced.failed == 1);
+  CHECK(h.swarm.writes.empty());
+  CHECK(h.Saw("fenced"));
+}
+
+TEST_CASE("CarryOut: update_dependents forgets the backoff of what it force-updated",
+          "[reconciler][commands]") {
+  Harness h;
+  h.swarm.nodes[0].labels["db"] = "true";
+  // A cycle force-updates app (attempt 1): it backs off.
+  (void)h.Cycle();
+  REQUIRE(h.reconciler.memory().dependents.count("st_app") == 1);
+  h.swarm.writes.clear();
+  Snapshot snapshot{h.swarm.nodes, h.swarm.services, h.swarm.tasks};
+  CommandPlan plan = PlanUpdateDependents(Config(), "st", "db", snapshot, CommandGates{});
+  auto done = h.reconciler.CarryOut(plan, snapshot, "update_dependents:db", [] { return true; });
+  REQUIRE(h.swarm.writes.size() == 1);
+  CHECK(h.swarm.writes[0].id == "svc-app");
+  CHECK(h.swarm.writes[0].version == 77);
+  CHECK(h.swarm.writes[0].spec["TaskTemplate"]["ForceUpdate"] == 1);
+  CHECK(done.lines[0] == "st_app: force_update done");
+  CHECK(h.reconciler.memory().dependents.count("st_app") == 0);
+}
+
 TEST_CASE("spec edits", "[reconciler]") {
   json spec = {{"TaskTemplate", {{"ForceUpdate", 4}}}};
   CHECK(WithForceUpdate(spec)["TaskTemplate"]["ForceUpdate"] == 5);

@@ -20,7 +20,7 @@ constexpr std::uint64_t kMiB = 1ULL << 20;
 class Harness {
  public:
   Harness() {
-    api.apply_service_updates = true;
+    api.apply_writes = true;
     config = std::make_shared<config::Config>();
     auto& d = config->rebalance.defaults;
     d.threshold_percent = 80;
