@@ -911,13 +911,20 @@ std::vector<RebalanceNode> PressureOverview(const RebalanceSettings& settings,
   return out;
 }
 
+namespace {
+// The default block and every service's policy (each may have its own trigger and window).
+std::vector<config::RebalancePolicy> AllPolicies(const config::RebalanceConfig& config) {
+  std::vector<config::RebalancePolicy> policies{config.defaults};
+  for (const auto& [name, overrides] : config.services) policies.push_back(config.PolicyFor(name));
+  return policies;
+}
+}  // namespace
+
 bool AnySustainedPressure(const RebalanceSettings& settings, const std::vector<Node>& nodes,
                           const PressureTracker& pressure, const RebalanceMemory& memory,
                           SteadyTime now, std::int64_t now_ms) {
   if (!settings.config) return false;
-  const config::RebalanceConfig& config = settings.config->rebalance;
-  std::vector<config::RebalancePolicy> policies{config.defaults};
-  for (const auto& [name, overrides] : config.services) policies.push_back(config.PolicyFor(name));
+  const std::vector<config::RebalancePolicy> policies = AllPolicies(settings.config->rebalance);
   for (const Node& node : nodes) {
     if (node.state != "ready") continue;
     for (const config::RebalancePolicy& policy : policies) {
@@ -930,6 +937,24 @@ bool AnySustainedPressure(const RebalanceSettings& settings, const std::vector<N
     }
   }
   return false;
+}
+
+std::optional<SteadyTime> NextSustained(const RebalanceSettings& settings,
+                                        const std::vector<Node>& nodes,
+                                        const PressureTracker& pressure, SteadyTime now) {
+  if (!settings.config) return std::nullopt;
+  const std::vector<config::RebalancePolicy> policies = AllPolicies(settings.config->rebalance);
+  std::optional<SteadyTime> next;
+  for (const Node& node : nodes) {
+    if (node.state != "ready") continue;
+    for (const config::RebalancePolicy& policy : policies) {
+      NodePressure p = pressure.Evaluate(node.id, TriggerOf(policy));
+      if (p.state != PressureState::kHigh || !p.high_since) continue;
+      const SteadyTime at = *p.high_since + std::chrono::minutes(policy.sustained_high_minutes);
+      if (at > now && (!next || at < *next)) next = at;
+    }
+  }
+  return next;
 }
 
 RebalancePlan QuietPlan(const RebalanceSettings& settings, const std::vector<Node>& nodes,

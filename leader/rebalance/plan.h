@@ -189,6 +189,13 @@ bool AnySustainedPressure(const RebalanceSettings& settings, const std::vector<d
                           const PressureTracker& pressure, const RebalanceMemory& memory,
                           SteadyTime now, std::int64_t now_ms);
 
+// The earliest moment after `now` when a node that is high now will have been high for its
+// sustained window (under some policy), if it stays high: the rebalancer plans at that moment
+// rather than at its next periodic evaluation.
+std::optional<SteadyTime> NextSustained(const RebalanceSettings& settings,
+                                        const std::vector<docker::Node>& nodes,
+                                        const PressureTracker& pressure, SteadyTime now);
+
 // The plan when no node is under sustained pressure, made without reading Swarm: the nodes'
 // pressure and why nothing moves.
 RebalancePlan QuietPlan(const RebalanceSettings& settings, const std::vector<docker::Node>& nodes,

@@ -422,6 +422,7 @@ std::chrono::milliseconds RebalanceLoop::Pass(std::optional<Command> command) {
     if (command) EmitCommand(*command, result, message);
   };
   if (!leader) {
+    sustained_at_evaluation_ = false;
     answer("failed", "not run: this instance is not the active leader");
     Publish(settings, inputs, leader);
     return options_.sample_interval;
@@ -441,8 +442,14 @@ std::chrono::milliseconds RebalanceLoop::Pass(std::optional<Command> command) {
   }
   memory_ = PruneMoves(std::move(memory_), settings.config->rebalance, now_ms);
   Verify(settings);
-  const bool due = command.has_value() || !next_evaluation_ || now >= *next_evaluation_;
+  // Periodically while pressure lasts, and at once when a node's pressure becomes sustained
+  // (so a move does not wait up to a whole interval after its window).
+  const bool sustained =
+      AnySustainedPressure(settings, inputs.nodes, pressure_, memory_, now, now_ms);
+  const bool due = command.has_value() || !next_evaluation_ || now >= *next_evaluation_ ||
+                   (sustained && !sustained_at_evaluation_);
   if (due) {
+    sustained_at_evaluation_ = sustained;
     next_evaluation_ =
         now + std::chrono::seconds(settings.config->rebalance.comonitor_interval_seconds);
     bool failed = false;
@@ -451,10 +458,16 @@ std::chrono::milliseconds RebalanceLoop::Pass(std::optional<Command> command) {
     answer(failed ? "failed" : dry_run_ ? "dry_run" : "ok", last_decision_);
   }
   Publish(settings, inputs, leader);
+  std::chrono::milliseconds pause = options_.sample_interval;
   for (const MoveRecord& m : memory_.moves) {
-    if (InFlight(m.outcome)) return options_.verify_interval;
+    if (InFlight(m.outcome)) pause = options_.verify_interval;
   }
-  return options_.sample_interval;
+  if (auto next = NextSustained(settings, inputs.nodes, pressure_, now)) {
+    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now) +
+                 std::chrono::milliseconds(1);
+    pause = std::max(std::chrono::milliseconds(100), std::min(pause, until));
+  }
+  return pause;
 }
 
 nlohmann::json RebalancePlanNow(SwarmApi& api, const RebalanceView& view, SteadyTime now,

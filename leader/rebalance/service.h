@@ -7,7 +7,7 @@
 // seconds to minutes (a task starting on the target, the anchor's dependents following it), and
 // the controller must keep running meanwhile, since it is the controller that moves an anchor's
 // label and force-updates its dependents; the rebalancer has its own cadence
-// (comonitor_interval_seconds, and every 2 s while a move is in flight), its own Docker client
+// (comonitor_interval_seconds, and every second while a move is in flight), its own Docker client
 // and its own record, and it reads Swarm only when some node has been under pressure long enough
 // or a move is in flight, so that a quiet cluster costs it no Engine API call at all.
 //
@@ -20,12 +20,12 @@
 // - the active instance loads the record before anything else (nothing moves until it is read);
 //   verifies each move in flight (a fresh read: nodes, services, the moves' tasks) and removes
 //   the temporary constraints of a move that landed or is given up, storing the step in the record
-//   first (write-ahead); and every comonitor interval, or at once on `rebalance`, plans: without a
-//   read of Swarm when no node is under sustained pressure, else from a complete read (a failed
-//   read moves nothing). A move is stored in the record before its spec write, and the write
-//   carries the version read and is made only while the lease holds. In dry run nothing is written
-//   to Swarm: moves are reported (`rebalance` events, result dry_run) and remembered in memory
-//   only, so the reports follow the real pace.
+//   first (write-ahead); and every comonitor interval, at once when a node's pressure becomes
+//   sustained, or at once on `rebalance`, plans: without a read of Swarm when no node is under
+//   sustained pressure, else from a complete read (a failed read moves nothing). A move is stored
+//   in the record before its spec write, and the write carries the version read and is made only
+//   while the lease holds. In dry run nothing is written to Swarm: moves are reported (`rebalance`
+//   events, result dry_run) and remembered in memory only, so the reports follow the real pace.
 // Not thread-safe: one thread (the Rebalancer's) runs the loop; RequestEvaluation is thread-safe.
 #pragma once
 
@@ -80,7 +80,7 @@ struct RebalanceView {
 struct RebalanceLoopOptions {
   config::Settings settings;                        // DRY_RUN, STACK_NAME, MAX_MISMATCH_DURATION
   std::chrono::milliseconds sample_interval{5000};  // a look at the agents' reports
-  std::chrono::milliseconds verify_interval{2000};  // while a move is in flight
+  std::chrono::milliseconds verify_interval{1000};  // while a move is in flight
   std::string instance_id;                          // the record's writer
 };
 
@@ -144,9 +144,10 @@ class RebalanceLoop {
   std::optional<SteadyTime> next_evaluation_;
   std::string last_decision_;
   std::int64_t last_decision_ms_ = 0;
-  std::int64_t hold_until_ms_ = 0;  // an unusable record was read: no move before this
-  bool dry_run_ = false;            // this pass's DRY_RUN (nothing is written to Swarm)
-  int read_failures_ = 0;           // Swarm reads failed in a row (reported once per streak)
+  std::int64_t hold_until_ms_ = 0;        // an unusable record was read: no move before this
+  bool dry_run_ = false;                  // this pass's DRY_RUN (nothing is written to Swarm)
+  int read_failures_ = 0;                 // Swarm reads failed in a row (reported once per streak)
+  bool sustained_at_evaluation_ = false;  // some node was under sustained pressure then
 };
 
 // A SwarmApi that counts the calls it forwards (the rebalancer's share of the API budget).

@@ -204,6 +204,41 @@ TEST_CASE("rebalancer: a move is stored, started, verified and its constraints r
   CHECK(h.view.status["recent"][0]["outcome"] == "landed");
 }
 
+TEST_CASE("rebalancer: plans when the pressure becomes sustained, not at the next interval",
+          "[rebalance][service]") {
+  Harness h;
+  h.config->rebalance.comonitor_interval_seconds = 600;
+  h.options.sample_interval = 60s;
+  auto loop = h.NewLoop();
+  h.Run(*loop, 100s);  // the first pass evaluated (nothing sustained); next in 10 minutes
+  CHECK(h.api.service_updates.empty());
+  // The pause asked for ends just after n1's 2 minutes of pressure (since its first report, at 0)
+  // are complete, not at the next sample.
+  auto pause = loop->Pass();
+  CHECK(pause == 20001ms);
+  h.clock.Advance(pause);
+  loop->Pass();
+  REQUIRE(h.api.service_updates.size() == 1);
+  // While the move is in flight, it is checked every second.
+  CHECK(loop->Pass() == 1s);
+}
+
+TEST_CASE("rebalancer: sustained pressure with nothing to move reads Swarm once per interval",
+          "[rebalance][service]") {
+  Harness h;
+  h.config->rebalance.comonitor_interval_seconds = 600;
+  h.used["n2id"] = 6 * kGiB;  // web (1.5 GiB) would put either over 80%
+  h.used["n3id"] = 6 * kGiB;
+  auto loop = h.NewLoop();
+  h.Run(*loop, 5min);
+  // The record, then one complete read (3 calls) when n1's pressure became sustained; the passes
+  // after it wait for the interval.
+  CHECK(h.SwarmCalls() == 4);
+  CHECK(h.api.service_updates.empty());
+  h.Run(*loop, 8min);  // past the interval after that evaluation (at 12 minutes): one more read
+  CHECK(h.SwarmCalls() == 7);
+}
+
 TEST_CASE("rebalancer: a new active instance continues a move in flight", "[rebalance][service]") {
   Harness h;
   auto first = h.NewLoop();
