@@ -26,7 +26,7 @@ std::string FormatNumber(double value) {
 void ReadPolicy(const YamlNode& block, SchemaChecker& checker, const std::string& field,
                 RebalanceOverrides* out) {
   checker.WarnUnknownKeys(block, field, kPolicyKeys);
-  auto minutes = [&](const char* key, std::optional<int>* target, int minimum) {
+  auto integer = [&](const char* key, std::optional<int>* target, int minimum) {
     const YamlNode* node = block.Find(key);
     if (node == nullptr) return;
     std::string key_field = FieldPath(field, key);
@@ -54,9 +54,9 @@ void ReadPolicy(const YamlNode& block, SchemaChecker& checker, const std::string
     }
     *target = *value;
   };
-  minutes("cooldown_minutes", &out->cooldown_minutes, 0);
-  minutes("sustained_high_minutes", &out->sustained_high_minutes, 0);
-  minutes("moves_per_hour", &out->moves_per_hour, 0);
+  number("cooldown_minutes", &out->cooldown_minutes, 0, 100'000);
+  number("sustained_high_minutes", &out->sustained_high_minutes, 0, 100'000);
+  integer("moves_per_hour", &out->moves_per_hour, 0);
   number("memory_difference_gb", &out->memory_difference_gb, 0, 1024 * 1024);
   number("threshold_percent", &out->threshold_percent, 1, 100);
   number("psi_threshold", &out->psi_threshold, 0, 100);
@@ -123,12 +123,12 @@ RebalanceParse ParseRebalanceYaml(std::string_view text, const std::string& file
               }
             }
           } else if (key == "global_cooldown_minutes") {
-            if (auto minutes = checker.Integer(value, field)) {
+            if (auto minutes = checker.Number(value, field)) {
               if (*minutes < 0 || *minutes > 100'000) {
                 checker.Error(value, field,
-                              "must be from 0 to 100000, got " + std::to_string(*minutes));
+                              "must be from 0 to 100000, got " + FormatNumber(*minutes));
               } else {
-                config.global_cooldown_minutes = static_cast<int>(*minutes);
+                config.global_cooldown_minutes = *minutes;
               }
             }
           } else if (key == "default") {

@@ -206,9 +206,9 @@ SettingsResult SettingsFromEnv(const EnvLookup& env, const SettingsRequest& requ
 
   RebalanceEnv& r = s.rebalance;
   reader.Integer("REBALANCE_MONITOR_INTERVAL_SECONDS", &r.monitor_interval_seconds, 1, 86'400);
-  reader.Integer("REBALANCE_GLOBAL_COOLDOWN_MINUTES", &r.global_cooldown_minutes, 0, 100'000);
+  reader.Number("REBALANCE_GLOBAL_COOLDOWN_MINUTES", &r.global_cooldown_minutes, 0, 100'000);
   reader.Number("REBALANCE_GLOBAL_MEM_THRESHOLD_PERCENT", &r.threshold_percent, 1, 100);
-  reader.Integer("REBALANCE_SUSTAINED_HIGH_MINUTES", &r.sustained_high_minutes, 0, 100'000);
+  reader.Number("REBALANCE_SUSTAINED_HIGH_MINUTES", &r.sustained_high_minutes, 0, 100'000);
   reader.Number("REBALANCE_MEMORY_DIFFERENCE_GB", &r.memory_difference_gb, 0, 1024 * 1024);
   reader.Number("REBALANCE_PSI_THRESHOLD", &r.psi_threshold, 0, 100);
   reader.Integer("REBALANCE_MOVES_PER_HOUR", &r.moves_per_hour, 0, 100'000);

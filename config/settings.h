@@ -36,14 +36,14 @@ ConfigPaths DefaultPaths(const std::string& dir);
 
 // REBALANCE_* variables; each one set overrides the file's `default:` block.
 struct RebalanceEnv {
-  std::optional<int> monitor_interval_seconds;  // REBALANCE_MONITOR_INTERVAL_SECONDS
-  std::optional<int> global_cooldown_minutes;   // REBALANCE_GLOBAL_COOLDOWN_MINUTES
-  std::optional<double> threshold_percent;      // REBALANCE_GLOBAL_MEM_THRESHOLD_PERCENT
-  std::optional<int> sustained_high_minutes;    // REBALANCE_SUSTAINED_HIGH_MINUTES
-  std::optional<double> memory_difference_gb;   // REBALANCE_MEMORY_DIFFERENCE_GB
-  std::optional<double> psi_threshold;          // REBALANCE_PSI_THRESHOLD
-  std::optional<int> moves_per_hour;            // REBALANCE_MOVES_PER_HOUR
-  std::optional<bool> dry_run;                  // REBALANCE_DRY_RUN
+  std::optional<int> monitor_interval_seconds;    // REBALANCE_MONITOR_INTERVAL_SECONDS
+  std::optional<double> global_cooldown_minutes;  // REBALANCE_GLOBAL_COOLDOWN_MINUTES
+  std::optional<double> threshold_percent;        // REBALANCE_GLOBAL_MEM_THRESHOLD_PERCENT
+  std::optional<double> sustained_high_minutes;   // REBALANCE_SUSTAINED_HIGH_MINUTES
+  std::optional<double> memory_difference_gb;     // REBALANCE_MEMORY_DIFFERENCE_GB
+  std::optional<double> psi_threshold;            // REBALANCE_PSI_THRESHOLD
+  std::optional<int> moves_per_hour;              // REBALANCE_MOVES_PER_HOUR
+  std::optional<bool> dry_run;                    // REBALANCE_DRY_RUN
 
   bool operator==(const RebalanceEnv&) const = default;
 };

@@ -1,6 +1,7 @@
 #include "leader/rebalance/plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <tuple>
@@ -71,7 +72,17 @@ PressureTrigger TriggerOf(const config::RebalancePolicy& policy) {
   return {policy.threshold_percent, policy.psi_threshold};
 }
 
-std::int64_t Minutes(int minutes) { return static_cast<std::int64_t>(minutes) * kMinuteMs; }
+// Minutes of the configuration (fractions allowed) in milliseconds.
+std::int64_t Minutes(double minutes) {
+  return std::llround(minutes * static_cast<double>(kMinuteMs));
+}
+
+// A configured number of minutes as written: "10", "0.25".
+std::string MinutesText(double minutes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", minutes);
+  return text;
+}
 
 bool IsStarting(const Task& task) {
   static const std::set<std::string> kStarting = {"new",      "allocated", "pending", "assigned",
@@ -236,7 +247,7 @@ std::string Gate(const config::RebalanceConfig& config, const RebalanceMemory& m
   const std::int64_t global = Minutes(config.global_cooldown_minutes);
   if (last_start > 0 && now_ms - last_start < global) {
     return "global cooldown: the last move started " + Span(now_ms - last_start) +
-           " ago (global_cooldown_minutes " + std::to_string(config.global_cooldown_minutes) +
+           " ago (global_cooldown_minutes " + MinutesText(config.global_cooldown_minutes) +
            ", next in " + Span(global - (now_ms - last_start)) + ")";
   }
   if (in_flight >= kMaxInFlightMoves) {
@@ -262,8 +273,7 @@ std::string ServiceHistory(const Service& service, const config::RebalancePolicy
              (move.outcome == MoveOutcome::kRolledBack ? "had a move rolled back "
               : move.outcome == MoveOutcome::kDryRun   ? "was moved (dry run) "
                                                        : "was moved ") +
-             Span(since) + " ago (cooldown_minutes " + std::to_string(policy.cooldown_minutes) +
-             ")";
+             Span(since) + " ago (cooldown_minutes " + MinutesText(policy.cooldown_minutes) + ")";
     }
     if (now_ms - move.started_ms < kHourMs) ++last_hour;
   }
@@ -950,7 +960,8 @@ std::optional<SteadyTime> NextSustained(const RebalanceSettings& settings,
     for (const config::RebalancePolicy& policy : policies) {
       NodePressure p = pressure.Evaluate(node.id, TriggerOf(policy));
       if (p.state != PressureState::kHigh || !p.high_since) continue;
-      const SteadyTime at = *p.high_since + std::chrono::minutes(policy.sustained_high_minutes);
+      const SteadyTime at =
+          *p.high_since + std::chrono::milliseconds(Minutes(policy.sustained_high_minutes));
       if (at > now && (!next || at < *next)) next = at;
     }
   }
@@ -1113,7 +1124,8 @@ MoveCheck CheckMove(const MoveRecord& move, const Snapshot& snapshot, std::int64
 
 RebalanceMemory PruneMoves(RebalanceMemory memory, const config::RebalanceConfig& config,
                            std::int64_t now_ms) {
-  int longest = std::max(config.defaults.cooldown_minutes, config.defaults.sustained_high_minutes);
+  double longest =
+      std::max(config.defaults.cooldown_minutes, config.defaults.sustained_high_minutes);
   for (const auto& [name, overrides] : config.services) {
     config::RebalancePolicy p = config.PolicyFor(name);
     longest = std::max({longest, p.cooldown_minutes, p.sustained_high_minutes});

@@ -1,6 +1,7 @@
 #include "leader/rebalance/service.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "common/docker_client.h"
@@ -438,7 +439,8 @@ std::chrono::milliseconds RebalanceLoop::Pass(std::optional<Command> command) {
     return options_.sample_interval;
   }
   if (hold_until_ms_ < 0) {
-    hold_until_ms_ = now_ms + 60'000LL * settings.config->rebalance.global_cooldown_minutes;
+    hold_until_ms_ =
+        now_ms + std::llround(60'000.0 * settings.config->rebalance.global_cooldown_minutes);
   }
   memory_ = PruneMoves(std::move(memory_), settings.config->rebalance, now_ms);
   Verify(settings);

@@ -41,6 +41,26 @@ services:
   CHECK(r.services.count("quiet") == 1);
 }
 
+TEST_CASE("rebalance: minutes may be fractional", "[config][rebalance]") {
+  RebalanceParse parse = ParseRebalanceYaml(R"(global_cooldown_minutes: 0.25
+default:
+  sustained_high_minutes: 0.5
+  cooldown_minutes: 1.5
+services:
+  db: {cooldown_minutes: 0}
+)",
+                                            "rebalance_config.yml");
+  CHECK(parse.diagnostics.empty());
+  REQUIRE(parse.config);
+  CHECK(parse.config->global_cooldown_minutes == 0.25);
+  CHECK(parse.config->defaults.sustained_high_minutes == 0.5);
+  CHECK(parse.config->defaults.cooldown_minutes == 1.5);
+  CHECK(parse.config->PolicyFor("db").cooldown_minutes == 0);
+  CHECK(Problems("global_cooldown_minutes: 1e6\n") ==
+        std::vector<std::string>{"rebalance_config.yml:1:26: error: global_cooldown_minutes: must "
+                                 "be from 0 to 100000, got 1e+06"});
+}
+
 TEST_CASE("rebalance: invalid values and types, all reported", "[config][rebalance]") {
   const std::string text = R"(comonitor_interval_seconds: 0
 global_cooldown_minutes: -2
@@ -74,8 +94,8 @@ services:
             "101",
             "rebalance_config.yml:8:19: error: default.moves_per_hour: expected an integer, got "
             "\"1.5\"",
-            "rebalance_config.yml:11:23: error: services.db.cooldown_minutes: expected an "
-            "integer, got the quoted string \"30\"",
+            "rebalance_config.yml:11:23: error: services.db.cooldown_minutes: expected a "
+            "number, got the quoted string \"30\"",
             "rebalance_config.yml:12:5: warning: services.db.colldown_minutes: unknown key "
             "\"colldown_minutes\" (ignored); did you mean \"cooldown_minutes\"?",
             "rebalance_config.yml:13:3: error: services.bad name: service name \"bad name\" is "

@@ -106,7 +106,7 @@ TEST_CASE("settings: a bad value is an error naming the variable; the default st
             "with ms, s, m or h)",
             "environment: error: LOOP_INTERVAL: must be at least 1s, got \"500ms\"",
             "environment: error: DRY_RUN: \"maybe\" is not a boolean (use true or false)",
-            "environment: error: REBALANCE_GLOBAL_COOLDOWN_MINUTES: \"ten\" is not a whole "
+            "environment: error: REBALANCE_GLOBAL_COOLDOWN_MINUTES: \"ten\" is not a "
             "number",
             "environment: error: REBALANCE_GLOBAL_MEM_THRESHOLD_PERCENT: must be from 1 to 100, "
             "got 120",

@@ -223,6 +223,17 @@ TEST_CASE("rebalancer: plans when the pressure becomes sustained, not at the nex
   CHECK(loop->Pass() == 1s);
 }
 
+TEST_CASE("rebalancer: a fractional sustained window (0.25 minutes is 15 s)",
+          "[rebalance][service]") {
+  Harness h;
+  h.config->rebalance.defaults.sustained_high_minutes = 0.25;
+  auto loop = h.NewLoop();
+  h.Run(*loop, 15s);  // passes at 0, 5 and 10 s
+  CHECK(h.api.service_updates.empty());
+  loop->Pass();  // at 15 s
+  CHECK(h.api.service_updates.size() == 1);
+}
+
 TEST_CASE("rebalancer: sustained pressure with nothing to move reads Swarm once per interval",
           "[rebalance][service]") {
   Harness h;
