@@ -34,14 +34,20 @@ struct LeaderOptions {
   config::Settings settings;
   std::chrono::milliseconds anchor_grace{120000};  // ANCHOR_GRACE_PERIOD
   std::chrono::milliseconds follow_window{0};      // ANCHOR_FOLLOW_WINDOW
+  // doc/security.md: the leader's key pair and the clients file (Docker secrets), or plain text
+  // with --insecure.
+  bool insecure = false;
+  std::string key_path = "/run/secrets/orcastra-leader.key";
+  std::string clients_path = "/run/secrets/orcastra-clients";
 };
 
 // `orcastra leader` flags and env: --docker-host/DOCKER_HOST, --bind/ORCASTRA_BIND,
 // --agent-port/ORCASTRA_AGENT_PORT, --control-port/ORCASTRA_CONTROL_PORT,
 // --poll-interval/ORCASTRA_POLL_INTERVAL, --lease-duration/ORCASTRA_LEASE_DURATION,
 // --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*),
-// --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h), and
-// ANCHOR_GRACE_PERIOD. An environment variable with a bad value is an error naming it.
+// --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h),
+// ANCHOR_GRACE_PERIOD, --key/ORCASTRA_KEY, --clients/ORCASTRA_CLIENTS and
+// --insecure/ORCASTRA_INSECURE. An environment variable with a bad value is an error naming it.
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env);
 
