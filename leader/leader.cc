@@ -16,6 +16,7 @@
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
 #include "leader/observe/endpoint.h"
+#include "leader/rebalance/service.h"
 #include "leader/security/zap_handler.h"
 #include "leader/state/cluster_state.h"
 #include "leader/state/node_watcher.h"
@@ -273,16 +274,19 @@ int RunLeader(const LeaderOptions& options) {
   DockerLeaseEvents lease_events({.socket_path = options.docker_socket});
   std::shared_ptr<SwarmApi> controller_api =
       MakeDockerSwarmApi({.socket_path = options.docker_socket});
-  const std::string self_id = info->swarm_node_id;
-  auto record_event = [&shared, &clock, self_id](protocol::Event event) {
-    std::lock_guard lock(shared.mutex);
-    shared.cluster.RecordEvent(self_id, event, clock.WallMs());
-  };
+  std::shared_ptr<SwarmApi> rebalancer_api =
+      MakeDockerSwarmApi({.socket_path = options.docker_socket});
   const Candidate self = MakeCandidate(info->swarm_node_id, info->name);
   auto lease =
       std::make_shared<LeaseKeeper>(lease_store, clock, self, options.lease, &lease_events);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
+  auto record_event = [&shared, &clock, self_node_id](protocol::Event event) {
+    std::lock_guard lock(shared.mutex);
+    shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
+  };
+  // Created before the controller (which hands it `rebalance`), started after it.
+  std::shared_ptr<Rebalancer> rebalancer;
   auto controller = std::make_shared<Controller>(
       ControllerOptions{
           .settings = options.settings,
@@ -291,16 +295,32 @@ int RunLeader(const LeaderOptions& options) {
           .lease_term = [lease] { return lease->Term(); },
           .instance_id = self.instance,
           .agent_commands =
-              [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); }},
-      *controller_api, clock, [lease] { return lease->IsLeader(); },
-      [&shared, &clock, self_node_id](protocol::Event event) {
-        std::lock_guard lock(shared.mutex);
-        shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
-      },
+              [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); },
+          .rebalance =
+              [&rebalancer](std::uint64_t id, const std::string& source) {
+                rebalancer->RequestEvaluation(id, source);
+              }},
+      *controller_api, clock, [lease] { return lease->IsLeader(); }, record_event,
       [&shared](ControllerView view) {
         std::lock_guard lock(shared.mutex);
         shared.view = std::move(view);
       });
+  RebalanceLoop::Hooks rebalance_hooks;
+  rebalance_hooks.inputs = [&shared, &clock] {
+    std::lock_guard lock(shared.mutex);
+    return InputsFrom(shared.cluster, shared.view.config, clock.Now());
+  };
+  rebalance_hooks.is_leader = [lease] { return lease->IsLeader(); };
+  rebalance_hooks.lease_term = [lease] { return lease->Term(); };
+  rebalance_hooks.report = record_event;
+  rebalance_hooks.publish = [&shared](RebalanceView view) {
+    std::lock_guard lock(shared.mutex);
+    shared.rebalance = std::move(view);
+  };
+  rebalance_hooks.poke_controller = [controller] { controller->Poke(); };
+  rebalancer = std::make_shared<Rebalancer>(
+      RebalanceLoopOptions{.settings = options.settings, .instance_id = self.instance},
+      *rebalancer_api, clock, std::move(rebalance_hooks));
   shared.cluster.SetEventLogId(self_node_id + "/" + std::to_string(clock.WallMs()));
   auto node_docker =
       std::make_shared<docker::Client>(docker::ClientOptions{.socket_path = options.docker_socket});
@@ -359,6 +379,7 @@ int RunLeader(const LeaderOptions& options) {
   runner.Add(watcher);
   runner.Add(node_events);
   runner.Add(controller);
+  runner.Add(rebalancer);
   runner.Add(plans);
   if (zap) runner.Add(zap);
   runner.Add(endpoints);

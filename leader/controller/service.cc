@@ -323,6 +323,9 @@ class Controller::Loop {
           result += "\nlabel management is suspended until relabel_all";
         }
       }
+    } else if (name == "rebalance" && owner_.options_.rebalance) {
+      owner_.options_.rebalance(id, source);  // the rebalancer records the result
+      return;
     } else if (name == "gc" || name == "rotate_logs" || name == "refresh_mods") {
       if (owner_.options_.agent_commands) {
         // The agents answer asynchronously; the Endpoints record the result event.

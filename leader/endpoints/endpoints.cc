@@ -452,7 +452,7 @@ protocol::Reply EndpointsCore::Answer(const protocol::Query& query) {
         "this leader instance has not read the node list yet (is its Docker daemon a manager?)";
   } else if (query.what == "status") {
     reply.ok = true;
-    reply.result_json = DumpJson(StatusDocument(cluster, shared_.view, Health(), now));
+    reply.result_json = DumpJson(StatusDocument(shared_, Health(), now));
   } else if (query.what == "events") {
     reply = AnswerEvents(query, std::move(reply));
   } else if (query.what == "nodes") {
@@ -553,6 +553,7 @@ void EndpointsCore::StartPlan(const std::string& cli_identity) {
   {
     std::lock_guard lock(shared_.mutex);
     job.view = shared_.view;
+    job.rebalance = shared_.rebalance;
   }
   Status queued = context_.plans == nullptr ? Status::Unavailable("no plan worker")
                                             : context_.plans->Submit(std::move(job));

@@ -9,7 +9,7 @@
 namespace orcastra::leader {
 
 protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
-                              SteadyTime now) {
+                              SteadyTime now, const RebalanceView* rebalance, std::int64_t now_ms) {
   if (!view.has_config || !view.config) {
     reply.error = "no configuration in force" +
                   (view.config_problem.empty() ? std::string() : ":\n" + view.config_problem);
@@ -25,6 +25,7 @@ protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protoco
   result["dry_run"] = view.dry_run;
   result["dependents_paused"] = view.dependents_paused;
   result["from_active_leader"] = reply.from_active_leader;
+  if (rebalance != nullptr) result["rebalance"] = RebalancePlanNow(api, *rebalance, now, now_ms);
   reply.ok = true;
   reply.result_json = DumpJson(result);
   return reply;
@@ -70,7 +71,8 @@ bool PlanWorker::RunOne() {
   }
   protocol::Reply reply;
   try {
-    reply = MakePlanReply(*api_, job.view, job.reply, clock_.Now());
+    reply =
+        MakePlanReply(*api_, job.view, job.reply, clock_.Now(), &job.rebalance, clock_.WallMs());
   } catch (const std::exception& e) {
     Logger("leader")->error("making a plan failed: {}", e.what());
     reply = job.reply;

@@ -85,7 +85,7 @@ http::Response LeaderEndpoint::Metrics() const {
     std::lock_guard lock(shared->mutex);
     if (lease) shared->cluster.SetLease(lease_view);
     const SteadyTime now = clock->Now();
-    figures.status = StatusDocument(shared->cluster, shared->view, shared->endpoints, now);
+    figures.status = StatusDocument(*shared, shared->endpoints, now);
     figures.nodes = shared->cluster.Figures(now);
     figures.reports_received = shared->cluster.reports_received();
     figures.events_recorded = shared->cluster.events_recorded();
@@ -142,7 +142,7 @@ http::Response LeaderEndpoint::Api(const http::Request& request) const {
     }
   }
   if (what == "status") {
-    json status = StatusDocument(cluster, shared->view, shared->endpoints, now);
+    json status = StatusDocument(*shared, shared->endpoints, now);
     lock.unlock();
     return JsonResponse(200, status);
   }

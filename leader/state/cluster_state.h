@@ -183,6 +183,10 @@ class ClusterState {
   std::uint64_t reports_received() const { return reports_received_; }
   // Events recorded since the start.
   std::uint64_t events_recorded() const { return next_event_seq_ - 1; }
+  // The agents' records by node id, and Swarm's last complete node list (the rebalancer reads
+  // both, under the same mutex as everyone else).
+  const std::map<std::string, AgentRecord>& agents() const { return agents_; }
+  const std::vector<docker::Node>& nodes() const { return nodes_; }
   std::size_t event_count() const { return events_.size(); }
   std::size_t event_log_bytes() const { return event_bytes_; }
 

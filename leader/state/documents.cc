@@ -7,12 +7,14 @@ namespace orcastra::leader {
 
 using nlohmann::json;
 
-json StatusDocument(const ClusterState& cluster, const ControllerView& view,
-                    const EndpointsHealth& endpoints, SteadyTime now) {
-  json status = cluster.StatusJson(now);
+json StatusDocument(const SharedState& shared, const EndpointsHealth& endpoints, SteadyTime now) {
+  const ControllerView& view = shared.view;
+  json status = shared.cluster.StatusJson(now);
   status["anchors"] =
       AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
   status["safety"] = view.safety.is_object() ? view.safety : json::object();
+  const json& rebalance = shared.rebalance.status;
+  status["rebalance"] = rebalance.is_object() ? rebalance : json::object();
   status["health"] = {{"service_failures", ServiceFailureCount()},
                       {"refused_messages", endpoints.refused},
                       {"send_failures", endpoints.send_failures},

@@ -13,10 +13,10 @@
 
 namespace orcastra::leader {
 
-// `status`: ClusterState::StatusJson with the controller's anchor summary, the safety record and
-// the process's health counters (`health`).
-nlohmann::json StatusDocument(const ClusterState& cluster, const ControllerView& view,
-                              const EndpointsHealth& endpoints, SteadyTime now);
+// `status`: ClusterState::StatusJson with the controller's anchor summary, the safety record, the
+// rebalancer's status and the process's health counters (`health`) from `endpoints`.
+nlohmann::json StatusDocument(const SharedState& shared, const EndpointsHealth& endpoints,
+                              SteadyTime now);
 
 // `anchors` or `services` from the controller's last cycle; an error saying why there is none yet
 // (no configuration in force, no cycle completed).
