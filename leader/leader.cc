@@ -14,6 +14,7 @@
 #include "leader/endpoints/endpoints.h"
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
+#include "leader/heal/service.h"
 #include "leader/state/cluster_state.h"
 #include "leader/state/node_watcher.h"
 #include "leader/state/shared_state.h"
@@ -122,6 +123,16 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
   ORC_RETURN_IF_ERROR(reader.ReadDuration("ANCHOR_FOLLOW_WINDOW", std::chrono::seconds(1),
                                           std::chrono::milliseconds(0), std::chrono::hours(24),
                                           &options.follow_window));
+  // 1 s..24 h: shorter than a heartbeat would take a node that restarts for gone.
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("HEAL_PHANTOM_GRACE", std::chrono::seconds(1),
+                                          std::chrono::seconds(1), std::chrono::hours(24),
+                                          &options.heal.phantom_grace));
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("HEAL_MANAGER_GRACE", std::chrono::seconds(1),
+                                          std::chrono::seconds(1), std::chrono::hours(24),
+                                          &options.heal.manager_grace));
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("HEAL_PROMOTION_TIMEOUT", std::chrono::seconds(1),
+                                          std::chrono::seconds(5), std::chrono::hours(1),
+                                          &options.heal.promotion_timeout));
   return options;
 }
 
@@ -177,6 +188,35 @@ int RunLeader(const LeaderOptions& options) {
       std::make_shared<LeaseKeeper>(lease_store, clock, self, options.lease, &lease_events);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
+  // The healer (leader/heal/service.h): its own Docker client; it hands its view to the CLI.
+  std::shared_ptr<SwarmApi> heal_api = MakeDockerSwarmApi({.socket_path = options.docker_socket});
+  HealLoopOptions heal_options{
+      .settings = options.settings, .heal = options.heal, .instance_id = self.instance};
+  heal_options.heal.self_node_id = info->swarm_node_id;
+  auto healer = std::make_shared<Healer>(
+      heal_options, *heal_api, clock,
+      HealLoop::Hooks{
+          .config = [&shared]() -> std::shared_ptr<const config::Config> {
+            std::lock_guard lock(shared.mutex);
+            return shared.view.has_config ? shared.view.config : nullptr;
+          },
+          .cached_nodes = [&shared]() -> std::optional<std::vector<docker::Node>> {
+            std::lock_guard lock(shared.mutex);
+            if (shared.cluster.node_list_generation() == 0) return std::nullopt;
+            return shared.cluster.nodes();
+          },
+          .is_leader = [lease] { return lease->IsLeader(); },
+          .lease_term = [lease] { return lease->Term(); },
+          .report =
+              [&shared, &clock, self_node_id = info->swarm_node_id](protocol::Event event) {
+                std::lock_guard lock(shared.mutex);
+                shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
+              },
+          .publish =
+              [&shared](HealView view) {
+                std::lock_guard lock(shared.mutex);
+                shared.heal = std::move(view);
+              }});
   auto controller = std::make_shared<Controller>(
       ControllerOptions{
           .settings = options.settings,
@@ -185,7 +225,11 @@ int RunLeader(const LeaderOptions& options) {
           .lease_term = [lease] { return lease->Term(); },
           .instance_id = self.instance,
           .agent_commands =
-              [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); }},
+              [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); },
+          .heal_commands =
+              [healer](AgentCommandRequest r) {
+                return healer->Submit({r.id, r.text, r.source, r.name, r.node});
+              }},
       *controller_api, clock, [lease] { return lease->IsLeader(); },
       [&shared, &clock, self_node_id](protocol::Event event) {
         std::lock_guard lock(shared.mutex);
@@ -200,9 +244,11 @@ int RunLeader(const LeaderOptions& options) {
       std::make_shared<docker::Client>(docker::ClientOptions{.socket_path = options.docker_socket});
   auto watcher = std::make_shared<NodeWatcher>([node_docker] { return node_docker->Nodes(); },
                                                options.poll_interval, shared, clock);
-  auto node_events =
-      std::make_shared<NodeEventWatcher>(options.docker_socket, options.settings.event_mode,
-                                         *watcher, [controller] { controller->Poke(); });
+  auto node_events = std::make_shared<NodeEventWatcher>(
+      options.docker_socket, options.settings.event_mode, *watcher, [controller, healer] {
+        controller->Poke();
+        healer->Poke();
+      });
   // `orcastra plan` reads Swarm on a thread of its own, so a slow daemon stalls no endpoint.
   docker::ClientOptions plan_client{.socket_path = options.docker_socket};
   plan_client.request_timeout = std::chrono::seconds(10);
@@ -231,6 +277,7 @@ int RunLeader(const LeaderOptions& options) {
   runner.Add(watcher);
   runner.Add(node_events);
   runner.Add(controller);
+  runner.Add(healer);
   runner.Add(plans);
   runner.Add(endpoints);
   runner.StartAll();

@@ -291,6 +291,7 @@ protocol::Reply EndpointsCore::Answer(const protocol::Query& query) {
     status["anchors"] =
         AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
     status["safety"] = view.safety.is_object() ? view.safety : json::object();
+    status["heal"] = shared_.heal.status.is_object() ? shared_.heal.status : json::object();
     status["health"] = {{"service_failures", ServiceFailureCount()},
                         {"refused_messages", counters_.refused},
                         {"send_failures", counters_.send_failures},
@@ -409,6 +410,7 @@ void EndpointsCore::StartPlan(const std::string& cli_identity) {
   {
     std::lock_guard lock(shared_.mutex);
     job.view = shared_.view;
+    job.heal = shared_.heal;
   }
   Status queued = context_.plans == nullptr ? Status::Unavailable("no plan worker")
                                             : context_.plans->Submit(std::move(job));

@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "leader/anchors/reconciler.h"
 #include "leader/controller/service.h"
+#include "leader/heal/service.h"
 #include "protocol/messages.h"
 
 namespace orcastra::leader {
@@ -29,6 +30,7 @@ struct PlanJob {
   std::string cli_identity;  // who asked (control endpoint identity)
   ControllerView view;       // the controller's configuration and memory when the query came
   protocol::Reply reply;     // answered_by and from_active_leader filled in
+  HealView heal{};           // the healer's settings and memory then (leader/heal/service.h)
 };
 
 struct PlanAnswer {
@@ -38,9 +40,10 @@ struct PlanAnswer {
 
 // The `plan` reply: a fresh complete read of Swarm through `api`, planned with the view's
 // configuration, settings and backoff memory; nothing is changed. An error reply when there is no
-// configuration or the read is incomplete (no plan on partial data).
+// configuration or the read is incomplete (no plan on partial data). With `heal`, the result has
+// a "heal" part: the healing actions with their reasons, made from the same node list.
 protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
-                              SteadyTime now);
+                              SteadyTime now, const HealView* heal = nullptr);
 
 class PlanWorker final : public Service {
  public:

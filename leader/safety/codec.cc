@@ -15,47 +15,6 @@ using nlohmann::json;
 // The format nests 3 objects deep; unknown keys of a newer version get some room.
 constexpr int kMaxDepth = 8;
 
-// Thrown from the parser callback to stop at the first problem (caught in ParseStrict).
-struct Refusal {
-  std::string message;
-};
-
-// json::parse, refusing duplicate keys and deep nesting (nlohmann keeps the last duplicate
-// silently, so a record could say two things at once).
-Result<json> ParseStrict(std::string_view text, std::string_view where) {
-  std::vector<std::set<std::string>> keys;  // one per open object; arrays hold an empty set
-  json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        if (keys.size() >= static_cast<std::size_t>(kMaxDepth)) {
-          throw Refusal{"nested deeper than " + std::to_string(kMaxDepth) + " levels"};
-        }
-        keys.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        if (!keys.empty()) keys.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second) {
-          throw Refusal{"duplicate key '" + CutText(parsed.get<std::string>(), 80) + "'"};
-        }
-        break;
-      case json::parse_event_t::value:
-        break;
-    }
-    return true;
-  };
-  try {
-    return json::parse(text, check);
-  } catch (const Refusal& refusal) {
-    return Status::ParseError(std::string(where) + ": " + refusal.message);
-  } catch (const json::exception& e) {
-    return Status::ParseError(std::string(where) + ": not JSON: " + e.what());
-  }
-}
-
 std::string Field(const std::string& path) { return "field '" + path + "'"; }
 
 Status Bad(std::string_view where, const std::string& path, const std::string& what) {
@@ -134,13 +93,54 @@ Result<PauseState> DecodePause(const json& value, std::string_view where) {
 
 }  // namespace
 
+namespace {
+// Thrown from the parser callback to stop at the first problem (caught in ParseStrictJson).
+struct Refusal {
+  std::string message;
+};
+}  // namespace
+
+Result<json> ParseStrictJson(std::string_view text, std::string_view where, int max_depth) {
+  std::vector<std::set<std::string>> keys;  // one per open object; arrays hold an empty set
+  json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (keys.size() >= static_cast<std::size_t>(max_depth)) {
+          throw Refusal{"nested deeper than " + std::to_string(max_depth) + " levels"};
+        }
+        keys.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second) {
+          throw Refusal{"duplicate key '" + CutText(parsed.get<std::string>(), 80) + "'"};
+        }
+        break;
+      case json::parse_event_t::value:
+        break;
+    }
+    return true;
+  };
+  try {
+    return json::parse(text, check);
+  } catch (const Refusal& refusal) {
+    return Status::ParseError(std::string(where) + ": " + refusal.message);
+  } catch (const json::exception& e) {
+    return Status::ParseError(std::string(where) + ": not JSON: " + e.what());
+  }
+}
+
 Result<SafetyRecord> DecodeSafetyRecord(std::string_view text, std::string_view where) {
   if (text.size() > kMaxSafetyRecordBytes) {
     return Status::ParseError(std::string(where) + ": " + std::to_string(text.size()) +
                               " bytes, more than the " + std::to_string(kMaxSafetyRecordBytes) +
                               " a record may have");
   }
-  auto parsed = ParseStrict(text, where);
+  auto parsed = ParseStrictJson(text, where, kMaxDepth);
   if (!parsed.ok()) return parsed.status();
   const json& doc = *parsed;
   if (!doc.is_object()) return Status::ParseError(std::string(where) + ": not a JSON object");

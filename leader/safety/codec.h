@@ -12,6 +12,7 @@
 // some; an incompatible change raises "format"). Never throws, whatever the input.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,12 @@ inline constexpr int kSafetyRecordFormat = 1;
 // A record at every bound (1024 entries with 255-byte names and every field at its widest) takes
 // about 70 % of this.
 inline constexpr std::size_t kMaxSafetyRecordBytes = 512 * 1024;
+
+// json::parse refusing duplicate keys and nesting deeper than `max_depth` (nlohmann keeps the last
+// duplicate silently, so a record could say two things at once): ParseError prefixed by `where`.
+// Never throws. Also used by the rebalance record (leader/rebalance/record.h).
+Result<nlohmann::json> ParseStrictJson(std::string_view text, std::string_view where,
+                                       int max_depth);
 
 // ParseError (or Unsupported for another format) naming the field; `where` prefixes the message
 // ("safety record in config 'orcastra-safety-record'").

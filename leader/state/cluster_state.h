@@ -125,6 +125,8 @@ class ClusterState {
   // Whether `node_id` is in the last complete node list (false before the first).
   bool IsListed(const std::string& node_id) const { return listed_.count(node_id) > 0; }
   const std::set<std::string>& listed_node_ids() const { return listed_; }
+  // The last complete node list (empty before the first).
+  const std::vector<docker::Node>& nodes() const { return nodes_; }
 
   void RecordHello(const protocol::Hello& hello, SteadyTime now);
   void RecordReport(const protocol::NodeReport& report, SteadyTime now);

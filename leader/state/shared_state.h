@@ -1,10 +1,11 @@
 // What the leader's threads share: the cluster state (node watcher, endpoints, the controller's
-// events) and the controller's last published view, behind one mutex.
+// events), the controller's and the healer's last published views, behind one mutex.
 #pragma once
 
 #include <mutex>
 
 #include "leader/controller/service.h"
+#include "leader/heal/service.h"
 #include "leader/state/cluster_state.h"
 
 namespace orcastra::leader {
@@ -13,6 +14,7 @@ struct SharedState {
   std::mutex mutex;
   ClusterState cluster;  // guarded by mutex
   ControllerView view;   // guarded by mutex; the controller's last cycle
+  HealView heal;         // guarded by mutex; the healer's last pass
 };
 
 }  // namespace orcastra::leader
