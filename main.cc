@@ -1,5 +1,7 @@
 // orcastra: one binary for the agent, the leader and the CLI. main only wires subcommands to the
 // modules that implement them.
+#include <sys/prctl.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "common/service.h"
 #include "config/config_check.h"
 #include "leader/cli/cli.h"
+#include "leader/cli/keys.h"
 #include "leader/leader.h"
 
 namespace {
@@ -36,6 +39,12 @@ Commands (run once by the active leader; the result is printed and kept in the e
                       pause_dependents, resume_dependents, noop   [--wait 30s | --no-wait]
                       gc[:NODE], rotate_logs[:NODE], refresh_mods[:NODE] (run by the agents;
                       without NODE on every connected agent)
+
+Security (doc/security.md): CURVE on both ports. Daemons read their key from a Docker secret
+(--key, ORCASTRA_KEY); the CLI from --key, ORCASTRA_KEY, ~/.config/orcastra/client.key or
+/etc/orcastra/client.key. --insecure (ORCASTRA_INSECURE=true) is plain text, unauthenticated.
+  keys init [DIR]     make the leader, agent, operator and read-only keys and the clients file
+                      (DIR default /etc/orcastra/keys); keys new|rotate-leader|finish-rotation|show
 
 Other:
   config check [DIR]  validate the configuration (DIR default: ORCASTRA_CONFIG_DIR, /etc/orcastra)
@@ -80,6 +89,7 @@ int main(int argc, char** argv) {
   }
   if (command == "command") return orcastra::leader::RunCommandCommand(args, env);
   if (command == "logs") return orcastra::leader::RunLogsCommand(args, env);
+  if (command == "keys") return orcastra::leader::RunKeysCommand(args, env, std::cout, std::cerr);
   if (command == "config") {
     return orcastra::config::RunConfigCommand(args, env, std::cout, std::cerr,
                                               orcastra::config::DockerServiceReader(env));
@@ -88,6 +98,12 @@ int main(int argc, char** argv) {
     if (!ConfigureLogging(args, env)) return 2;
     // Before any thread starts, so every thread inherits the blocked mask and sigwait sees signals.
     orcastra::BlockShutdownSignals();
+    // The daemons never gain privileges through exec (they exec nothing): Docker 20.10 cannot
+    // set no-new-privileges on a Swarm service, so they set it themselves (doc/security.md).
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      std::cerr << "orcastra " << command << ": cannot set no_new_privs\n";
+      return 1;
+    }
     if (command == "agent") {
       auto options = orcastra::agent::ParseAgentOptions(args, env);
       if (!options.ok()) {

@@ -2,16 +2,21 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <zmq.hpp>
 
 #include "agent/commands/remote_logs.h"
 #include "agent/commands/runner.h"
+#include "agent/identity/attester.h"
 #include "agent/report/containers.h"
 #include "common/clock.h"
 #include "common/docker_client.h"
 #include "common/docker_events.h"
 #include "common/log.h"
+#include "protocol/curve.h"
+#include "protocol/keys.h"
 #include "protocol/protocol.h"
 #include "protocol/transport.h"
 
@@ -27,6 +32,17 @@ constexpr std::chrono::seconds kDiscoveryRetry{5};
 constexpr std::chrono::milliseconds kMinReportGap{500};
 // Between reports the Reporter looks for leaders' commands and finished results this often.
 constexpr std::chrono::milliseconds kCommandTick{100};
+// A leader that refused this agent's key (or disagrees on encryption) is tried again after this.
+constexpr std::chrono::seconds kRefusedRetry{30};
+// Wrong-key handshakes in a row before a link gives a leader key up (protocol::Request does the
+// same).
+constexpr std::size_t kWrongKeyConfirmations = protocol::kWrongKeyConfirmations;
+// A hello answering a `not_attested` refusal comes at most this often per link.
+constexpr std::chrono::milliseconds kMinHelloGap{2000};
+// Link troubles are logged at most once per this period (the next line counts the rest).
+constexpr std::chrono::seconds kLinkLogPeriod{30};
+// With --insecure, the warning is logged again this often.
+constexpr std::chrono::hours kInsecureWarningPeriod{1};
 
 std::vector<std::string> SplitComma(const std::string& text) {
   std::vector<std::string> out;
@@ -54,10 +70,11 @@ std::string HostOf(const std::string& addr) {
 // Owns the connections to the leader instances and sends reports and events.
 class Reporter final : public Service {
  public:
-  Reporter(const AgentOptions& options, EventQueue& events, AgentCommandRunner& commands,
-           LeaderServiceImages& service_images)
+  Reporter(const AgentOptions& options, const protocol::ClientSecurity& security,
+           EventQueue& events, AgentCommandRunner& commands, LeaderServiceImages& service_images)
       : Service("reporter"),
         options_(options),
+        security_(security),
         events_(events),
         commands_(commands),
         service_images_(service_images) {}
@@ -66,25 +83,89 @@ class Reporter final : public Service {
   void Run(std::stop_token stop) override;
 
  private:
+  // One leader instance's connection: a DEALER, its handshake monitor, and which of the trusted
+  // leader keys it uses (doc/security.md "Leader key rotation").
+  struct Link {
+    zmq::socket_t socket{};
+    std::optional<protocol::HandshakeMonitor> monitor{};
+    std::size_t key_index = 0;
+    std::size_t wrong_in_row = 0;  // wrong-key handshakes in a row with the current key
+    std::size_t failed_keys = 0;   // keys given up on in a row (all of them: pause)
+    bool paused = false;           // refused or no trusted key works: recreated at `retry_at`
+    bool greeted = false;          // a hello went out on the current connection
+    SteadyTime retry_at{};
+    SteadyTime last_hello{};
+    SteadyTime switched_at{};
+  };
+
   void Discover(docker::Client& docker, zmq::context_t& context);
+  std::optional<Link> MakeLink(zmq::context_t& context, const std::string& endpoint,
+                               std::size_t key_index);
+  // Sends a hello (with a fresh attestation for the link's leader key) on one link.
+  void SendHello(const std::string& endpoint, Link& link);
   void Broadcast(const protocol::Body& body);
   void DrainReplies();
+  // Handles the links' handshake events: hello on a new connection, the next leader key when the
+  // leader holds another one, a pause when the leader refuses this agent's key.
+  void ServiceLinks(zmq::context_t& context);
   // Sends the results of finished commands to the leader endpoints they came from.
   void SendCommandResults();
   // Waits up to `timeout` (false: stop requested), answering commands meanwhile; returns early when
   // an event is waiting to be sent.
-  bool WaitServingCommands(const std::stop_token& stop, std::chrono::milliseconds timeout);
+  bool WaitServingCommands(const std::stop_token& stop, std::chrono::milliseconds timeout,
+                           zmq::context_t& context);
 
   const AgentOptions& options_;
+  const protocol::ClientSecurity& security_;
   EventQueue& events_;
   AgentCommandRunner& commands_;
   LeaderServiceImages& service_images_;
   SystemClock clock_;
-  std::map<std::string, zmq::socket_t> links_;  // endpoint -> DEALER socket
+  std::map<std::string, Link> links_;  // endpoint -> its connection
+  std::unique_ptr<NodeAttester> attester_;
   std::string node_id_;
   std::string hostname_;
   std::uint64_t seq_ = 0;
+  LogLimiter link_log_{kLinkLogPeriod};
+  LogLimiter refusal_log_{kLinkLogPeriod};
+  std::string last_attestation_problem_;
+  SteadyTime next_insecure_warning_{};
 };
+
+std::optional<Reporter::Link> Reporter::MakeLink(zmq::context_t& context,
+                                                 const std::string& endpoint,
+                                                 std::size_t key_index) {
+  auto log = Logger("agent");
+  Link link;
+  link.socket = zmq::socket_t(context, zmq::socket_type::dealer);
+  protocol::ConfigureSocket(link.socket);
+  // Reports are only worth sending fresh: never queue them for a leader that is not connected.
+  link.socket.set(zmq::sockopt::immediate, 1);
+  link.socket.set(zmq::sockopt::sndhwm, 16);
+  link.key_index = key_index;
+  if (!security_.insecure) {
+    const auto& keys = security_.key.leader_public_keys;
+    if (Status curve = protocol::ConfigureCurveClient(link.socket, security_.key,
+                                                      keys[key_index % keys.size()]);
+        !curve.ok()) {
+      log->error("cannot secure the link to '{}': {}", endpoint, curve.ToString());
+      return std::nullopt;
+    }
+  }
+  auto monitor = protocol::HandshakeMonitor::Attach(context, link.socket);
+  if (!monitor.ok()) {
+    log->error("cannot watch the link to '{}': {}", endpoint, monitor.status().ToString());
+    return std::nullopt;
+  }
+  link.monitor.emplace(std::move(monitor).value());
+  try {
+    link.socket.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    log->error("cannot connect to leader endpoint '{}': {}", endpoint, e.what());
+    return std::nullopt;
+  }
+  return link;
+}
 
 void Reporter::Discover(docker::Client& docker, zmq::context_t& context) {
   auto log = Logger("agent");
@@ -111,33 +192,143 @@ void Reporter::Discover(docker::Client& docker, zmq::context_t& context) {
       it = links_.erase(it);
     }
   }
+  const SteadyTime now = clock_.Now();
   for (const auto& endpoint : wanted) {
-    if (links_.count(endpoint)) continue;
-    zmq::socket_t socket(context, zmq::socket_type::dealer);
-    protocol::ConfigureSocket(socket);
-    // Reports are only worth sending fresh: never queue them for a leader that is not connected.
-    socket.set(zmq::sockopt::immediate, 1);
-    socket.set(zmq::sockopt::sndhwm, 16);
-    try {
-      socket.connect(endpoint);
-    } catch (const zmq::error_t& e) {
-      log->error("cannot connect to leader endpoint '{}': {}", endpoint, e.what());
-      continue;
+    auto existing = links_.find(endpoint);
+    std::size_t key_index = 0;
+    if (existing != links_.end()) {
+      if (!existing->second.paused || now < existing->second.retry_at) continue;
+      key_index = existing->second.key_index;  // try again where it stopped
+      links_.erase(existing);
     }
-    log->info("connecting to leader endpoint '{}'", endpoint);
-    links_.emplace(endpoint, std::move(socket));
+    std::optional<Link> link = MakeLink(context, endpoint, key_index);
+    if (!link) continue;
+    log->info("connecting to leader endpoint '{}'{}", endpoint,
+              security_.insecure ? " (plain text, --insecure)" : "");
+    links_.emplace(endpoint, std::move(*link));
   }
   // Announce ourselves (again) to every instance; a hello is cheap and lets a restarted leader
-  // check our version at once.
-  Broadcast(protocol::Hello{kVersion, node_id_, hostname_,
-                            static_cast<std::uint32_t>(options_.report_interval.count()),
-                            options_.memory_source.ToString()});
+  // check our version (and proof of node) at once.
+  for (auto& [endpoint, link] : links_) {
+    if (!link.paused) SendHello(endpoint, link);
+  }
+}
+
+void Reporter::SendHello(const std::string& endpoint, Link& link) {
+  protocol::Hello hello{kVersion, node_id_, hostname_,
+                        static_cast<std::uint32_t>(options_.report_interval.count()),
+                        options_.memory_source.ToString()};
+  if (!security_.insecure) {
+    const auto& keys = security_.key.leader_public_keys;
+    hello.attestation = attester_->Attest(node_id_, keys[link.key_index % keys.size()],
+                                          security_.key.public_key, clock_.WallMs());
+    if (attester_->LastProblem() != last_attestation_problem_) {
+      last_attestation_problem_ = attester_->LastProblem();
+      if (last_attestation_problem_.empty()) {
+        Logger("agent")->info("this agent proves its node with its {}", attester_->LastMethod());
+      } else {
+        Logger("agent")->error(
+            "this agent cannot prove which node it runs on, so leaders refuse its reports: {}",
+            last_attestation_problem_);
+      }
+    }
+  }
+  link.last_hello = clock_.Now();
+  protocol::Message message{{protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()},
+                            std::move(hello)};
+  Status sent = protocol::Send(link.socket, message);
+  if (!sent.ok()) {
+    Logger("agent")->debug("hello to '{}' not sent: {}", endpoint, sent.ToString());
+  }
+  link.greeted = sent.ok();
+}
+
+void Reporter::ServiceLinks(zmq::context_t& context) {
+  auto log = Logger("agent");
+  const SteadyTime now = clock_.Now();
+  using Outcome = protocol::HandshakeMonitor::Outcome;
+  for (auto& [endpoint, link] : links_) {
+    if (link.paused || !link.monitor) continue;
+    bool recreate = false;
+    for (const auto& event : link.monitor->Drain()) {
+      switch (event.outcome) {
+        case Outcome::kSucceeded:
+          // A new connection: the leader knows nothing of it; the hello goes first.
+          link.wrong_in_row = 0;
+          link.failed_keys = 0;
+          link.greeted = false;
+          SendHello(endpoint, link);
+          break;
+        case Outcome::kWrongServerKey: {
+          const std::size_t keys = security_.insecure ? 1 : security_.key.leader_public_keys.size();
+          // One failure may be a busy leader closing a slow handshake (libzmq retries at once);
+          // the same failure again means the leader holds another key.
+          if (++link.wrong_in_row < kWrongKeyConfirmations) break;
+          link.wrong_in_row = 0;
+          ++link.failed_keys;
+          if (link.failed_keys >= keys) {
+            std::uint64_t suppressed = 0;
+            if (link_log_.Allow(now, &suppressed)) {
+              log->error("{}{}", protocol::DescribeHandshake(event, endpoint),
+                         Suppressed(suppressed));
+            }
+            link.failed_keys = 0;
+            link.paused = true;
+            link.retry_at = now + kDiscoveryRetry;
+          } else if (now - link.switched_at >= std::chrono::milliseconds(200)) {
+            // The leader holds another key than this one: during a rotation, the next one.
+            link.key_index = (link.key_index + 1) % keys;
+            link.switched_at = now;
+            recreate = true;
+            log->info("leader '{}' holds another key; trying leader key {} of {}", endpoint,
+                      link.key_index + 1, keys);
+          }
+          break;
+        }
+        case Outcome::kKeyRefused:
+        case Outcome::kMechanismMismatch: {
+          std::uint64_t suppressed = 0;
+          if (link_log_.Allow(now, &suppressed)) {
+            log->error("{}; trying again in {}s{}", protocol::DescribeHandshake(event, endpoint),
+                       kRefusedRetry.count(), Suppressed(suppressed));
+          }
+          link.paused = true;
+          link.retry_at = now + kRefusedRetry;
+          break;
+        }
+        case Outcome::kDisconnected:
+          link.greeted = false;
+          break;
+        case Outcome::kOtherFailure:
+        case Outcome::kAccepted:
+          break;
+      }
+      if (recreate || link.paused) break;
+    }
+    if (link.paused) {
+      // Closed until retry_at: a DEALER with a wrong server key would reconnect every 100 ms.
+      link.monitor.reset();
+      link.socket.close();
+    } else if (recreate) {
+      std::optional<Link> fresh = MakeLink(context, endpoint, link.key_index);
+      if (fresh) {
+        fresh->switched_at = link.switched_at;
+        fresh->failed_keys = link.failed_keys;
+        fresh->wrong_in_row = 0;
+        link = std::move(*fresh);
+      }
+    }
+  }
 }
 
 void Reporter::Broadcast(const protocol::Body& body) {
   protocol::Message message{{protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()}, body};
-  for (auto& [endpoint, socket] : links_) {
-    Status sent = protocol::Send(socket, message);
+  for (auto& [endpoint, link] : links_) {
+    if (link.paused) continue;
+    // Nothing before the hello on a connection (it would be refused as not attested).
+    if (!link.greeted) SendHello(endpoint, link);
+    if (!link.greeted) continue;
+    Status sent = protocol::Send(link.socket, message);
     if (!sent.ok()) {
       Logger("agent")->debug("{} to '{}' not sent: {}", protocol::TypeName(body), endpoint,
                              sent.ToString());
@@ -147,7 +338,9 @@ void Reporter::Broadcast(const protocol::Body& body) {
 
 void Reporter::DrainReplies() {
   auto log = Logger("agent");
-  for (auto& [endpoint, socket] : links_) {
+  for (auto& [endpoint, link] : links_) {
+    if (link.paused) continue;
+    zmq::socket_t& socket = link.socket;
     while (auto incoming = protocol::TryReceive(socket, /*is_router=*/false)) {
       if (!incoming->message.ok()) {
         log->warn("bad message from leader '{}': {}", endpoint,
@@ -156,8 +349,18 @@ void Reporter::DrainReplies() {
       }
       const auto& body = incoming->message->body;
       if (const auto* error = std::get_if<protocol::Error>(&body)) {
-        log->error("leader '{}' refused our message: {} ({})", endpoint, error->message,
-                   error->code);
+        if (error->code == protocol::kErrorNotAttested) {
+          // The leader does not know this connection's node (a reconnection raced the hello, or
+          // it could not check yet): prove it again. Expected now and then, so not an error.
+          log->debug("leader '{}' asks for the node's proof again: {}", endpoint, error->message);
+          if (clock_.Now() - link.last_hello >= kMinHelloGap) SendHello(endpoint, link);
+          continue;
+        }
+        std::uint64_t suppressed = 0;
+        if (refusal_log_.Allow(clock_.Now(), &suppressed)) {
+          log->error("leader '{}' refused our message: {} ({}){}", endpoint, error->message,
+                     error->code, Suppressed(suppressed));
+        }
       } else if (const auto* welcome = std::get_if<protocol::Welcome>(&body)) {
         log->debug("welcomed by leader instance on '{}' (active: {})", welcome->leader_hostname,
                    welcome->active);
@@ -182,14 +385,14 @@ void Reporter::DrainReplies() {
 void Reporter::SendCommandResults() {
   for (auto& done : commands_.TakeDone()) {
     auto link = links_.find(done.endpoint);
-    if (link == links_.end()) {
+    if (link == links_.end() || link->second.paused) {
       Logger("agent")->warn("result of command {} dropped: leader endpoint '{}' is gone",
                             done.result.id, done.endpoint);
       continue;
     }
     protocol::Message message{{protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()},
                               std::move(done.result)};
-    Status sent = protocol::Send(link->second, message);
+    Status sent = protocol::Send(link->second.socket, message);
     if (!sent.ok()) {
       Logger("agent")->warn("result of command {} not sent to '{}': {}",
                             std::get<protocol::AgentCommandResult>(message.body).id, done.endpoint,
@@ -198,9 +401,11 @@ void Reporter::SendCommandResults() {
   }
 }
 
-bool Reporter::WaitServingCommands(const std::stop_token& stop, std::chrono::milliseconds timeout) {
+bool Reporter::WaitServingCommands(const std::stop_token& stop, std::chrono::milliseconds timeout,
+                                   zmq::context_t& context) {
   const SteadyTime deadline = clock_.Now() + timeout;
   while (true) {
+    ServiceLinks(context);
     DrainReplies();
     SendCommandResults();
     if (events_.HasPending()) return !stop.stop_requested();
@@ -215,13 +420,26 @@ void Reporter::Run(std::stop_token stop) {
   auto log = Logger("agent");
   docker::Client docker({.socket_path = options_.docker_socket});
   zmq::context_t context(1);
+  // The manager token, only when the node's key is encrypted (autolock) and this is a manager.
+  attester_ =
+      std::make_unique<NodeAttester>(options_.swarm_cert_dir, [&docker]() -> Result<std::string> {
+        auto swarm = docker.Swarm();
+        if (!swarm.ok()) return swarm.status();
+        if (swarm->manager_token.empty()) return Status::NotFound("no manager join token");
+        return std::move(swarm->manager_token);
+      });
   NodeMetricsCollector metrics(options_.proc_root, options_.memory_source);
   ContainerCollector containers(options_.proc_root, options_.cgroup_root);
   SteadyTime next_discovery = clock_.Now();
   SteadyTime last_report{};
   bool first_report = true;
+  next_insecure_warning_ = clock_.Now() + kInsecureWarningPeriod;
 
   while (!stop.stop_requested()) {
+    if (security_.insecure && clock_.Now() >= next_insecure_warning_) {
+      next_insecure_warning_ = clock_.Now() + kInsecureWarningPeriod;
+      log->warn("running --insecure: reports travel in plain text, unauthenticated");
+    }
     if (clock_.Now() >= next_discovery) {
       Discover(docker, context);
       next_discovery = clock_.Now() + (links_.empty() ? kDiscoveryRetry : kDiscoveryInterval);
@@ -254,7 +472,11 @@ void Reporter::Run(std::stop_token stop) {
       log->warn("report skipped: {}", listed.status().ToString());
     }
     last_report = clock_.Now();
-    if (!WaitServingCommands(stop, options_.report_interval)) break;
+    if (!WaitServingCommands(stop, options_.report_interval, context)) break;
+    // A paused link (refused, or no trusted key worked) is tried again at the next discovery.
+    for (const auto& [endpoint, link] : links_) {
+      if (link.paused) next_discovery = std::min(next_discovery, link.retry_at);
+    }
   }
   links_.clear();  // sockets close before the context
 }
@@ -334,8 +556,8 @@ std::vector<std::string> LeaderEndpointsFromInfo(const docker::SystemInfo& info,
 
 Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env) {
   FlagSpec spec{{"docker-host", "proc-root", "cgroup-root", "memory-source", "report-interval",
-                 "leader", "leader-port", "log-level"},
-                {}};
+                 "leader", "leader-port", "log-level", "key", "swarm-certs"},
+                {"insecure"}};
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
   auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
@@ -364,6 +586,15 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
   }
   if (auto leader = pick("leader", "ORCASTRA_LEADER"))
     options.leader_endpoints = SplitComma(*leader);
+  if (auto insecure = pick("insecure", "ORCASTRA_INSECURE")) {
+    // The flag gives "", the variable a boolean.
+    auto parsed =
+        insecure->empty() ? Result<bool>(true) : ParseBool("ORCASTRA_INSECURE", *insecure);
+    if (!parsed.ok()) return parsed.status();
+    options.insecure = *parsed;
+  }
+  if (auto key = pick("key", "ORCASTRA_KEY")) options.key_path = *key;
+  if (auto certs = pick("swarm-certs", "ORCASTRA_SWARM_CERTS")) options.swarm_cert_dir = *certs;
   auto autoheal = AutohealOptionsFromEnv(env);
   if (!autoheal.ok()) return autoheal.status();
   options.autoheal = std::move(autoheal).value();
@@ -373,8 +604,8 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
   auto logrotate = LogRotateOptionsFromEnv(env);
   if (!logrotate.ok()) return logrotate.status();
   options.logrotate = std::move(logrotate).value();
-  auto modcache =
-      ModCacheOptionsFromEnv(env, EnvReader(env).Get("ORCASTRA_CONFIG_DIR").value_or("/etc/orcastra"));
+  auto modcache = ModCacheOptionsFromEnv(
+      env, EnvReader(env).Get("ORCASTRA_CONFIG_DIR").value_or("/etc/orcastra"));
   if (!modcache.ok()) return modcache.status();
   options.modcache = std::move(modcache).value();
   if (auto port = pick("leader-port", "ORCASTRA_AGENT_PORT")) {
@@ -391,9 +622,41 @@ int RunAgent(const AgentOptions& options) {
       "agent {} starting: docker '{}', proc root '{}', memory source '{}', report every {} ms",
       kVersion, options.docker_socket, options.proc_root, options.memory_source.ToString(),
       options.report_interval.count());
-  log->warn(
-      "protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
-      "on a trusted network");
+  protocol::ClientSecurity security;
+  security.insecure = options.insecure;
+  security.key_path = options.key_path;
+  if (options.insecure) {
+    log->warn(
+        "running --insecure: reports travel in plain text, unauthenticated (doc/security.md)");
+  } else {
+    if (!protocol::CurveAvailable()) {
+      log->critical(
+          "this libzmq was built without CURVE (zmq_has(\"curve\") is false): "
+          "refusing to run in plain text; use a libzmq with CURVE, or --insecure");
+      return 1;
+    }
+    std::string warning;
+    auto key = protocol::LoadKeyFile(options.key_path, /*require_secret=*/true, &warning);
+    if (!key.ok()) {
+      log->critical(
+          "no agent key: {}; make keys with `orcastra keys init DIR` and give the agent key to "
+          "the stack as a Docker secret (deploy/quickstart does both; doc/security.md), or run "
+          "with --insecure (ORCASTRA_INSECURE=true) on a network you trust",
+          key.status().message());
+      return 1;
+    }
+    if (key->leader_public_keys.empty()) {
+      log->critical(
+          "the agent key file '{}' has no leader-public-key line: the agent cannot "
+          "know its leaders (doc/security.md)",
+          options.key_path);
+      return 1;
+    }
+    if (!warning.empty()) log->warn("{}", warning);
+    security.key = std::move(key).value();
+    log->info("CURVE to the leaders ({} trusted leader key(s)); node proof from '{}'",
+              security.key.leader_public_keys.size(), options.swarm_cert_dir);
+  }
   EventQueue events;
   // The services the leader's commands reach are created below; the handlers look them up here.
   std::shared_ptr<GarbageCollector> collector;
@@ -435,7 +698,7 @@ int RunAgent(const AgentOptions& options) {
   auto commands = std::make_shared<AgentCommandRunner>(std::move(handlers));
   // Service image references from the leaders, for GC on a worker (which cannot list services).
   auto service_images = std::make_shared<LeaderServiceImages>();
-  auto reporter = std::make_shared<Reporter>(options, events, *commands, *service_images);
+  auto reporter = std::make_shared<Reporter>(options, security, events, *commands, *service_images);
   commands->SetOnDone([reporter] { reporter->Wake(); });
   auto autohealer = std::make_shared<Autohealer>(options.docker_socket, options.autoheal,
                                                  [&events, reporter](protocol::Event event) {

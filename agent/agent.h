@@ -42,13 +42,19 @@ struct AgentOptions {
   GcOptions gc;                // from the GC_* environment (agent/gc/service.h)
   LogRotateOptions logrotate;  // from the LOGROTATE_* environment (agent/logrotate/service.h)
   ModCacheOptions modcache;    // from the MOD_MANAGER_* environment (agent/modcache/service.h)
+  // doc/security.md: the agent's key file (its key pair and the leader keys it trusts, a Docker
+  // secret), the node's Swarm certificate directory (read-only), or plain text with --insecure.
+  bool insecure = false;
+  std::string key_path = "/run/secrets/orcastra-agent.key";
+  std::string swarm_cert_dir = "/host/swarm-certificates";
 };
 
 // `orcastra agent` flags and env: --docker-host/DOCKER_HOST, --proc-root/ORCASTRA_PROC_ROOT,
 // --cgroup-root/ORCASTRA_CGROUP_ROOT, --memory-source/ORCASTRA_MEMORY_SOURCE,
 // --report-interval/REPORT_INTERVAL (seconds, or with a unit), --leader/ORCASTRA_LEADER
-// (comma-separated), --leader-port/ORCASTRA_AGENT_PORT. Flags win over env. Autoheal settings come
-// from the AUTOHEAL_* environment.
+// (comma-separated), --leader-port/ORCASTRA_AGENT_PORT, --key/ORCASTRA_KEY,
+// --swarm-certs/ORCASTRA_SWARM_CERTS, --insecure/ORCASTRA_INSECURE. Flags win over env. Autoheal
+// settings come from the AUTOHEAL_* environment.
 Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env);
 
 // Pure: the leader endpoints of a swarm node, one per manager ("tcp://198.51.100.11:7470"), from
@@ -68,7 +74,8 @@ class EventQueue {
   std::deque<protocol::Event> events_;  // guarded by mutex_; bounded, oldest dropped
 };
 
-// Runs `orcastra agent` until SIGTERM/SIGINT. Returns the process exit code.
+// Runs `orcastra agent` until SIGTERM/SIGINT. Returns the process exit code (1 at once, saying
+// how to make keys, when there is no key and no --insecure).
 int RunAgent(const AgentOptions& options);
 
 }  // namespace orcastra::agent

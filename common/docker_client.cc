@@ -226,6 +226,10 @@ Result<SystemInfo> Client::Info() {
   return DecodeOne(GetJson("/info"), DecodeSystemInfo, "docker GET /info");
 }
 
+Result<SwarmInspect> Client::Swarm() {
+  return DecodeOne(GetJson("/swarm"), DecodeSwarmInspect, "docker GET /swarm");
+}
+
 Result<std::vector<Node>> Client::Nodes() {
   return DecodeMany(GetJson("/nodes"), DecodeNode, "docker GET /nodes");
 }

@@ -63,6 +63,9 @@ class Client {
   Result<nlohmann::json> GetJson(std::string_view path);
 
   Result<SystemInfo> Info();
+  // GET /swarm: the cluster id, its root CA and the manager join token (managers only; a worker
+  // gets Unavailable). The token is a secret: callers never log it.
+  Result<SwarmInspect> Swarm();
   Result<std::vector<Node>> Nodes();
   Result<Node> InspectNode(std::string_view id);
   Result<std::vector<Service>> Services();

@@ -170,6 +170,16 @@ Result<SystemInfo> DecodeSystemInfo(const json& j) {
   return info;
 }
 
+Result<SwarmInspect> DecodeSwarmInspect(const json& j) {
+  FieldReader r(j, "swarm");
+  SwarmInspect swarm;
+  swarm.id = r.String("/ID", /*required=*/true);
+  swarm.trust_root_pem = r.String("/TLSInfo/TrustRoot", /*required=*/true);
+  swarm.manager_token = r.String("/JoinTokens/Manager");
+  if (!r.ok()) return r.status();
+  return swarm;
+}
+
 Result<Node> DecodeNode(const json& j) {
   FieldReader r(j, "node");
   Node node;

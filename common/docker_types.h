@@ -42,6 +42,15 @@ struct SystemInfo {
   std::vector<RemoteManager> swarm_remote_managers;
 };
 
+// GET /swarm (managers only), the part Orcastra uses: what a leader checks agents' node
+// certificates with (protocol/attestation.h). The manager join token is a secret: it is never
+// logged, shown or sent.
+struct SwarmInspect {
+  std::string id;              // the cluster id: the O of every node certificate
+  std::string trust_root_pem;  // TLSInfo.TrustRoot: the root CA certificate(s), PEM
+  std::string manager_token;   // JoinTokens.Manager
+};
+
 // GET /nodes
 struct Node {
   std::string id;
@@ -189,6 +198,7 @@ struct Event {
 };
 
 Result<SystemInfo> DecodeSystemInfo(const nlohmann::json& j);
+Result<SwarmInspect> DecodeSwarmInspect(const nlohmann::json& j);
 Result<Node> DecodeNode(const nlohmann::json& j);
 Result<Service> DecodeService(const nlohmann::json& j);
 Result<Task> DecodeTask(const nlohmann::json& j);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <utility>
 
 namespace orcastra {
 namespace {
@@ -117,6 +118,22 @@ Result<std::string> ChooseLogLevel(const std::vector<std::string>& args, const E
                                    "critical, off)");
   }
   return level;
+}
+
+bool LogLimiter::Allow(SteadyTime now, std::uint64_t* suppressed) {
+  if (logged_ && now - last_ < period_) {
+    ++suppressed_;
+    return false;
+  }
+  logged_ = true;
+  last_ = now;
+  *suppressed = std::exchange(suppressed_, 0);
+  return true;
+}
+
+std::string Suppressed(std::uint64_t count) {
+  return count == 0 ? std::string()
+                    : " (" + std::to_string(count) + " more like it since the last line)";
 }
 
 }  // namespace orcastra

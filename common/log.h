@@ -4,12 +4,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/flags.h"
 #include "common/status.h"
 
@@ -42,6 +45,24 @@ class LineRing {
   std::size_t capacity_;
   std::deque<std::string> lines_;
 };
+
+// At most one line per `period` for one kind of trouble; the next allowed line says how many were
+// left out (Suppressed()). Not thread-safe: one per thread, or behind the caller's lock.
+class LogLimiter {
+ public:
+  explicit LogLimiter(std::chrono::milliseconds period) : period_(period) {}
+  // True when a line may be logged now; `*suppressed` is then the count left out since the last.
+  bool Allow(SteadyTime now, std::uint64_t* suppressed);
+
+ private:
+  std::chrono::milliseconds period_;
+  SteadyTime last_{};
+  bool logged_ = false;
+  std::uint64_t suppressed_ = 0;
+};
+
+// " (N more like it since the last line)" when lines were left out; "" for 0.
+std::string Suppressed(std::uint64_t count);
 
 // How many of the process's own log lines every logger keeps in memory (`orcastra logs NODE`).
 inline constexpr std::size_t kRecentLogLines = 2000;

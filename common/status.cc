@@ -24,6 +24,8 @@ std::string_view CodeName(Status::Code code) {
       return "timeout";
     case Status::Code::kUnsupported:
       return "unsupported";
+    case Status::Code::kPermissionDenied:
+      return "permission denied";
     case Status::Code::kInternal:
       return "internal error";
   }

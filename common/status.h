@@ -27,8 +27,9 @@ class [[nodiscard]] Status {
     kAborted,  // refused because our authority is stale (the lease is lost, a newer fencing term
                // wrote); retrying as is cannot succeed
     kTimeout,
-    kUnsupported,  // a version or feature we do not speak
-    kInternal,     // a bug or an unexpected answer
+    kUnsupported,       // a version or feature we do not speak
+    kPermissionDenied,  // the peer is known but may not do this (role, node identity, key)
+    kInternal,          // a bug or an unexpected answer
   };
 
   Status() = default;
@@ -44,6 +45,9 @@ class [[nodiscard]] Status {
   static Status Aborted(std::string msg) { return {Code::kAborted, std::move(msg)}; }
   static Status Timeout(std::string msg) { return {Code::kTimeout, std::move(msg)}; }
   static Status Unsupported(std::string msg) { return {Code::kUnsupported, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) {
+    return {Code::kPermissionDenied, std::move(msg)};
+  }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }

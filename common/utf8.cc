@@ -88,4 +88,16 @@ std::string DumpJson(const nlohmann::json& json, int indent) {
   return json.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string CutText(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  static constexpr std::string_view kEllipsis = "\u2026";
+  if (max_bytes < kEllipsis.size()) return std::string();
+  std::size_t end = max_bytes - kEllipsis.size();
+  // Back up to the first byte of a character (continuation bytes are 10xxxxxx).
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  std::string out(text.substr(0, end));
+  out += kEllipsis;
+  return out;
+}
+
 }  // namespace orcastra

@@ -26,6 +26,10 @@ std::optional<std::size_t> FirstInvalidUtf8(std::string_view text);
 // unchanged.
 std::string ToValidUtf8(std::string_view text);
 
+// `text` cut to at most `max_bytes` bytes at a UTF-8 character boundary; a cut text ends in "…"
+// (within the budget). Text within the limit is returned unchanged.
+std::string CutText(std::string_view text, std::size_t max_bytes);
+
 // `json.dump(indent)` that never throws: strings that are not valid UTF-8 are written with
 // U+FFFD in place of their bad bytes. Use it for every document that may hold outside text.
 std::string DumpJson(const nlohmann::json& json, int indent = -1);

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <zmq.hpp>
 
 #include "common/clock.h"
@@ -15,9 +16,12 @@
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
 #include "leader/heal/service.h"
+#include "leader/security/zap_handler.h"
 #include "leader/state/cluster_state.h"
 #include "leader/state/node_watcher.h"
 #include "leader/state/shared_state.h"
+#include "protocol/curve.h"
+#include "protocol/keys.h"
 #include "protocol/transport.h"
 
 namespace orcastra::leader {
@@ -33,9 +37,35 @@ docker::ClientOptions LeaseClientOptions(const LeaderOptions& options) {
   return client;
 }
 
-Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& endpoint) {
+// What one peer's connection may hold in the leader: messages waiting to be read (libzmq stops
+// reading its TCP stream beyond this) and replies waiting to be sent; and how long a connection
+// may take to complete its handshake (half-open connections go after this).
+constexpr int kServerHighWaterMark = 64;
+constexpr std::chrono::milliseconds kServerHandshakeTimeout{5000};
+// Socket monitor events waiting for the endpoints thread (a few dozen bytes each): a flood of
+// thousands of connections is counted whole.
+constexpr int kMonitorQueue = 100000;
+
+// A bound ROUTER (a CURVE server asking ZAP in `zap_domain` unless `secret_key` is empty), with a
+// monitor attached before it binds.
+Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& endpoint,
+                                 const std::string& secret_key, const std::string& zap_domain,
+                                 std::optional<protocol::HandshakeMonitor>* monitor) {
   zmq::socket_t socket(context, zmq::socket_type::router);
   protocol::ConfigureSocket(socket);
+  try {
+    socket.set(zmq::sockopt::rcvhwm, kServerHighWaterMark);
+    socket.set(zmq::sockopt::sndhwm, kServerHighWaterMark);
+    socket.set(zmq::sockopt::handshake_ivl, static_cast<int>(kServerHandshakeTimeout.count()));
+  } catch (const zmq::error_t& e) {
+    return Status::Internal(std::string("cannot configure a ROUTER socket: ") + e.what());
+  }
+  if (!secret_key.empty()) {
+    ORC_RETURN_IF_ERROR(protocol::ConfigureCurveServer(socket, secret_key, zap_domain));
+  }
+  auto attached = protocol::HandshakeMonitor::Attach(context, socket, kMonitorQueue);
+  if (!attached.ok()) return attached.status();
+  monitor->emplace(std::move(attached).value());
   try {
     socket.bind(endpoint);
   } catch (const zmq::error_t& e) {
@@ -44,14 +74,19 @@ Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& end
   return socket;
 }
 
+constexpr char kHowToMakeKeys[] =
+    "make keys with `orcastra keys init DIR` and give them to the stack as Docker secrets "
+    "(deploy/quickstart does both; doc/security.md), or run with --insecure "
+    "(ORCASTRA_INSECURE=true) on a network you trust";
+
 }  // namespace
 
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env) {
-  FlagSpec spec{
-      {"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level", "config",
-       "lease-duration", "lease-renew-deadline", "lease-renew-interval", "lease-retry-period"},
-      {}};
+  FlagSpec spec{{"docker-host", "bind", "agent-port", "control-port", "poll-interval", "log-level",
+                 "config", "lease-duration", "lease-renew-deadline", "lease-renew-interval",
+                 "lease-retry-period", "key", "clients"},
+                {"insecure"}};
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
   auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
@@ -62,6 +97,15 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
     options.docker_socket = *socket;
   }
   if (auto bind = pick("bind", "ORCASTRA_BIND")) options.bind_address = *bind;
+  if (auto insecure = pick("insecure", "ORCASTRA_INSECURE")) {
+    // The flag gives "", the variable a boolean.
+    auto parsed =
+        insecure->empty() ? Result<bool>(true) : ParseBool("ORCASTRA_INSECURE", *insecure);
+    if (!parsed.ok()) return parsed.status();
+    options.insecure = *parsed;
+  }
+  if (auto key = pick("key", "ORCASTRA_KEY")) options.key_path = *key;
+  if (auto clients = pick("clients", "ORCASTRA_CLIENTS")) options.clients_path = *clients;
   if (auto port = pick("agent-port", "ORCASTRA_AGENT_PORT")) {
     auto parsed = ParsePort(*port, "agent port");
     if (!parsed.ok()) return parsed.status();
@@ -138,22 +182,74 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
 
 int RunLeader(const LeaderOptions& options) {
   auto log = Logger("leader");
+  // Keys first: without them (and without --insecure) nothing may listen.
+  protocol::KeyFile key;
+  protocol::KeySet clients;
+  if (options.insecure) {
+    log->warn(
+        "running --insecure: ports 7470/7471 are plain text and unauthenticated; anyone who "
+        "reaches them can report for any node and run commands (doc/security.md)");
+  } else {
+    if (!protocol::CurveAvailable()) {
+      log->critical(
+          "this libzmq was built without CURVE (zmq_has(\"curve\") is false): "
+          "refusing to run in plain text; use a libzmq with CURVE, or --insecure");
+      return 1;
+    }
+    std::string warning;
+    auto loaded = protocol::LoadKeyFile(options.key_path, /*require_secret=*/true, &warning);
+    if (!loaded.ok()) {
+      log->critical("no leader key: {}; {}", loaded.status().message(), kHowToMakeKeys);
+      return 1;
+    }
+    if (!warning.empty()) log->warn("{}", warning);
+    key = std::move(loaded).value();
+    auto read = protocol::LoadClientsFile(options.clients_path);
+    if (!read.ok()) {
+      log->critical("no clients file: {}; {}", read.status().message(), kHowToMakeKeys);
+      return 1;
+    }
+    clients = std::move(read).value();
+    if (clients.CountRole(protocol::Role::kAgent) == 0) {
+      log->warn("the clients file '{}' has no agent key: no agent can report",
+                options.clients_path);
+    }
+    log->info("CURVE on both ports; clients file '{}': {} agent, {} operator, {} read-only key(s)",
+              options.clients_path, clients.CountRole(protocol::Role::kAgent),
+              clients.CountRole(protocol::Role::kOperator),
+              clients.CountRole(protocol::Role::kReadOnly));
+  }
   zmq::context_t context(1);
+  // The ZAP handler is bound before the ROUTERs: a CURVE client connecting while none is bound
+  // would be admitted unchecked.
+  std::optional<zmq::socket_t> zap_socket;
+  if (!options.insecure) {
+    auto bound = ZapHandler::Bind(context);
+    if (!bound.ok()) {
+      log->critical("{}", bound.status().ToString());
+      return 1;
+    }
+    zap_socket.emplace(std::move(bound).value());
+  }
+  const std::string secret = options.insecure ? std::string() : key.secret_key;
+  Endpoints::Sockets sockets;
   auto agents = BindRouter(
-      context, "tcp://" + options.bind_address + ":" + std::to_string(options.agent_port));
+      context, "tcp://" + options.bind_address + ":" + std::to_string(options.agent_port), secret,
+      protocol::kAgentsZapDomain, &sockets.agents_monitor);
   auto control = BindRouter(
-      context, "tcp://" + options.bind_address + ":" + std::to_string(options.control_port));
+      context, "tcp://" + options.bind_address + ":" + std::to_string(options.control_port), secret,
+      protocol::kControlZapDomain, &sockets.control_monitor);
   for (const Status& s : {agents.status(), control.status()}) {
     if (!s.ok()) {
       log->critical("{}", s.ToString());
       return 1;
     }
   }
-  log->info("leader listening: agents on {}:{}, CLI on {}:{}; docker '{}'", options.bind_address,
-            options.agent_port, options.bind_address, options.control_port, options.docker_socket);
-  log->warn(
-      "protocol traffic is not encrypted yet (CURVE is not implemented); keep ports 7470/7471 "
-      "on a trusted network");
+  sockets.agents = std::move(agents).value();
+  sockets.control = std::move(control).value();
+  log->info("leader listening: agents on {}:{}, CLI on {}:{} ({}); docker '{}'",
+            options.bind_address, options.agent_port, options.bind_address, options.control_port,
+            options.insecure ? "PLAIN TEXT" : "CURVE", options.docker_socket);
 
   // Who we are: the election needs the node's id. Without a daemon there is nothing to lead.
   docker::Client docker({.socket_path = options.docker_socket});
@@ -183,6 +279,11 @@ int RunLeader(const LeaderOptions& options) {
   DockerLeaseEvents lease_events({.socket_path = options.docker_socket});
   std::shared_ptr<SwarmApi> controller_api =
       MakeDockerSwarmApi({.socket_path = options.docker_socket});
+  const std::string self_id = info->swarm_node_id;
+  auto record_event = [&shared, &clock, self_id](protocol::Event event) {
+    std::lock_guard lock(shared.mutex);
+    shared.cluster.RecordEvent(self_id, event, clock.WallMs());
+  };
   const Candidate self = MakeCandidate(info->swarm_node_id, info->name);
   auto lease =
       std::make_shared<LeaseKeeper>(lease_store, clock, self, options.lease, &lease_events);
@@ -243,7 +344,8 @@ int RunLeader(const LeaderOptions& options) {
   auto node_docker =
       std::make_shared<docker::Client>(docker::ClientOptions{.socket_path = options.docker_socket});
   auto watcher = std::make_shared<NodeWatcher>([node_docker] { return node_docker->Nodes(); },
-                                               options.poll_interval, shared, clock);
+                                               options.poll_interval, shared, clock,
+                                               [node_docker] { return node_docker->Swarm(); });
   auto node_events = std::make_shared<NodeEventWatcher>(
       options.docker_socket, options.settings.event_mode, *watcher, [controller, healer] {
         controller->Poke();
@@ -267,8 +369,18 @@ int RunLeader(const LeaderOptions& options) {
   wiring.outbox = outbox.get();
   wiring.plans = plans.get();
   wiring.event_mode = options.settings.event_mode;
-  auto endpoints = std::make_shared<Endpoints>(std::move(wiring), std::move(agents).value(),
-                                               std::move(control).value());
+  std::shared_ptr<ZapHandler> zap;
+  if (zap_socket) {
+    zap = std::make_shared<ZapHandler>(std::move(*zap_socket), std::move(clients), clock,
+                                       record_event);
+    wiring.security.insecure = false;
+    wiring.security.leader_public_key = key.public_key;
+    wiring.security.keys = &zap->keys();
+    wiring.security.zap_counters = [zap] { return zap->counters(); };
+  } else {
+    wiring.security.insecure = true;
+  }
+  auto endpoints = std::make_shared<Endpoints>(std::move(wiring), std::move(sockets));
   log->info("configuration from '{}'{}; stack '{}'", options.settings.paths.dir,
             options.settings.dry_run ? "; DRY_RUN: no change is made to Swarm" : "",
             options.settings.stack_name);
@@ -279,6 +391,7 @@ int RunLeader(const LeaderOptions& options) {
   runner.Add(controller);
   runner.Add(healer);
   runner.Add(plans);
+  if (zap) runner.Add(zap);
   runner.Add(endpoints);
   runner.StartAll();
   int signal_number = WaitForShutdownSignal();

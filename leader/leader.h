@@ -39,14 +39,20 @@ struct LeaderOptions {
   // Healing's graces (doc/healing.md): HEAL_PHANTOM_GRACE, HEAL_MANAGER_GRACE,
   // HEAL_PROMOTION_TIMEOUT; self_node_id is set at start.
   HealSettings heal;
+  // doc/security.md: the leader's key pair and the clients file (Docker secrets), or plain text
+  // with --insecure.
+  bool insecure = false;
+  std::string key_path = "/run/secrets/orcastra-leader.key";
+  std::string clients_path = "/run/secrets/orcastra-clients";
 };
 
 // `orcastra leader` flags and env: --docker-host/DOCKER_HOST, --bind/ORCASTRA_BIND,
 // --agent-port/ORCASTRA_AGENT_PORT, --control-port/ORCASTRA_CONTROL_PORT,
 // --poll-interval/ORCASTRA_POLL_INTERVAL, --lease-duration/ORCASTRA_LEASE_DURATION,
 // --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*),
-// --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h), and
-// ANCHOR_GRACE_PERIOD, HEAL_PHANTOM_GRACE, HEAL_MANAGER_GRACE, HEAL_PROMOTION_TIMEOUT. An
+// --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h),
+// ANCHOR_GRACE_PERIOD, HEAL_PHANTOM_GRACE, HEAL_MANAGER_GRACE, HEAL_PROMOTION_TIMEOUT,
+// --key/ORCASTRA_KEY, --clients/ORCASTRA_CLIENTS and --insecure/ORCASTRA_INSECURE. An
 // environment variable with a bad value is an error naming it.
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env);

@@ -16,6 +16,22 @@
 
 namespace orcastra::protocol {
 
+// How an agent proves which node it runs on, inside its hello (protocol/attestation.h makes and
+// checks it; doc/security.md "Node identity" says why it is built this way).
+struct Attestation {
+  std::string method{};      // "swarm-cert", "manager-token", or "" (none: `error` says why)
+  std::string cert_pem{};    // swarm-cert: the node's Swarm certificate (and intermediates), PEM
+  std::int64_t ts_ms = 0;    // when it was made, the agent's wall clock (ms since the epoch)
+  std::string nonce{};       // 32 hex digits, fresh for every attestation
+  std::string leader_key{};  // Z85 public key of the leader it was made for
+  std::string agent_key{};   // Z85 public key of the agent's own CURVE key
+  std::string signature{};   // hex; swarm-cert: ECDSA (DER) with SHA-256; manager-token: HMAC
+  std::string error{};       // why the agent could not attest (method "")
+
+  bool operator==(const Attestation&) const = default;
+  MSGPACK_DEFINE_MAP(method, cert_pem, ts_ms, nonce, leader_key, agent_key, signature, error)
+};
+
 // "hello", agent → leader, the first message on every (re)connection.
 struct Hello {
   std::string agent_version{};           // Orcastra version of the agent, e.g. "0.1.0"
@@ -23,9 +39,11 @@ struct Hello {
   std::string hostname{};                // the node's hostname
   std::uint32_t report_interval_ms = 0;  // how often node reports will come
   std::string memory_source{};           // "procfs" or "cgroup:/path"
+  Attestation attestation{};             // the proof of node_id (absent from older agents)
 
   bool operator==(const Hello&) const = default;
-  MSGPACK_DEFINE_MAP(agent_version, node_id, hostname, report_interval_ms, memory_source)
+  MSGPACK_DEFINE_MAP(agent_version, node_id, hostname, report_interval_ms, memory_source,
+                     attestation)
 };
 
 // Memory of a node, in bytes, as read from `source` ("procfs" or "cgroup:/path").
@@ -192,6 +210,13 @@ inline constexpr char kErrorUnsupportedVersion[] = "unsupported_version";
 inline constexpr char kErrorBadMessage[] = "bad_message";
 inline constexpr char kErrorUnknownType[] = "unknown_type";
 inline constexpr char kErrorTooLarge[] = "too_large";
+// The sender's key or node identity may not send this: a role without the right (a read-only key
+// running a command, an agent key asking for logs), a message about another node than the one its
+// connection proved, a peer that chose its own routing id.
+inline constexpr char kErrorForbidden[] = "forbidden";
+// An agent's message on a connection that has not proved its node yet (no valid attestation in a
+// hello): the agent should say hello again.
+inline constexpr char kErrorNotAttested[] = "not_attested";
 
 // "error", any direction: the receiver refused a message. `code` is one of the kError* codes above;
 // `message` is human-readable. Its shape is frozen across major versions so any peer can read it.

@@ -44,6 +44,12 @@ Result<std::string> EncodeForSending(const Message& message) {
   return payload;
 }
 
+// A metadata property of a received message ("User-Id", "Identity"); "" when it has none.
+std::string Property(zmq::message_t& frame, const char* name) {
+  const char* value = zmq_msg_gets(frame.handle(), name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
 }  // namespace
 
 std::string PeerLabel(std::string_view peer_identity) {
@@ -147,7 +153,12 @@ std::optional<Incoming> TryReceive(zmq::socket_t& socket, bool is_router) {
     std::string peer = "peer " + PeerLabel(identity);
     Refusal refusal = Refusal::kBadMessage;
     Result<Message> message = Decode(frames[1].to_string_view(), peer, kMaxMessageBytes, &refusal);
-    return Incoming{std::move(identity), std::move(message), refusal};
+    Incoming incoming{std::move(identity), std::move(message), refusal};
+    incoming.user_id = Property(frames[1], "User-Id");
+    incoming.declared_identity = Property(frames[1], "Identity");
+    incoming.peer_address = Property(frames[1], "Peer-Address");
+    incoming.source_fd = zmq_msg_get(frames[1].handle(), ZMQ_SRCFD);
+    return incoming;
   }
 
   const std::string endpoint = ConnectedEndpoint(socket);
@@ -163,34 +174,78 @@ std::optional<Incoming> TryReceive(zmq::socket_t& socket, bool is_router) {
 }
 
 Result<Message> Request(zmq::context_t& ctx, const std::string& endpoint, const Message& request,
-                        std::chrono::milliseconds timeout) {
+                        std::chrono::milliseconds timeout, const ClientSecurity& security) {
   const std::string what = std::string(TypeName(request.body)) + " to " + Quoted(endpoint);
+  const std::size_t attempts = security.insecure ? 1 : security.key.leader_public_keys.size();
+  if (attempts == 0) {
+    return Status::InvalidArgument("the key file " + Quoted(security.key_path) +
+                                   " has no leader-public-key line: this client cannot know the "
+                                   "leader it talks to");
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  Status last = Status::Timeout("no answer to " + what);
   try {
-    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
-    ConfigureSocket(dealer);
-    try {
-      dealer.connect(endpoint);
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINVAL || e.num() == EPROTONOSUPPORT || e.num() == ENOCOMPATPROTO) {
-        return Status::InvalidArgument("cannot connect to " + Quoted(endpoint) + ": " + e.what());
+    for (std::size_t attempt = 0; attempt < attempts; ++attempt) {
+      zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+      ConfigureSocket(dealer);
+      if (!security.insecure) {
+        ORC_RETURN_IF_ERROR(
+            ConfigureCurveClient(dealer, security.key, security.key.leader_public_keys[attempt]));
       }
-      return Status::Unavailable("cannot connect to " + Quoted(endpoint) + ": " + e.what());
-    }
-    ORC_RETURN_IF_ERROR(Send(dealer, request));
+      auto monitor = HandshakeMonitor::Attach(ctx, dealer);
+      if (!monitor.ok()) return monitor.status();
+      try {
+        dealer.connect(endpoint);
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINVAL || e.num() == EPROTONOSUPPORT || e.num() == ENOCOMPATPROTO) {
+          return Status::InvalidArgument("cannot connect to " + Quoted(endpoint) + ": " + e.what());
+        }
+        return Status::Unavailable("cannot connect to " + Quoted(endpoint) + ": " + e.what());
+      }
+      ORC_RETURN_IF_ERROR(Send(dealer, request));
 
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      const auto remaining =
-          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (remaining.count() <= 0) break;
-      std::array<zmq::pollitem_t, 1> items = {{{dealer.handle(), 0, ZMQ_POLLIN, 0}}};
-      zmq::poll(items, remaining);
-      if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
-      std::optional<Incoming> incoming = TryReceive(dealer, /*is_router=*/false);
-      if (incoming) return std::move(incoming->message);
+      bool next_key = false;
+      std::size_t wrong_key_events = 0;
+      while (!next_key) {
+        const auto remaining = std::chrono::ceil<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (remaining.count() <= 0) {
+          return Status::Timeout("no answer to " + what + " within " +
+                                 std::to_string(timeout.count()) + " ms");
+        }
+        std::array<zmq::pollitem_t, 2> items = {
+            {{dealer.handle(), 0, ZMQ_POLLIN, 0}, {monitor->socket().handle(), 0, ZMQ_POLLIN, 0}}};
+        zmq::poll(items, remaining);
+        if (items[0].revents & ZMQ_POLLIN) {
+          std::optional<Incoming> incoming = TryReceive(dealer, /*is_router=*/false);
+          if (incoming) return std::move(incoming->message);
+        }
+        if ((items[1].revents & ZMQ_POLLIN) == 0) continue;
+        for (const HandshakeMonitor::Event& event : monitor->Drain()) {
+          using Outcome = HandshakeMonitor::Outcome;
+          if (security.insecure && (event.outcome == Outcome::kWrongServerKey ||
+                                    event.outcome == Outcome::kMechanismMismatch)) {
+            // A plain-text client sees a CURVE server close the connection: no key to blame.
+            return Status::PermissionDenied(DescribeHandshake(
+                {Outcome::kMechanismMismatch, ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH},
+                endpoint));
+          }
+          if (event.outcome == Outcome::kKeyRefused ||
+              event.outcome == Outcome::kMechanismMismatch) {
+            return Status::PermissionDenied(DescribeHandshake(event, endpoint));
+          }
+          if (event.outcome == Outcome::kWrongServerKey) {
+            // Once may be a busy leader closing a slow handshake (libzmq reconnects and the
+            // request goes again); again means the leader holds another key: a rotation.
+            if (++wrong_key_events < kWrongKeyConfirmations) continue;
+            last = Status::PermissionDenied(DescribeHandshake(event, endpoint));
+            next_key = true;
+            break;
+          }
+        }
+      }
     }
-    return Status::Timeout("no answer to " + what + " within " + std::to_string(timeout.count()) +
-                           " ms");
+    return last;
   } catch (const zmq::error_t& e) {
     if (e.num() == EINTR)
       return Status::IoError("interrupted while waiting for the answer to " + what);

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "common/status.h"
+#include "protocol/curve.h"
 #include "protocol/protocol.h"
 
 namespace orcastra::protocol {
@@ -43,9 +44,16 @@ Status SendTo(zmq::socket_t& router, std::string_view peer_identity, const Messa
 // One received message: who sent it (the routing identity; empty on a DEALER) and the decoded
 // message, or the Status that explains why it could not be decoded.
 struct Incoming {
-  std::string peer_identity;
+  std::string peer_identity{};
   Result<Message> message;
   Refusal refusal = Refusal::kBadMessage;  // why, when `message` holds an error
+  // On a ROUTER, from the message's connection: the ZAP user id ("" without ZAP), the routing id
+  // the peer chose itself ("" when the ROUTER made one up) and the connection's descriptor (-1
+  // when unknown).
+  std::string user_id{};
+  std::string declared_identity{};
+  std::string peer_address{};  // the peer's IP address ("Peer-Address"); "" when unknown
+  int source_fd = -1;
 };
 
 // Receives one message if one is ready, without blocking; nullopt when none is. A ROUTER expects
@@ -59,9 +67,13 @@ std::string PeerLabel(std::string_view peer_identity);
 
 // Sends `request` from a fresh, configured DEALER connected to `endpoint` and waits up to `timeout`
 // for the first answer (used by the CLI). Returns the answer as is, including an Error body.
-// Timeout when nothing came back in time, Unavailable when the request could not be queued,
-// InvalidArgument for a malformed endpoint; each message names the endpoint.
+// With CURVE (`security` not insecure) it tries the leader keys of `security.key` in order: when
+// the handshake fails because the leader holds another key, it sends again with the next one
+// (a leader key rotation). PermissionDenied when the leader refused our key, holds none of the
+// trusted keys, or disagrees on encryption (plain text against CURVE); Timeout when nothing came
+// back in time; Unavailable when the request could not be queued; InvalidArgument for a
+// malformed endpoint or a key file without leader keys. Each message names the endpoint.
 Result<Message> Request(zmq::context_t& ctx, const std::string& endpoint, const Message& request,
-                        std::chrono::milliseconds timeout);
+                        std::chrono::milliseconds timeout, const ClientSecurity& security);
 
 }  // namespace orcastra::protocol

@@ -10,6 +10,8 @@
 
 #include "common/clock.h"
 #include "common/utf8.h"
+#include "protocol/curve.h"
+#include "protocol/keys.h"
 #include "protocol/protocol.h"
 #include "protocol/transport.h"
 
@@ -126,6 +128,9 @@ std::string RenderNodesTable(const json& nodes) {
       agent_text = (Flag(agent, "connected") ? "" : "lost, ") +
                    Fixed(Number(agent, "last_seen_seconds", 0.0), 0) + "s ago";
     }
+    if (Member(agent, "attestation_error").is_string()) {
+      agent_text = "REFUSED: " + Prefix(Text(Member(agent, "attestation_error")), 60);
+    }
     // How old the leader's service image references on that agent are (its GC needs them fresh).
     std::string refs_text = "-";
     if (Member(agent, "service_images_age_seconds").is_number()) {
@@ -196,7 +201,25 @@ std::string RenderStatus(const json& status) {
   }
   const json& agents = Member(status, "agents");
   out << "Agents:      " << Count(agents, "connected") << " of " << Count(agents, "expected")
-      << " connected\n";
+      << " connected";
+  if (Number(agents, "unattested", 0) > 0) {
+    out << ", " << Count(agents, "unattested") << " refused (cannot prove their node: see nodes)";
+  }
+  out << "\n";
+  const json& security = Member(status, "security");
+  if (Text(Member(security, "mode"), "") == "insecure") {
+    out << "Security:    INSECURE: plain text, no authentication (--insecure)\n";
+  } else if (security.is_object()) {
+    const json& clients = Member(security, "clients");
+    const json& refused = Member(security, "refused");
+    const json& connections = Member(security, "connections");
+    out << "Security:    CURVE; keys: " << Count(clients, "agent") << " agent, "
+        << Count(clients, "operator") << " operator, " << Count(clients, "read-only")
+        << " read-only; refused: " << Count(connections, "not_admitted") << " connections ("
+        << Count(refused, "unknown_key") << " unknown keys), " << Count(refused, "forbidden")
+        << " forbidden, " << Count(refused, "not_attested") << " not attested, "
+        << Count(refused, "rate_limited") << " over the rate\n";
+  }
   const json& docker = Member(status, "docker");
   out << "Docker:      " << (Flag(docker, "ok") ? "ok" : "FAILING");
   if (Member(docker, "node_list_age_seconds").is_number()) {
@@ -315,14 +338,17 @@ namespace {
 
 // One query to the leader at `endpoint`; the error says what failed.
 Result<json> AskLeader(zmq::context_t& context, const std::string& endpoint,
-                       const std::string& what, std::map<std::string, std::string> args,
-                       std::chrono::milliseconds timeout) {
+                       const protocol::ClientSecurity& security, const std::string& what,
+                       std::map<std::string, std::string> args, std::chrono::milliseconds timeout) {
   protocol::Message request{{protocol::kMajorVersion, "", 1, 0},
                             protocol::Query{what, std::move(args)}};
-  auto answer = protocol::Request(context, endpoint, request, timeout);
+  auto answer = protocol::Request(context, endpoint, request, timeout, security);
   if (!answer.ok()) return answer.status();
   if (const auto* error = std::get_if<protocol::Error>(&answer->body)) {
-    return Status::Unavailable("the leader refused the query: " + error->message);
+    const std::string text =
+        "the leader refused the query (" + error->code + "): " + error->message;
+    if (error->code == protocol::kErrorForbidden) return Status::PermissionDenied(text);
+    return Status::Unavailable(text);
   }
   const auto* reply = std::get_if<protocol::Reply>(&answer->body);
   if (reply == nullptr) {
@@ -361,12 +387,13 @@ std::string RenderEvents(const json& events) {
 }
 
 Result<json> FetchEvents(zmq::context_t& context, const std::string& endpoint,
+                         const protocol::ClientSecurity& security,
                          std::map<std::string, std::string> args, EventsCursor& cursor,
                          std::chrono::milliseconds timeout) {
   json all = json::array();
   for (int page = 0; page < kMaxEventPages; ++page) {
     args["after"] = std::to_string(cursor.after);
-    auto result = AskLeader(context, endpoint, "events", args, timeout);
+    auto result = AskLeader(context, endpoint, security, "events", args, timeout);
     if (!result.ok()) return result.status();
     if (!result->is_object() || !result->value("events", json()).is_array() ||
         !result->value("cursor", json()).is_number_unsigned() ||
@@ -400,10 +427,66 @@ Result<json> FetchEvents(zmq::context_t& context, const std::string& endpoint,
                           std::to_string(kMaxEventPages) + " pages");
 }
 
+Result<protocol::ClientSecurity> ClientSecurityFor(const ParsedFlags& flags, const EnvLookup& env) {
+  protocol::ClientSecurity security;
+  bool insecure = flags.Has("insecure");
+  if (!insecure) {
+    if (auto value = env("ORCASTRA_INSECURE"); value && !value->empty()) {
+      auto parsed = ParseBool("ORCASTRA_INSECURE", *value);
+      if (!parsed.ok()) return parsed.status();
+      insecure = *parsed;
+    }
+  }
+  if (insecure) {
+    security.insecure = true;
+    return security;
+  }
+  if (!protocol::CurveAvailable()) {
+    return Status::Unsupported(
+        "this libzmq was built without CURVE: it cannot talk to a leader securely (--insecure "
+        "only works with a leader that runs --insecure)");
+  }
+  std::vector<std::string> candidates;
+  if (auto explicit_key = flags.Get("key")) {
+    candidates = {*explicit_key};
+  } else {
+    candidates = protocol::ClientKeyCandidates(env);
+  }
+  const bool chosen = candidates.size() == 1;  // --key or ORCASTRA_KEY: only that file
+  for (const std::string& path : candidates) {
+    std::string warning;
+    auto key = protocol::LoadKeyFile(path, /*require_secret=*/true, &warning);
+    if (!key.ok() && key.status().code() == Status::Code::kNotFound) {
+      if (!chosen) continue;
+      return Status::NotFound("no client key: " + key.status().message() + " (" +
+                              (flags.Has("key") ? "--key" : "ORCASTRA_KEY") +
+                              "); `orcastra keys init` makes keys (doc/security.md)");
+    }
+    if (!key.ok()) return key.status();
+    if (!warning.empty()) std::cerr << "orcastra: warning: " << warning << "\n";
+    if (key->leader_public_keys.empty()) {
+      return Status::InvalidArgument("the key file '" + path +
+                                     "' has no leader-public-key line: it cannot know the leader "
+                                     "(doc/security.md)");
+    }
+    security.key = std::move(key).value();
+    security.key_path = path;
+    return security;
+  }
+  std::string looked;
+  for (const std::string& path : candidates) looked += (looked.empty() ? "" : ", ") + path;
+  return Status::NotFound(
+      "no client key (looked for " + looked +
+      "): put an operator or read-only key there (`orcastra keys init` makes them; "
+      "deploy/quickstart installs the operator key in ~/.config/orcastra/client.key), set "
+      "ORCASTRA_KEY or --key, or use --insecure with a leader that runs --insecure "
+      "(doc/security.md)");
+}
+
 int RunQueryCommand(const std::string& command, const std::vector<std::string>& args,
                     const EnvLookup& env) {
   bool events = command == "events";
-  FlagSpec spec{{"leader", "timeout"}, {"json"}};
+  FlagSpec spec{{"leader", "timeout", "key"}, {"json", "insecure"}};
   if (events) {
     spec.with_value.insert({"since", "node", "type"});
     spec.boolean.insert("follow");
@@ -411,13 +494,18 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
   auto flags = ParseFlags(args, spec);
   auto usage = [&](const std::string& problem) {
     std::cerr << "orcastra " << command << ": " << problem << "\nusage: orcastra " << command
-              << " [--json] [--leader tcp://HOST:PORT] [--timeout 5s]"
+              << " [--json] [--leader tcp://HOST:PORT] [--timeout 5s] [--key FILE] [--insecure]"
               << (events ? " [--since 10m] [--follow] [--node NODE] [--type KIND]" : "") << "\n";
     return 2;
   };
   if (!flags.ok()) return usage(flags.status().message());
   if (!flags->positional.empty())
     return usage("unexpected argument '" + flags->positional.front() + "'");
+  auto security = ClientSecurityFor(*flags, env);
+  if (!security.ok()) {
+    std::cerr << "orcastra " << command << ": " << security.status().message() << "\n";
+    return 2;
+  }
   std::string endpoint =
       flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
   auto timeout = ParseDurationIn(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1),
@@ -425,7 +513,7 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
   if (!timeout.ok()) return usage(timeout.status().message());
   zmq::context_t context(1);
   if (!events) {
-    auto result = AskLeader(context, endpoint, command, {}, *timeout);
+    auto result = AskLeader(context, endpoint, *security, command, {}, *timeout);
     if (!result.ok()) {
       std::cerr << "orcastra " << command << ": " << result.status().ToString() << "\n";
       return 1;
@@ -459,7 +547,7 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
   const bool follow = flags->Has("follow");
   EventsCursor cursor;
   while (true) {
-    auto result = FetchEvents(context, endpoint, query_args, cursor, *timeout);
+    auto result = FetchEvents(context, endpoint, *security, query_args, cursor, *timeout);
     if (!result.ok()) {
       std::cerr << "orcastra " << command << ": " << result.status().ToString() << "\n";
       return 1;
@@ -482,15 +570,20 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
 }
 
 int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
-  FlagSpec spec{{"leader", "timeout", "container", "tail"}, {"json"}};
+  FlagSpec spec{{"leader", "timeout", "container", "tail", "key"}, {"json", "insecure"}};
   auto flags = ParseFlags(args, spec);
   auto usage = [&](const std::string& problem) {
     std::cerr << "orcastra logs: " << problem
               << "\nusage: orcastra logs NODE [--container NAME] [--tail 200] [--json] "
-                 "[--leader tcp://HOST:PORT] [--timeout 15s]\n";
+                 "[--leader tcp://HOST:PORT] [--timeout 15s] [--key FILE] [--insecure]\n";
     return 2;
   };
   if (!flags.ok()) return usage(flags.status().message());
+  auto security = ClientSecurityFor(*flags, env);
+  if (!security.ok()) {
+    std::cerr << "orcastra logs: " << security.status().message() << "\n";
+    return 2;
+  }
   if (flags->positional.size() != 1) return usage("one NODE (hostname or node id)");
   std::map<std::string, std::string> query_args{{"node", flags->positional[0]}};
   if (auto container = flags->Get("container")) query_args["container"] = *container;
@@ -505,7 +598,7 @@ int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
                                  std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
   if (!timeout.ok()) return usage(timeout.status().message());
   zmq::context_t context(1);
-  auto result = AskLeader(context, endpoint, "logs", query_args, *timeout);
+  auto result = AskLeader(context, endpoint, *security, "logs", query_args, *timeout);
   if (!result.ok()) {
     std::cerr << "orcastra logs: " << result.status().ToString() << "\n";
     return 1;
@@ -519,15 +612,20 @@ int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
 }
 
 int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env) {
-  FlagSpec spec{{"leader", "timeout", "wait"}, {"json", "no-wait"}};
+  FlagSpec spec{{"leader", "timeout", "wait", "key"}, {"json", "no-wait", "insecure"}};
   auto flags = ParseFlags(args, spec);
   auto usage = [&](const std::string& problem) {
     std::cerr << "orcastra command: " << problem
               << "\nusage: orcastra command NAME[:ARG] | NAME ARG [--leader tcp://HOST:PORT] "
-                 "[--wait 30s | --no-wait] [--json]\n";
+                 "[--wait 30s | --no-wait] [--json] [--key FILE] [--insecure]\n";
     return 2;
   };
   if (!flags.ok()) return usage(flags.status().message());
+  auto security = ClientSecurityFor(*flags, env);
+  if (!security.ok()) {
+    std::cerr << "orcastra command: " << security.status().message() << "\n";
+    return 2;
+  }
   if (flags->positional.empty() || flags->positional.size() > 2) return usage("one command");
   std::string text = flags->positional[0];
   if (flags->positional.size() == 2) text += ":" + flags->positional[1];
@@ -543,7 +641,7 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
   SystemClock clock;
   std::int64_t since_ms = clock.WallMs() - 5000;  // tolerate small clock differences
   zmq::context_t context(1);
-  auto accepted = AskLeader(context, endpoint, "command", {{"command", text}}, *timeout);
+  auto accepted = AskLeader(context, endpoint, *security, "command", {{"command", text}}, *timeout);
   if (!accepted.ok()) {
     std::cerr << "orcastra command: " << accepted.status().ToString() << "\n";
     return 1;
@@ -557,7 +655,7 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
   auto deadline = std::chrono::steady_clock::now() + *wait;
   EventsCursor cursor;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto events = FetchEvents(context, endpoint,
+    auto events = FetchEvents(context, endpoint, *security,
                               {{"since_ms", std::to_string(since_ms)}, {"type", "command"}}, cursor,
                               *timeout);
     if (events.ok()) {

@@ -13,6 +13,7 @@
 
 #include "common/flags.h"
 #include "common/status.h"
+#include "protocol/curve.h"
 
 namespace orcastra::leader {
 
@@ -59,8 +60,16 @@ inline constexpr int kMaxEventPages = 2000;
 // leader restarted) is read from its start. Fails when a page fails, is not a page, or the pages
 // do not advance.
 Result<nlohmann::json> FetchEvents(zmq::context_t& context, const std::string& endpoint,
+                                   const protocol::ClientSecurity& security,
                                    std::map<std::string, std::string> args, EventsCursor& cursor,
                                    std::chrono::milliseconds timeout);
+
+// How the CLI talks to the leader (doc/security.md): plain text with --insecure (or
+// ORCASTRA_INSECURE=true); otherwise CURVE with the key from --key FILE, else $ORCASTRA_KEY,
+// else the first of ~/.config/orcastra/client.key and /etc/orcastra/client.key that exists.
+// NotFound (saying where it looked and how to make a key) when there is none; the key file's
+// parse error (FILE:LINE) when it is broken.
+Result<protocol::ClientSecurity> ClientSecurityFor(const ParsedFlags& flags, const EnvLookup& env);
 
 // "1.5GiB", "512MiB", "-" for null.
 std::string HumanBytes(const nlohmann::json& bytes);

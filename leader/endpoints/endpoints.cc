@@ -34,10 +34,9 @@ std::string CapOutputForReply(const std::string& output) {
   return "[truncated to fit the reply]\n" + output.substr(output.size() / 2);
 }
 
-// " (N more like it since the last line)" when lines were left out.
-std::string Suppressed(std::uint64_t count) {
-  return count == 0 ? std::string()
-                    : " (" + std::to_string(count) + " more like it since the last line)";
+// The connection a message came on: its ZAP serial, or (plain text) its routing id.
+std::string ConnectionKey(const PeerAuth& auth, const std::string& identity) {
+  return auth.authenticated ? "c" + std::to_string(auth.serial) : "r" + identity;
 }
 
 }  // namespace
@@ -46,19 +45,12 @@ Status ZmqOutbound::Send(Port port, const std::string& identity, const protocol:
   return protocol::SendTo(port == Port::kAgents ? agents_ : control_, identity, message);
 }
 
-bool LogLimiter::Allow(SteadyTime now, std::uint64_t* suppressed) {
-  if (logged_ && now - last_ < period_) {
-    ++suppressed_;
-    return false;
-  }
-  logged_ = true;
-  last_ = now;
-  *suppressed = std::exchange(suppressed_, 0);
-  return true;
-}
-
 EndpointsCore::EndpointsCore(EndpointsContext context, Outbound& out)
-    : context_(std::move(context)), clock_(*context_.clock), shared_(*context_.shared), out_(out) {}
+    : context_(std::move(context)),
+      clock_(*context_.clock),
+      shared_(*context_.shared),
+      out_(out),
+      next_insecure_warning_(clock_.Now() + kInsecureWarningPeriod) {}
 
 protocol::Header EndpointsCore::OwnHeader() {
   std::lock_guard lock(shared_.mutex);
@@ -163,28 +155,167 @@ Status EndpointsCore::CheckNodeFields(const std::string& type, const std::string
   return Status::Ok();
 }
 
-void EndpointsCore::HandleAgent(const protocol::Incoming& incoming) {
+std::optional<PeerAuth> EndpointsCore::Admit(Outbound::Port port,
+                                             const protocol::Incoming& incoming) {
   const std::string& peer = incoming.peer_identity;
+  if (peer.empty() && !incoming.message.ok()) {
+    // A socket error, not a peer's message: nobody to answer, no role to check.
+    Refuse(port, peer, incoming.message.status(), incoming.refusal);
+    return std::nullopt;
+  }
+  PeerAuth auth;
+  if (!context_.security.insecure) {
+    std::optional<PeerAuth> parsed = PeerAuth::Parse(incoming.user_id);
+    if (!parsed) {
+      // Only a socket without ZAP could deliver this; refuse rather than guess a role.
+      Forbid(port, incoming, auth,
+             Status::PermissionDenied("a message without an authenticated key"),
+             protocol::kErrorForbidden, &counters_.forbidden);
+      return std::nullopt;
+    }
+    auth = *parsed;
+    if (!incoming.declared_identity.empty()) {
+      Forbid(port, incoming, auth,
+             Status::PermissionDenied(
+                 auth.Describe() + ": a peer may not choose its own routing id (ZMQ_ROUTING_ID)"),
+             protocol::kErrorForbidden, &counters_.forbidden);
+      return std::nullopt;
+    }
+  }
+  RateLimiter& limiter = port == Outbound::Port::kAgents ? agent_limits_ : control_limits_;
+  if (!limiter.Allow(ConnectionKey(auth, peer), clock_.Now())) {
+    ++counters_.rate_limited;
+    std::uint64_t suppressed = 0;
+    if (rate_log_.Allow(clock_.Now(), &suppressed)) {
+      Logger("leader")->warn("dropped a message from {} (peer '{}', {}): over its rate limit{}",
+                             auth.Describe(), protocol::PeerLabel(peer),
+                             incoming.peer_address.empty() ? "?" : incoming.peer_address,
+                             Suppressed(suppressed));
+    }
+    return std::nullopt;
+  }
   if (!incoming.message.ok()) {
-    Refuse(Outbound::Port::kAgents, peer, incoming.message.status(), incoming.refusal);
+    Refuse(port, peer, incoming.message.status(), incoming.refusal);
+    return std::nullopt;
+  }
+  if (Status permitted = Permit(auth, incoming.message->body); !permitted.ok()) {
+    Forbid(port, incoming, auth, permitted, protocol::kErrorForbidden, &counters_.forbidden);
+    return std::nullopt;
+  }
+  return auth;
+}
+
+void EndpointsCore::Forbid(Outbound::Port port, const protocol::Incoming& incoming,
+                           const PeerAuth& auth, const Status& why, const char* code,
+                           std::uint64_t* counter) {
+  ++*counter;
+  const SteadyTime now = clock_.Now();
+  const std::string address = incoming.peer_address.empty() ? "?" : incoming.peer_address;
+  const std::string type = incoming.message.ok()
+                               ? std::string(protocol::TypeName(incoming.message->body))
+                               : std::string("message");
+  const std::string text = "refused " + type + " from " + address + " (peer '" +
+                           protocol::PeerLabel(incoming.peer_identity) + "'): " + why.message();
+  std::uint64_t suppressed = 0;
+  if (refusal_log_.Allow(now, &suppressed)) {
+    Logger("leader")->warn("{}{}", text, Suppressed(suppressed));
+  }
+  const std::string who = auth.authenticated ? auth.key_name : std::string("(plain text)");
+  if (forbidden_events_.size() < protocol::kMaxClients + 8 || forbidden_events_.contains(who)) {
+    auto [limiter, fresh] = forbidden_events_.try_emplace(who, kLogPeriod);
+    std::uint64_t left_out = 0;
+    if (limiter->second.Allow(now, &left_out)) {
+      protocol::Event event;
+      event.kind = code == std::string(protocol::kErrorNotAttested) ? "not_attested" : "forbidden";
+      event.subject = who;
+      event.message = text;
+      event.attrs = {{"address", address}, {"type", type}, {"code", code}};
+      if (auth.authenticated) {
+        event.attrs["key"] = auth.key_name;
+        event.attrs["role"] = std::string(protocol::RoleName(auth.role));
+      }
+      if (left_out > 0) event.attrs["suppressed"] = std::to_string(left_out);
+      RecordOwnEvent(event);
+    }
+  }
+  if (incoming.peer_identity.empty()) return;
+  Status sent = out_.Send(port, incoming.peer_identity,
+                          {OwnHeader(), protocol::Error{code, CutText(text, 4096)}});
+  if (!sent.ok()) NoteSendFailure("error", incoming.peer_identity, sent);
+}
+
+void EndpointsCore::WelcomeAgent(const std::string& peer, const protocol::Hello& hello,
+                                 const std::string& attestation) {
+  const SteadyTime now = clock_.Now();
+  peers_.See(hello.node_id, hello.hostname, peer,
+             std::chrono::milliseconds(hello.report_interval_ms), now);
+  RefreshLease();
+  protocol::Welcome welcome;
+  {
+    std::lock_guard lock(shared_.mutex);
+    shared_.cluster.RecordHello(hello, now, attestation);
+    welcome = {shared_.cluster.identity().node_id, shared_.cluster.identity().hostname,
+               shared_.cluster.IsActive()};
+  }
+  Logger("leader")->debug("hello from agent on '{}' ({}), version {}, attestation {}",
+                          hello.hostname, hello.node_id, hello.agent_version, attestation);
+  // A failed send is counted and logged; the agent says hello again when it reconnects.
+  (void)SendToAgentPeer(peer, welcome, "welcome");
+}
+
+void EndpointsCore::HandleAttestedHello(const protocol::Incoming& incoming, const PeerAuth& auth,
+                                        const protocol::Hello& hello) {
+  protocol::AttestationCheck check;
+  check.claimed_node_id = hello.node_id;
+  check.leader_public_keys = {context_.security.leader_public_key};
+  if (context_.security.keys != nullptr) {
+    if (const protocol::ClientKey* key = context_.security.keys->FindByName(auth.key_name)) {
+      check.agent_public_key = key->public_key;
+    }
+  }
+  check.now_ms = clock_.WallMs();
+  protocol::SwarmTrust trust;
+  {
+    std::lock_guard lock(shared_.mutex);
+    trust = shared_.trust;
+    check.claimed_node_is_manager = shared_.cluster.IsManager(hello.node_id);
+  }
+  Result<protocol::AttestedIdentity> proven =
+      protocol::VerifyAttestation(hello.attestation, check, trust);
+  if (!proven.ok()) {
+    const bool retry = proven.status().code() == Status::Code::kUnavailable;
+    {
+      std::lock_guard lock(shared_.mutex);
+      shared_.cluster.RecordAttestationFailure(hello.node_id, proven.status().message(),
+                                               clock_.WallMs());
+    }
+    Forbid(Outbound::Port::kAgents, incoming, auth,
+           Status::PermissionDenied("hello for node '" + CutText(hello.node_id, 64) +
+                                    "': " + proven.status().message()),
+           retry ? protocol::kErrorNotAttested : protocol::kErrorForbidden,
+           &counters_.attestation_refused);
     return;
   }
+  NodeBinding binding;
+  binding.node_id = proven->node_id;
+  binding.method = proven->method;
+  binding.swarm_role = proven->swarm_role;
+  binding.identity = incoming.peer_identity;
+  binding.fd = incoming.source_fd;
+  bindings_.Bind(ConnectionKey(auth, incoming.peer_identity), std::move(binding), clock_.Now());
+  WelcomeAgent(incoming.peer_identity, hello, proven->method);
+}
+
+void EndpointsCore::HandleAgent(const protocol::Incoming& incoming) {
+  const std::string& peer = incoming.peer_identity;
+  std::optional<PeerAuth> auth = Admit(Outbound::Port::kAgents, incoming);
+  if (!auth) return;
   const protocol::Message& message = *incoming.message;
   const SteadyTime now = clock_.Now();
   const std::string from = "from peer '" + protocol::PeerLabel(peer) + "'";
-  if (const auto* report = std::get_if<protocol::NodeReport>(&message.body)) {
-    if (Status bad = CheckNodeFields("node_report " + from, report->node_id, report->hostname);
-        !bad.ok()) {
-      Refuse(Outbound::Port::kAgents, peer, bad, protocol::Refusal::kBadMessage);
-      return;
-    }
-    peers_.See(report->node_id, report->hostname, peer,
-               std::chrono::milliseconds(report->report_interval_ms), now);
-    std::lock_guard lock(shared_.mutex);
-    shared_.cluster.RecordReport(*report, now);
-  } else if (const auto* result = std::get_if<protocol::AgentCommandResult>(&message.body)) {
-    Deliver(pending_.OnResult(*result, message.header.node));
-  } else if (const auto* error = std::get_if<protocol::Error>(&message.body)) {
+  const bool secure = !context_.security.insecure;
+
+  if (const auto* error = std::get_if<protocol::Error>(&message.body)) {
     // An agent refused something we sent (an older agent and agent_command): never answered;
     // a pending command times out naming the node.
     std::uint64_t suppressed = 0;
@@ -193,30 +324,66 @@ void EndpointsCore::HandleAgent(const protocol::Incoming& incoming) {
                              message.header.node, error->message, error->code,
                              Suppressed(suppressed));
     }
-  } else if (const auto* hello = std::get_if<protocol::Hello>(&message.body)) {
+    return;
+  }
+  if (const auto* hello = std::get_if<protocol::Hello>(&message.body)) {
     if (Status bad = CheckNodeFields("hello " + from, hello->node_id, hello->hostname); !bad.ok()) {
       Refuse(Outbound::Port::kAgents, peer, bad, protocol::Refusal::kBadMessage);
       return;
     }
-    peers_.See(hello->node_id, hello->hostname, peer,
-               std::chrono::milliseconds(hello->report_interval_ms), now);
-    RefreshLease();
-    protocol::Welcome welcome;
-    {
-      std::lock_guard lock(shared_.mutex);
-      shared_.cluster.RecordHello(*hello, now);
-      welcome = {shared_.cluster.identity().node_id, shared_.cluster.identity().hostname,
-                 shared_.cluster.IsActive()};
+    if (secure) {
+      HandleAttestedHello(incoming, *auth, *hello);
+    } else {
+      WelcomeAgent(peer, *hello, "none");
     }
-    Logger("leader")->debug("hello from agent on '{}' ({}), version {}", hello->hostname,
-                            hello->node_id, hello->agent_version);
-    if (!SendToAgentPeer(peer, welcome, "welcome").ok()) {
-      return;  // counted and logged; the agent says hello again when it reconnects
+    return;
+  }
+
+  // Everything else speaks for a node: the one its connection proved (plain text: any).
+  std::optional<NodeBinding> bound;
+  if (secure) {
+    bound = bindings_.Touch(ConnectionKey(*auth, peer), peer, incoming.source_fd, now);
+    if (!bound) {
+      Forbid(Outbound::Port::kAgents, incoming, *auth,
+             Status::PermissionDenied(
+                 "this connection has not proved its node yet: say hello with an attestation"),
+             protocol::kErrorNotAttested, &counters_.not_attested);
+      return;
     }
+  }
+  auto speaks_for = [&](const std::string& claimed, const char* field) {
+    if (!bound || claimed.empty() || claimed == bound->node_id) return true;
+    Forbid(Outbound::Port::kAgents, incoming, *auth,
+           Status::PermissionDenied("the connection of node '" + bound->node_id +
+                                    "' may not speak for node '" + CutText(claimed, 64) + "' (" +
+                                    field + ")"),
+           protocol::kErrorForbidden, &counters_.forbidden);
+    return false;
+  };
+
+  if (const auto* report = std::get_if<protocol::NodeReport>(&message.body)) {
+    if (Status bad = CheckNodeFields("node_report " + from, report->node_id, report->hostname);
+        !bad.ok()) {
+      Refuse(Outbound::Port::kAgents, peer, bad, protocol::Refusal::kBadMessage);
+      return;
+    }
+    if (!speaks_for(report->node_id, "body.node_id") || !speaks_for(message.header.node, "node")) {
+      return;
+    }
+    if (bound && report->node_id.empty()) return;  // nothing to record
+    peers_.See(report->node_id, report->hostname, peer,
+               std::chrono::milliseconds(report->report_interval_ms), now);
+    std::lock_guard lock(shared_.mutex);
+    shared_.cluster.RecordReport(*report, now);
+  } else if (const auto* result = std::get_if<protocol::AgentCommandResult>(&message.body)) {
+    if (!speaks_for(message.header.node, "node")) return;
+    Deliver(pending_.OnResult(*result, bound ? bound->node_id : message.header.node));
   } else if (const auto* event = std::get_if<protocol::Event>(&message.body)) {
+    if (!speaks_for(message.header.node, "node")) return;
     {
       std::lock_guard lock(shared_.mutex);
-      shared_.cluster.RecordEvent(message.header.node, *event, message.header.ts_ms);
+      shared_.cluster.RecordEvent(bound ? bound->node_id : message.header.node, *event,
+                                  message.header.ts_ms);
     }
     // A container of the node died or changed health: maybe an anchor or a dependent.
     if (context_.event_mode && context_.poke && event->kind.rfind("container_", 0) == 0) {
@@ -232,10 +399,7 @@ void EndpointsCore::HandleAgent(const protocol::Incoming& incoming) {
 
 void EndpointsCore::HandleControl(const protocol::Incoming& incoming) {
   const std::string& peer = incoming.peer_identity;
-  if (!incoming.message.ok()) {
-    Refuse(Outbound::Port::kControl, peer, incoming.message.status(), incoming.refusal);
-    return;
-  }
+  if (!Admit(Outbound::Port::kControl, incoming)) return;
   const protocol::Body& body = incoming.message->body;
   if (const auto* error = std::get_if<protocol::Error>(&body)) {
     std::uint64_t suppressed = 0;
@@ -298,6 +462,7 @@ protocol::Reply EndpointsCore::Answer(const protocol::Query& query) {
                         {"replies_too_large", counters_.replies_too_large},
                         {"handler_failures", counters_.handler_failures},
                         {"busy_refusals", counters_.busy}};
+    status["security"] = SecurityJson();
     reply.ok = true;
     reply.result_json = DumpJson(status);
   } else if (query.what == "events") {
@@ -586,7 +751,78 @@ void EndpointsCore::RefreshLease() {
   shared_.cluster.SetLease(std::move(view));
 }
 
+json EndpointsCore::SecurityJson() const {
+  if (context_.security.insecure) {
+    return {{"mode", "insecure"},
+            {"warning",
+             "plain text: no encryption, no authentication; anyone who reaches ports 7470/7471 "
+             "can report for any node and run commands"}};
+  }
+  json clients = json::object();
+  if (const protocol::KeySet* keys = context_.security.keys) {
+    for (protocol::Role role :
+         {protocol::Role::kAgent, protocol::Role::kOperator, protocol::Role::kReadOnly}) {
+      clients[std::string(protocol::RoleName(role))] = keys->CountRole(role);
+    }
+  }
+  ZapHandler::Counters zap;
+  if (context_.security.zap_counters) zap = context_.security.zap_counters();
+  return {{"mode", "curve"},
+          {"clients", clients},
+          {"connections",
+           {{"accepted", counters_.connections_accepted},
+            {"handshaken", counters_.handshakes_succeeded},
+            {"not_admitted", counters_.connections_accepted >= counters_.handshakes_succeeded
+                                 ? counters_.connections_accepted - counters_.handshakes_succeeded
+                                 : 0},
+            {"admitted_by_zap", zap.admitted},
+            {"agents_attested", bindings_.size()}}},
+          {"refused",
+           {{"unknown_key", zap.refused_unknown_key},
+            {"handshake_rate_limited", zap.refused_rate_limited},
+            {"handshake_other", zap.refused_other},
+            {"handshake_plaintext", counters_.handshake_plaintext},
+            {"handshake_failed", counters_.handshake_failed},
+            {"forbidden", counters_.forbidden},
+            {"not_attested", counters_.not_attested},
+            {"attestation_refused", counters_.attestation_refused},
+            {"rate_limited", counters_.rate_limited}}}};
+}
+
+void EndpointsCore::OnAgentConnectionClosed(int fd) {
+  for (const std::string& identity : bindings_.DropFd(fd)) peers_.ForgetIdentity(identity);
+}
+
+void EndpointsCore::OnConnectionEvent(Outbound::Port /*port*/,
+                                      const protocol::HandshakeMonitor::Event& event) {
+  using Outcome = protocol::HandshakeMonitor::Outcome;
+  switch (event.outcome) {
+    case Outcome::kAccepted:
+      ++counters_.connections_accepted;
+      break;
+    case Outcome::kSucceeded:
+      ++counters_.handshakes_succeeded;
+      break;
+    case Outcome::kMechanismMismatch:
+      ++counters_.handshake_plaintext;
+      break;
+    case Outcome::kWrongServerKey:
+    case Outcome::kOtherFailure:
+      ++counters_.handshake_failed;
+      break;
+    case Outcome::kKeyRefused:  // counted by the ZAP handler, by reason
+    case Outcome::kDisconnected:
+      break;
+  }
+}
+
 void EndpointsCore::Tick() {
+  if (context_.security.insecure && clock_.Now() >= next_insecure_warning_) {
+    next_insecure_warning_ = clock_.Now() + kInsecureWarningPeriod;
+    Logger("leader")->warn(
+        "running --insecure: ports 7470/7471 are plain text and unauthenticated; anyone who "
+        "reaches them can report for any node and run commands (doc/security.md)");
+  }
   auto guarded = [this](const char* what, const std::function<void()>& step) {
     if (std::string failure = Failure(step); !failure.empty()) {
       ++counters_.handler_failures;
@@ -605,43 +841,67 @@ void EndpointsCore::Tick() {
   guarded("expiring agent commands", [&] { Deliver(pending_.Expire(clock_.Now())); });
 }
 
-Endpoints::Endpoints(EndpointsContext context, zmq::socket_t agents, zmq::socket_t control)
+Endpoints::Endpoints(EndpointsContext context, Sockets sockets)
     : Service("endpoints"),
-      agents_(std::move(agents)),
-      control_(std::move(control)),
-      outbound_(agents_, control_),
+      sockets_(std::move(sockets)),
+      outbound_(sockets_.agents, sockets_.control),
       core_(std::move(context), outbound_) {}
 
+void Endpoints::DrainMonitors() {
+  if (sockets_.agents_monitor) {
+    for (const auto& event : sockets_.agents_monitor->Drain()) {
+      if (event.outcome == protocol::HandshakeMonitor::Outcome::kDisconnected) {
+        core_.OnAgentConnectionClosed(static_cast<int>(event.value));
+      } else {
+        core_.OnConnectionEvent(Outbound::Port::kAgents, event);
+      }
+    }
+  }
+  if (sockets_.control_monitor) {
+    for (const auto& event : sockets_.control_monitor->Drain()) {
+      core_.OnConnectionEvent(Outbound::Port::kControl, event);
+    }
+  }
+}
+
 void Endpoints::Run(std::stop_token stop) {
-  zmq::pollitem_t items[] = {{agents_.handle(), 0, ZMQ_POLLIN, 0},
-                             {control_.handle(), 0, ZMQ_POLLIN, 0}};
+  std::vector<zmq::pollitem_t> items = {{sockets_.agents.handle(), 0, ZMQ_POLLIN, 0},
+                                        {sockets_.control.handle(), 0, ZMQ_POLLIN, 0}};
+  if (sockets_.agents_monitor) {
+    items.push_back({sockets_.agents_monitor->socket().handle(), 0, ZMQ_POLLIN, 0});
+  }
+  if (sockets_.control_monitor) {
+    items.push_back({sockets_.control_monitor->socket().handle(), 0, ZMQ_POLLIN, 0});
+  }
   while (!stop.stop_requested()) {
     try {
-      zmq::poll(items, 2, core_.WaitingForPlans() ? kPlanPollTick : kPollTick);
+      zmq::poll(items.data(), items.size(), core_.WaitingForPlans() ? kPlanPollTick : kPollTick);
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       Logger("leader")->error("poll failed: {}", e.what());
       if (!WaitFor(stop, std::chrono::seconds(1))) break;
       continue;
     }
+    // Closed connections first: a binding must not outlive its connection into this round.
+    DrainMonitors();
     if (items[0].revents & ZMQ_POLLIN) {
       for (int i = 0; i < kMaxMessagesPerRound; ++i) {
-        auto incoming = protocol::TryReceive(agents_, /*is_router=*/true);
+        auto incoming = protocol::TryReceive(sockets_.agents, /*is_router=*/true);
         if (!incoming) break;
         core_.OnAgentMessage(*incoming);
       }
     }
     if (items[1].revents & ZMQ_POLLIN) {
       for (int i = 0; i < kMaxMessagesPerRound; ++i) {
-        auto incoming = protocol::TryReceive(control_, /*is_router=*/true);
+        auto incoming = protocol::TryReceive(sockets_.control, /*is_router=*/true);
         if (!incoming) break;
         core_.OnControlMessage(*incoming);
       }
     }
     core_.Tick();
   }
-  agents_.close();
-  control_.close();
+  sockets_.agents.close();
+  sockets_.control.close();
 }
 
 }  // namespace orcastra::leader

@@ -15,7 +15,10 @@
 // - No exception leaves a handler: it is logged, counted and, for a query, answered.
 // - Send failures are counted and logged at most once per kLogPeriod per kind.
 // - Bounded per peer: AgentPeers and PendingCommands (remote_commands.h), the service-images
-//   bookkeeping (one entry per connected agent identity), the plan worker's queue.
+//   bookkeeping (one entry per connected agent identity), the plan worker's queue, the node
+//   bindings and the per-connection rate limiters (leader/security/).
+// - Security (doc/security.md, EndpointsContext::Security): every message is checked against the
+//   role of its connection's key; an agent speaks only for the node its connection proved.
 //
 // Thread-safety: EndpointsCore is used from one thread (the Endpoints service's); what it shares
 // with other threads (SharedState, the outbox, the plan worker, the controller) is thread-safe.
@@ -25,15 +28,22 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/service.h"
 #include "common/status.h"
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
+#include "leader/security/bindings.h"
+#include "leader/security/plan.h"
+#include "leader/security/zap_handler.h"
 #include "leader/state/shared_state.h"
+#include "protocol/curve.h"
+#include "protocol/keys.h"
 #include "protocol/protocol.h"
 #include "protocol/transport.h"
 
@@ -95,21 +105,16 @@ struct EndpointsContext {
   AgentCommandOutbox* outbox = nullptr;
   PlanWorker* plans = nullptr;
   bool event_mode = true;
-};
-
-// At most one line per `period` for one kind of trouble; the next allowed line says how many were
-// left out.
-class LogLimiter {
- public:
-  explicit LogLimiter(std::chrono::milliseconds period) : period_(period) {}
-  // True when a line may be logged now; `*suppressed` is then the count left out since the last.
-  bool Allow(SteadyTime now, std::uint64_t* suppressed);
-
- private:
-  std::chrono::milliseconds period_;
-  SteadyTime last_{};
-  bool logged_ = false;
-  std::uint64_t suppressed_ = 0;
+  // doc/security.md. With `insecure` (plain text, --insecure) there are no keys and no roles:
+  // every peer may send anything, and hellos need no attestation. Otherwise every message must
+  // come with the ZAP user id of its connection, its role must permit it, and an agent speaks
+  // only for the node its connection proved.
+  struct Security {
+    bool insecure = true;
+    std::string leader_public_key;                       // the key this leader serves with (Z85)
+    const protocol::KeySet* keys = nullptr;              // the clients file
+    std::function<ZapHandler::Counters()> zap_counters;  // the ZAP handler's refusals
+  } security;
 };
 
 class EndpointsCore {
@@ -117,10 +122,27 @@ class EndpointsCore {
   struct Counters {
     std::uint64_t refused = 0;        // frames refused (undecodable, wrong endpoint, bad fields)
     std::uint64_t send_failures = 0;  // sends that failed (after a too-large one's error reply)
-    std::uint64_t replies_too_large = 0;  // replies replaced by an error reply
-    std::uint64_t handler_failures = 0;   // exceptions caught in a handler
-    std::uint64_t busy = 0;               // requests refused as busy (logs, plan, agent commands)
+    std::uint64_t replies_too_large = 0;    // replies replaced by an error reply
+    std::uint64_t handler_failures = 0;     // exceptions caught in a handler
+    std::uint64_t busy = 0;                 // requests refused as busy (logs, plan, agent commands)
+    std::uint64_t forbidden = 0;            // refused for the sender's role or node identity
+    std::uint64_t not_attested = 0;         // agent messages on a connection that proved no node
+    std::uint64_t attestation_refused = 0;  // hellos whose attestation did not prove the node
+    std::uint64_t rate_limited = 0;         // dropped over a peer's rate limit (not answered)
+    std::uint64_t handshake_plaintext = 0;  // handshakes refused: plain text against CURVE
+    std::uint64_t handshake_failed = 0;     // other handshakes that failed before ZAP
+    std::uint64_t connections_accepted = 0;  // TCP connections taken on both ports
+    std::uint64_t handshakes_succeeded = 0;  // of them, the ones that completed their handshake
   };
+
+  // Per-connection message rate limits (RateLimiter keys: the ZAP serial), and how many
+  // connections they track. An agent sends a report per interval and bursts of container events
+  // (the agent queues at most 256); a CLI a few queries per second.
+  static constexpr RateLimiter::Limits kAgentLimits{300, 50};
+  static constexpr RateLimiter::Limits kControlLimits{100, 50};
+  static constexpr std::size_t kMaxRateLimitedPeers = 4096;
+  // With --insecure, the warning is logged again this often.
+  static constexpr std::chrono::hours kInsecureWarningPeriod{1};
 
   EndpointsCore(EndpointsContext context, Outbound& out);
 
@@ -129,8 +151,15 @@ class EndpointsCore {
   // One message received on the control endpoint (port 7471).
   void OnControlMessage(const protocol::Incoming& incoming);
   // The periodic work, every poll round: the controller's agent commands, the service image
-  // references, finished plans, expired commands, pruning to Swarm's node list.
+  // references, finished plans, expired commands, pruning to Swarm's node list, the hourly
+  // warning of --insecure.
   void Tick();
+  // A connection of the agent endpoint closed (socket monitor: its descriptor): its node binding
+  // goes, and no command is sent on its routing id any more.
+  void OnAgentConnectionClosed(int fd);
+  // A connection on `port` came in, completed its handshake or failed it (socket monitor),
+  // counted: every connection that is not admitted shows as accepted and not handshaken.
+  void OnConnectionEvent(Outbound::Port port, const protocol::HandshakeMonitor::Event& event);
 
   // True while a plan is being made for a CLI that waits (poll more often then).
   bool WaitingForPlans() const {
@@ -141,6 +170,7 @@ class EndpointsCore {
   const PendingCommands& pending() const { return pending_; }
   // How many agent identities the service-images bookkeeping holds.
   std::size_t images_sent_size() const { return images_due_.size(); }
+  const NodeBindings& bindings() const { return bindings_; }
 
  private:
   // Runs `handle`; "" when it returned, else what the exception it threw says.
@@ -150,6 +180,21 @@ class EndpointsCore {
   protocol::Header OwnHeader();
   void Refuse(Outbound::Port port, const std::string& peer, const Status& why,
               protocol::Refusal refusal);
+  // Who sent `incoming`, after the checks every frame passes, in this order: a ZAP identity, no
+  // routing id of its own choosing, the connection's rate limit (over it: dropped, not answered),
+  // a frame that decodes, the role's permission; nullopt when it was refused or dropped here.
+  std::optional<PeerAuth> Admit(Outbound::Port port, const protocol::Incoming& incoming);
+  // Refuses with an `error` of `code` (kErrorForbidden, kErrorNotAttested), a log line and a
+  // `forbidden` event naming the peer (both rate-limited), counting it in `*counter`.
+  void Forbid(Outbound::Port port, const protocol::Incoming& incoming, const PeerAuth& auth,
+              const Status& why, const char* code, std::uint64_t* counter);
+  // The hello of an authenticated agent: its attestation checked, its connection bound.
+  void HandleAttestedHello(const protocol::Incoming& incoming, const PeerAuth& auth,
+                           const protocol::Hello& hello);
+  // The hello, once its node is known (proven, or --insecure): recorded and welcomed.
+  void WelcomeAgent(const std::string& peer, const protocol::Hello& hello,
+                    const std::string& attestation);
+  nlohmann::json SecurityJson() const;
   // Sends `reply` to CLI peer `identity`; one too large for a frame is replaced by an error reply
   // naming `what` and the size.
   void SendReply(const std::string& identity, const std::string& what, protocol::Reply reply);
@@ -186,6 +231,13 @@ class EndpointsCore {
   Counters counters_;
   LogLimiter refusal_log_{kLogPeriod};
   LogLimiter send_log_{kLogPeriod};
+  LogLimiter rate_log_{kLogPeriod};
+  NodeBindings bindings_;  // agent connections that proved their node
+  RateLimiter agent_limits_{kAgentLimits, kMaxRateLimitedPeers};
+  RateLimiter control_limits_{kControlLimits, kMaxRateLimitedPeers};
+  // `forbidden` events, at most one per kLogPeriod per key name (bounded by the clients file).
+  std::map<std::string, LogLimiter> forbidden_events_;
+  SteadyTime next_insecure_warning_{};
 };
 
 // The Service: owns the two ROUTER sockets, polls them every 250 ms at most (10 ms while a plan is
@@ -194,7 +246,15 @@ class EndpointsCore {
 // not starve the other) and calls Tick().
 class Endpoints final : public Service {
  public:
-  Endpoints(EndpointsContext context, zmq::socket_t agents, zmq::socket_t control);
+  // The two bound ROUTERs and, when given, their socket monitors (connections that closed, and
+  // handshakes that failed before ZAP, are seen through them).
+  struct Sockets {
+    zmq::socket_t agents;
+    zmq::socket_t control;
+    std::optional<protocol::HandshakeMonitor> agents_monitor;
+    std::optional<protocol::HandshakeMonitor> control_monitor;
+  };
+  Endpoints(EndpointsContext context, Sockets sockets);
 
   static constexpr int kMaxMessagesPerRound = 256;
 
@@ -202,8 +262,9 @@ class Endpoints final : public Service {
   void Run(std::stop_token stop) override;
 
  private:
-  zmq::socket_t agents_;
-  zmq::socket_t control_;
+  void DrainMonitors();
+
+  Sockets sockets_;
   ZmqOutbound outbound_;
   EndpointsCore core_;
 };

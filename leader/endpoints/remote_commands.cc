@@ -28,8 +28,14 @@ void AgentPeers::PruneTo(std::set<std::string> listed) {
   std::erase_if(by_node_id_, [&](const auto& entry) { return !listed_.contains(entry.first); });
 }
 
+void AgentPeers::ForgetIdentity(const std::string& identity) {
+  for (auto& [id, peer] : by_node_id_) {
+    if (peer.identity == identity) peer.identity.clear();
+  }
+}
+
 bool AgentPeers::Fresh(const AgentPeer& peer, SteadyTime now) const {
-  return now - peer.last_seen <= peer.report_interval * kMissedReports;
+  return !peer.identity.empty() && now - peer.last_seen <= peer.report_interval * kMissedReports;
 }
 
 Result<AgentPeer> AgentPeers::Find(const std::string& node, SteadyTime now) const {
@@ -46,6 +52,10 @@ Result<AgentPeer> AgentPeers::Find(const std::string& node, SteadyTime now) cons
   if (found == nullptr) {
     return Status::NotFound("no agent of node '" + node +
                             "' has connected to this leader instance");
+  }
+  if (found->identity.empty()) {
+    return Status::Unavailable("the agent of node '" + node +
+                               "' is not connected (its connection closed)");
   }
   if (!Fresh(*found, now)) {
     const auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - found->last_seen);

@@ -46,6 +46,9 @@ class AgentPeers {
   // the place of the least recently seen unlisted peer when kMaxUnlisted are kept.
   void See(const std::string& node_id, const std::string& hostname, const std::string& identity,
            std::chrono::milliseconds report_interval, SteadyTime now);
+  // The connection answering on `identity` closed: no command goes there any more (the node's
+  // agent is reachable again once a message comes from its next connection).
+  void ForgetIdentity(const std::string& identity);
   // Keeps only the peers of the nodes in `listed` (Swarm's last complete node list), which from
   // now on tells listed from unlisted node ids.
   void PruneTo(std::set<std::string> listed);

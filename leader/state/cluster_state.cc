@@ -34,18 +34,6 @@ std::chrono::milliseconds EffectiveReportInterval(std::chrono::milliseconds clai
   return std::clamp(claimed, kMinReportInterval, kMaxReportInterval);
 }
 
-std::string CutText(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  static constexpr std::string_view kEllipsis = "\u2026";
-  if (max_bytes < kEllipsis.size()) return std::string();
-  std::size_t end = max_bytes - kEllipsis.size();
-  // Back up to the first byte of a character (continuation bytes are 10xxxxxx).
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  std::string out(text.substr(0, end));
-  out += kEllipsis;
-  return out;
-}
-
 void ClusterState::SetNodes(std::vector<docker::Node> nodes, SteadyTime now) {
   nodes_ = std::move(nodes);
   std::sort(nodes_.begin(), nodes_.end(), [](const docker::Node& a, const docker::Node& b) {
@@ -58,6 +46,8 @@ void ClusterState::SetNodes(std::vector<docker::Node> nodes, SteadyTime now) {
     hostnames_[node.id] = node.hostname;
   }
   std::erase_if(agents_, [&](const auto& entry) { return listed_.count(entry.first) == 0; });
+  std::erase_if(attestation_failures_,
+                [&](const auto& entry) { return listed_.count(entry.first) == 0; });
   has_node_list_ = true;
   ++node_list_generation_;
   nodes_read_at_ = now;
@@ -79,13 +69,29 @@ AgentRecord& ClusterState::Agent(const std::string& node_id, SteadyTime now) {
   return agent;
 }
 
-void ClusterState::RecordHello(const protocol::Hello& hello, SteadyTime now) {
+void ClusterState::RecordHello(const protocol::Hello& hello, SteadyTime now,
+                               std::string attestation) {
   if (hello.node_id.empty()) return;
   AgentRecord& agent = Agent(hello.node_id, now);
+  agent.attestation = std::move(attestation);
+  attestation_failures_.erase(hello.node_id);
   agent.agent_version = CutText(hello.agent_version, kMaxShownTextBytes);
   agent.report_interval = EffectiveReportInterval(
       std::chrono::milliseconds(hello.report_interval_ms), agent.report_interval);
   agent.last_seen = now;
+}
+
+void ClusterState::RecordAttestationFailure(const std::string& node_id, std::string reason,
+                                            std::int64_t ts_ms) {
+  if (!IsListed(node_id)) return;
+  attestation_failures_[node_id] = {CutText(reason, kMaxAttestationReasonBytes), ts_ms};
+}
+
+bool ClusterState::IsManager(const std::string& node_id) const {
+  for (const auto& node : nodes_) {
+    if (node.id == node_id) return node.role == "manager";
+  }
+  return false;
 }
 
 void ClusterState::RecordReport(const protocol::NodeReport& report, SteadyTime now) {
@@ -161,7 +167,9 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
                      {"last_seen_seconds", nullptr},
                      {"version", nullptr},
                      {"report_interval_seconds", nullptr},
-                     {"service_images_age_seconds", nullptr}};
+                     {"service_images_age_seconds", nullptr},
+                     {"attestation", nullptr},
+                     {"attestation_error", nullptr}};
   json memory = {{"total_bytes", nullptr},
                  {"available_bytes", nullptr},
                  {"used_bytes", nullptr},
@@ -175,6 +183,7 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
     agent_json["connected"] = IsConnected(*agent, now);
     agent_json["last_seen_seconds"] = Round(SecondsBetween(agent->last_seen, now), 1);
     agent_json["version"] = NullableString(agent->agent_version);
+    agent_json["attestation"] = NullableString(agent->attestation);
     agent_json["report_interval_seconds"] =
         static_cast<double>(agent->report_interval.count()) / 1000.0;
     if (agent->has_report) {
@@ -207,6 +216,11 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
       }
       containers = {{"total", r.containers.size()}, {"running", running}, {"unhealthy", unhealthy}};
     }
+  }
+  // A refused hello shows while no proven agent of the node is connected.
+  if (auto failure = attestation_failures_.find(node.id);
+      failure != attestation_failures_.end() && (agent == nullptr || !IsConnected(*agent, now))) {
+    agent_json["attestation_error"] = failure->second.reason;
   }
   out["agent"] = agent_json;
   out["memory"] = memory;
@@ -266,7 +280,7 @@ EventsPage ClusterState::Events(const EventsQuery& query, std::size_t max_json_b
 }
 
 json ClusterState::StatusJson(SteadyTime now) const {
-  int ready = 0, down = 0, other = 0, managers = 0, reachable = 0, connected = 0;
+  int ready = 0, down = 0, other = 0, managers = 0, reachable = 0, connected = 0, unattested = 0;
   for (const auto& node : nodes_) {
     if (node.state == "ready") {
       ++ready;
@@ -280,7 +294,9 @@ json ClusterState::StatusJson(SteadyTime now) const {
       if (node.manager_reachability == "reachable") ++reachable;
     }
     auto agent = agents_.find(node.id);
-    if (agent != agents_.end() && IsConnected(agent->second, now)) ++connected;
+    const bool is_connected = agent != agents_.end() && IsConnected(agent->second, now);
+    if (is_connected) ++connected;
+    if (!is_connected && attestation_failures_.contains(node.id)) ++unattested;
   }
   json leader = lease_.holder_node_id.empty() ? json()
                                               : json{{"node_id", lease_.holder_node_id},
@@ -304,7 +320,8 @@ json ClusterState::StatusJson(SteadyTime now) const {
        {{"node_id", identity_.node_id}, {"hostname", identity_.hostname}, {"active", IsActive()}}},
       {"nodes", {{"total", nodes_.size()}, {"ready", ready}, {"down", down}, {"other", other}}},
       {"managers", {{"total", managers}, {"reachable", reachable}}},
-      {"agents", {{"connected", connected}, {"expected", nodes_.size()}}},
+      {"agents",
+       {{"connected", connected}, {"expected", nodes_.size()}, {"unattested", unattested}}},
       {"docker",
        {{"ok", has_node_list_ && !docker_error_},
         {"node_list_age_seconds",

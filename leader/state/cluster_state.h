@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "common/docker_types.h"
 #include "common/status.h"
+#include "common/utf8.h"
 #include "protocol/messages.h"
 
 namespace orcastra::leader {
@@ -58,10 +59,6 @@ void MakeRoomForUnlisted(Map& records, const Listed& listed, std::size_t limit) 
   if (unlisted >= limit && oldest != records.end()) records.erase(oldest);
 }
 
-// `text` cut to at most `max_bytes` bytes at a UTF-8 character boundary; a cut text ends in "…"
-// (within the budget). Text within the limit is returned unchanged.
-std::string CutText(std::string_view text, std::size_t max_bytes);
-
 struct AgentRecord {
   protocol::NodeReport report;  // the latest one; empty until the first report
   bool has_report = false;
@@ -69,6 +66,15 @@ struct AgentRecord {
   std::string agent_version;  // from its hello
   std::chrono::milliseconds report_interval = kDefaultReportInterval;
   SteadyTime last_seen{};
+  // How its connection proved the node: protocol::kAttestSwarmCert, kAttestManagerToken, or
+  // "none" (plain text, --insecure); "" before its first hello.
+  std::string attestation;
+};
+
+// The last hello that claimed a node and did not prove it (doc/security.md).
+struct AttestationFailure {
+  std::string reason;
+  std::int64_t ts_ms = 0;
 };
 
 // Who this leader instance is.
@@ -128,7 +134,14 @@ class ClusterState {
   // The last complete node list (empty before the first).
   const std::vector<docker::Node>& nodes() const { return nodes_; }
 
-  void RecordHello(const protocol::Hello& hello, SteadyTime now);
+  // A hello from a connection that proved hello.node_id by `attestation` (see AgentRecord).
+  void RecordHello(const protocol::Hello& hello, SteadyTime now, std::string attestation = "none");
+  // A hello that claimed `node_id` and did not prove it. Kept for listed nodes only (at most one
+  // per node, dropped with the node or by the node's next proven hello); shown in `nodes` and
+  // counted in `status` while no proven agent of that node is connected.
+  void RecordAttestationFailure(const std::string& node_id, std::string reason, std::int64_t ts_ms);
+  // Whether Swarm's last node list has `node_id` as a manager.
+  bool IsManager(const std::string& node_id) const;
   void RecordReport(const protocol::NodeReport& report, SteadyTime now);
   // Appends an event (its texts cut to the kMaxEvent* lengths), dropping the oldest while the log
   // holds more than kMaxEvents events or kMaxEventLogBytes bytes. Returns its seq.
@@ -164,6 +177,8 @@ class ClusterState {
   static constexpr std::size_t kMaxEventAttrValueBytes = 1024;
   static constexpr std::size_t kMaxEventNodeIdBytes = 128;
   static constexpr std::size_t kMaxUnlistedAgents = 32;
+  // An attestation failure's reason is cut to this.
+  static constexpr std::size_t kMaxAttestationReasonBytes = 512;
   // Texts from agents that the documents show (agent version, memory source) are cut to this.
   static constexpr std::size_t kMaxShownTextBytes = 256;
   // `status` shows the recent events' messages cut to this (`events` has them whole), so ten
@@ -188,8 +203,9 @@ class ClusterState {
   SteadyTime nodes_read_at_{};
   std::optional<std::string> docker_error_;    // the last read failed with this
   std::map<std::string, AgentRecord> agents_;  // by node id
-  std::deque<LoggedEvent> events_;             // by seq
-  std::size_t event_bytes_ = 0;                // sum of EventBytes() over events_
+  std::map<std::string, AttestationFailure> attestation_failures_;  // by node id, listed only
+  std::deque<LoggedEvent> events_;                                  // by seq
+  std::size_t event_bytes_ = 0;  // sum of EventBytes() over events_
   std::uint64_t next_event_seq_ = 1;
 };
 

@@ -1,19 +1,43 @@
 #include "leader/state/node_watcher.h"
 
+#include <algorithm>
+
 #include "common/docker_events.h"
 #include "common/log.h"
 
 namespace orcastra::leader {
 
 NodeWatcher::NodeWatcher(ReadNodes read_nodes, std::chrono::milliseconds poll_interval,
-                         SharedState& shared, const Clock& clock)
+                         SharedState& shared, const Clock& clock, ReadSwarm read_swarm)
     : Service("node-watcher"),
       read_nodes_(std::move(read_nodes)),
       poll_interval_(poll_interval),
       shared_(shared),
-      clock_(clock) {}
+      clock_(clock),
+      read_swarm_(std::move(read_swarm)) {}
+
+void NodeWatcher::RefreshSwarm() {
+  if (!read_swarm_) return;
+  if (swarm_known_ && clock_.Now() - swarm_read_at_ < kSwarmRefresh) return;
+  auto swarm = read_swarm_();
+  if (!swarm.ok()) {
+    // Kept: the last good trust stays in force (a failed read is no reason to refuse agents).
+    Logger("leader")->warn(
+        "cannot read the swarm's CA (GET /swarm); agents' attestations {}: {}",
+        swarm_known_ ? "are checked with the last one read" : "cannot be checked yet",
+        swarm.status().ToString());
+    return;
+  }
+  swarm_known_ = true;
+  swarm_read_at_ = clock_.Now();
+  std::lock_guard lock(shared_.mutex);
+  shared_.trust.cluster_id = std::move(swarm->id);
+  shared_.trust.trust_root_pem = std::move(swarm->trust_root_pem);
+  shared_.trust.manager_token = std::move(swarm->manager_token);
+}
 
 Status NodeWatcher::RefreshOnce() {
+  RefreshSwarm();
   auto nodes = read_nodes_();
   Status status = nodes.status();
   {
@@ -33,7 +57,11 @@ void NodeWatcher::Run(std::stop_token stop) {
       Logger("leader")->warn("node list not refreshed, keeping the last good one: {}",
                              read.ToString());
     }
-    if (!WaitFor(stop, poll_interval_)) break;
+    // Until the swarm's CA is known, agents cannot attest: try again soon.
+    const bool trust_missing = read_swarm_ && !swarm_known_;
+    if (!WaitFor(stop, trust_missing ? std::min(poll_interval_, kSwarmRetry) : poll_interval_)) {
+      break;
+    }
   }
 }
 

@@ -3,6 +3,10 @@
 #
 # Before sourcing, set: orcastra (the binary), e2e_name (prefix of log lines). Optional hooks:
 # e2e_diagnose (extra diagnostics on failure), e2e_config_dir (removed at the end).
+#
+# Security: e2e_deploy makes the test's own keys (never the machine's /etc/orcastra/keys) in
+# $e2e_keys (removed at the end), turns them into Docker secrets with deploy/secrets as
+# deploy/quickstart does, and exports ORCASTRA_KEY (the operator key) for the CLI.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 lab=$root/deploy/lab/lab
@@ -32,6 +36,7 @@ e2e_cleanup() {
   if ((rc != 0 || failed != 0)); then diagnose; fi
   "$lab" down >/dev/null 2>&1 || true
   [ -n "${e2e_config_dir:-}" ] && rm -rf "$e2e_config_dir"
+  [ -n "${e2e_keys_root:-}" ] && rm -rf "$e2e_keys_root"
   return 0
 }
 
@@ -108,9 +113,16 @@ e2e_deploy() {
     e2e_config_dir=$(mktemp -d /tmp/orcastra-e2e-config.XXXXXX)
     printf 'nodes: {}\ndependencies: {}\n' >"$e2e_config_dir/swarm.yml"
   fi
+  if [ -z "${e2e_keys:-}" ]; then
+    e2e_keys_root=$(mktemp -d /tmp/orcastra-e2e-keys.XXXXXX)
+    e2e_keys=$e2e_keys_root/keys
+    "$orcastra" keys init "$e2e_keys" >/dev/null
+  fi
+  eval "$("$root/deploy/secrets" "$e2e_keys" 2>/dev/null)"
+  export ORCASTRA_KEY=$e2e_keys/operator.key
   local cgroup_parent
   cgroup_parent=$(dirname "$("$lab" cgroup m1)")
-  log "deploying the stack"
+  log "deploying the stack (CURVE, keys in $e2e_keys)"
   ORCASTRA_CONFIG_HOST_DIR=$e2e_config_dir ORCASTRA_IMAGE=$orc_image \
     ORCASTRA_MEMORY_SOURCE="cgroup:/host$cgroup_parent/{{.Node.Hostname}}" \
     docker stack deploy --resolve-image never -c "$root/deploy/stack.yml" "$stack" >/dev/null

@@ -143,10 +143,12 @@ TEST_CASE("protocol: the worked example of doc/protocol.md", "[protocol]") {
                             .memory_source = "procfs"}};
   const std::string expected_hex =
       "86a17601a474797065a568656c6c6fa46e6f6465a47178336ba373657101a274"
-      "73cf0000019b76daa800a4626f647985ad6167656e745f76657273696f6ea530"
+      "73cf0000019b76daa800a4626f647986ad6167656e745f76657273696f6ea530"
       "2e312e30a76e6f64655f6964a47178336ba8686f73746e616d65a27731b27265"
       "706f72745f696e74657276616c5f6d73cd1388ad6d656d6f72795f736f757263"
-      "65a670726f636673";
+      "65a670726f636673ab6174746573746174696f6e88a66d6574686f64a0a86365"
+      "72745f70656da0a574735f6d7300a56e6f6e6365a0aa6c65616465725f6b6579"
+      "a0a96167656e745f6b6579a0a97369676e6174757265a0a56572726f72a0";
   const std::string frame = Encode(hello);
   std::string hex;
   for (unsigned char c : frame) {
@@ -154,7 +156,7 @@ TEST_CASE("protocol: the worked example of doc/protocol.md", "[protocol]") {
     hex += kDigits[c >> 4];
     hex += kDigits[c & 0xf];
   }
-  CHECK(frame.size() == 136);
+  CHECK(frame.size() == 222);
   CHECK(hex == expected_hex);
 }
 

@@ -20,6 +20,13 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kPatience(3000);  // how long a test waits for something that should come
 
+// Plain text, as --insecure (CURVE is tested in tests/unit/leader/security/).
+ClientSecurity Plain() {
+  ClientSecurity security;
+  security.insecure = true;
+  return security;
+}
+
 Message HelloFrom(const std::string& node) {
   return {Header{.node = node, .seq = 1, .ts_ms = 1700000000000}, Hello{.agent_version = "0.1.0",
                                                                         .node_id = node,
@@ -222,7 +229,7 @@ TEST_CASE("transport: Request times out when nobody answers", "[protocol][transp
     endpoint = BindRouter(probe, "tcp://127.0.0.1:*");
   }
   const auto start = std::chrono::steady_clock::now();
-  Result<Message> answer = Request(ctx, endpoint, query, milliseconds(200));
+  Result<Message> answer = Request(ctx, endpoint, query, milliseconds(200), Plain());
   const auto elapsed = std::chrono::steady_clock::now() - start;
   REQUIRE_FALSE(answer.ok());
   CHECK(answer.status().code() == Status::Code::kTimeout);
@@ -233,8 +240,8 @@ TEST_CASE("transport: Request times out when nobody answers", "[protocol][transp
 
 TEST_CASE("transport: Request refuses a malformed endpoint", "[protocol][transport]") {
   zmq::context_t ctx;
-  Result<Message> answer =
-      Request(ctx, "nonsense", Message{Header{}, Query{.what = "status"}}, milliseconds(50));
+  Result<Message> answer = Request(ctx, "nonsense", Message{Header{}, Query{.what = "status"}},
+                                   milliseconds(50), Plain());
   REQUIRE_FALSE(answer.ok());
   CHECK(answer.status().code() == Status::Code::kInvalidArgument);
   CHECK_THAT(answer.status().message(), Catch::Contains("nonsense"));
@@ -262,7 +269,7 @@ TEST_CASE("transport: Request gets the answer of a serving ROUTER", "[protocol][
   });
 
   const Message query{Header{.seq = 41}, Query{.what = "nodes", .args = {{"json", "1"}}}};
-  Result<Message> answer = Request(ctx, endpoint, query, kPatience);
+  Result<Message> answer = Request(ctx, endpoint, query, kPatience, Plain());
   server.join();
   CHECK(served);
   INFO(answer.status().ToString());

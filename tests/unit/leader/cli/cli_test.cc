@@ -56,6 +56,33 @@ TEST_CASE("cli: any JSON document renders, members of the wrong type show as abs
   CHECK(RenderEvents(json::array({{{"ts_ms", 1e300}, {"kind", "k"}}})).starts_with("-   "));
 }
 
+TEST_CASE("cli: status and nodes say what security refused", "[cli]") {
+  const json curve = {
+      {"agents", {{"connected", 4}, {"expected", 5}, {"unattested", 1}}},
+      {"security",
+       {{"mode", "curve"},
+        {"clients", {{"agent", 1}, {"operator", 2}, {"read-only", 1}}},
+        {"connections", {{"accepted", 40}, {"handshaken", 37}, {"not_admitted", 3}}},
+        {"refused",
+         {{"unknown_key", 2}, {"forbidden", 4}, {"not_attested", 1}, {"rate_limited", 9}}}}}};
+  const std::string text = RenderStatus(curve);
+  CHECK(text.find("Agents:      4 of 5 connected, 1 refused (cannot prove their node") !=
+        std::string::npos);
+  CHECK(text.find("Security:    CURVE; keys: 1 agent, 2 operator, 1 read-only; refused: 3 "
+                  "connections (2 unknown keys), 4 forbidden, 1 not attested, 9 over the rate") !=
+        std::string::npos);
+  CHECK(RenderStatus({{"security", {{"mode", "insecure"}}}}).find("Security:    INSECURE") !=
+        std::string::npos);
+  const json nodes = json::array(
+      {{{"id", "n1"},
+        {"hostname", "w2"},
+        {"agent",
+         {{"connected", false},
+          {"attestation_error", "attestation refused: the certificate is for node 'x'"}}}}});
+  CHECK(RenderNodesTable(nodes).find("REFUSED: attestation refused: the certificate is for") !=
+        std::string::npos);
+}
+
 TEST_CASE("cli: a subject is cut to 12 bytes without splitting a character", "[cli]") {
   const json events =
       json::array({{{"ts_ms", 0}, {"kind", "k"}, {"subject", "abcdefghijk\xc3\xa9xyz"}}});

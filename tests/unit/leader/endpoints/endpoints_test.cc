@@ -850,10 +850,12 @@ TEST_CASE("endpoints service: the CLI pages through a log larger than one frame 
   EndpointsContext wiring;
   wiring.clock = &clock;
   wiring.shared = &shared;
-  Endpoints endpoints(wiring, std::move(agents), std::move(control));
+  Endpoints endpoints(wiring, {std::move(agents), std::move(control), std::nullopt, std::nullopt});
   endpoints.Start();
+  protocol::ClientSecurity plain;
+  plain.insecure = true;
   EventsCursor cursor;
-  auto all = FetchEvents(context, "inproc://endpoints-test-control", {}, cursor, 5s);
+  auto all = FetchEvents(context, "inproc://endpoints-test-control", plain, {}, cursor, 5s);
   REQUIRE(all.ok());
   CHECK(all->size() == kept);
   CHECK((*all)[0]["subject"] == "e" + std::to_string(1200 - kept));
@@ -865,7 +867,7 @@ TEST_CASE("endpoints service: the CLI pages through a log larger than one frame 
     std::lock_guard lock(shared.mutex);
     shared.cluster.RecordEvent("id-w1", {"k", "new", "m", {}}, 2000);
   }
-  auto next = FetchEvents(context, "inproc://endpoints-test-control", {}, cursor, 5s);
+  auto next = FetchEvents(context, "inproc://endpoints-test-control", plain, {}, cursor, 5s);
   REQUIRE(next.ok());
   REQUIRE(next->size() == 1);
   CHECK((*next)[0]["subject"] == "new");
@@ -877,7 +879,7 @@ TEST_CASE("endpoints service: the CLI pages through a log larger than one frame 
     now_kept = shared.cluster.event_count();
   }
   auto restarted =
-      FetchEvents(context, "inproc://endpoints-test-control", {{"type", "k"}}, cursor, 5s);
+      FetchEvents(context, "inproc://endpoints-test-control", plain, {{"type", "k"}}, cursor, 5s);
   REQUIRE(restarted.ok());
   CHECK(restarted->size() == now_kept);  // the whole log of the "new" instance
   CHECK(cursor.log_id == "id-m1/8");
