@@ -62,6 +62,12 @@ void HealLoop::Answer(const HealCommand& command, bool ok, const std::string& re
                                                : "ok"}});
 }
 
+void HealLoop::Skipped(const std::string& why) {
+  // Once per reason: a daemon without a Raft leader fails every pass, every 2 s.
+  if (why != last_skipped_) Emit("heal_skipped", "swarm", why);
+  last_skipped_ = why;
+}
+
 bool HealLoop::LoadRecord() {
   auto read = store_.Read();
   if (!read.ok()) {
@@ -194,7 +200,11 @@ void HealLoop::ReportChanges(const HealPlan& plan) {
          {{"node_id", r.node_id}, {"state", state}});
   }
   reported_ = std::move(now);
-  for (const auto& w : plan.warnings) Emit("heal_warning", "swarm", w);
+  // Each warning once while it lasts (a pass every 2 s must not flood the event log).
+  std::set<std::string> warned(plan.warnings.begin(), plan.warnings.end());
+  for (const auto& w : warned)
+    if (!warned_.count(w)) Emit("heal_warning", "swarm", w);
+  warned_ = std::move(warned);
 }
 
 void HealLoop::Publish(const HealPlan* plan, bool active, const std::string& problem) {
@@ -244,7 +254,7 @@ milliseconds HealLoop::Pass(std::vector<HealCommand> commands) {
   }
   if (!loaded_ && !LoadRecord()) {
     for (const auto& c : commands) Answer(c, false, "not run: " + record_error_);
-    Emit("heal_skipped", "swarm", record_error_);
+    Skipped(record_error_);
     Publish(nullptr, true, record_error_);
     return options_.fast_interval;
   }
@@ -258,11 +268,12 @@ milliseconds HealLoop::Pass(std::vector<HealCommand> commands) {
     ++read_failures_;
     const std::string why = "node list not read, nothing changed: " + read.status().ToString();
     for (const auto& c : commands) Answer(c, false, "not run: " + why);
-    Emit("heal_skipped", "swarm", why);
+    Skipped(why);
     Publish(nullptr, true, why);
     return options_.fast_interval;
   }
   read_failures_ = 0;
+  last_skipped_.clear();
   // The operator's removal requests join the memory before the plan.
   std::vector<std::pair<HealCommand, std::string>> answers;  // "" when the pass answers it
   for (const auto& c : commands) {

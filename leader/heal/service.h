@@ -34,6 +34,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,7 @@ class HealLoop {
   void Emit(std::string kind, std::string subject, std::string message,
             std::map<std::string, std::string> attrs = {});
   void Answer(const HealCommand& command, bool ok, const std::string& result);
+  void Skipped(const std::string& why);
   bool MayWrite() const { return hooks_.is_leader && hooks_.is_leader(); }
 
   SwarmApi& api_;
@@ -133,6 +135,8 @@ class HealLoop {
   std::string last_blocked_;
   std::string last_count_status_;
   std::map<std::string, std::string> reported_;  // node id -> heal state reported last
+  std::set<std::string> warned_;                 // the warnings reported last (each once)
+  std::string last_skipped_;                     // the heal_skipped reason reported last
   std::int64_t last_pass_ms_ = 0;
   std::vector<std::string> last_actions_;  // the last active pass's outcome lines
 };

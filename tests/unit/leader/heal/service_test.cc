@@ -142,8 +142,11 @@ TEST_CASE("heal loop: a standby writes nothing and refuses commands; a failed re
   rig.leader = true;
   rig.api.fail_nodes = true;
   loop.Pass();
+  rig.clock.Advance(2s);
+  loop.Pass();  // the same reason again: reported once
   CHECK(rig.api.writes.empty());
   CHECK(rig.Count("heal_skipped") == 1);
+  CHECK(rig.view.status["problem"].get<std::string>().find("nothing changed") != std::string::npos);
   // The standby's observation kept the grace: once the read works it acts at once.
   rig.api.fail_nodes = false;
   loop.Pass();
