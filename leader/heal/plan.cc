@@ -174,8 +174,10 @@ class Planner {
     for (const auto& n : nodes_) {
       if (IsManager(n)) ++c.managers;
       if (IsMember(n)) ++c.members;
-      if (IsReachable(n)) ++c.reachable;
-      if (n.manager_leader && IsReachable(n)) leader = true;
+      // Only a Ready member counts: a manager that lost quorum serves a stale list in which the
+      // dead still look reachable and its own node is "unknown" (seen on the lab).
+      if (IsReachable(n) && IsReady(n)) ++c.reachable;
+      if (n.manager_leader && IsReachable(n) && IsReady(n)) leader = true;
     }
     c.quorum = c.members > 0 && leader && 2 * c.reachable > c.members;
     c.expected = static_cast<int>(config_.nodes.size());

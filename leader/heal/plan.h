@@ -13,8 +13,9 @@
 //   a ManagerStatus; it is *reachable* when ManagerStatus.Reachability is "reachable". A *role
 //   change in progress*: a manager that is no Raft member yet, or a Raft member that is no manager
 //   any more.
-// - *quorum holds* when some member is the Raft leader and more than half of the members are
-//   reachable.
+// - *quorum holds* when some Ready member is the Raft leader and more than half of the members are
+//   Ready and reachable (a manager without quorum serves a stale list: the dead look reachable and
+//   its own node is "unknown").
 // - a node is *listed* when swarm.yml's `nodes` has its hostname; only listed nodes are ever
 //   promoted, demoted or removed without the operator naming them (design.md §4 rule 2).
 // - a *twin* of a node is another node with the same hostname that is Ready; a Down node with a

@@ -623,6 +623,28 @@ TEST_CASE("heal: a lost manager above the wanted count is demoted (the count goe
   CHECK(Actions(plan) == "demote:m4");
 }
 
+TEST_CASE("heal: a stale list from a manager without quorum is no quorum", "[heal][plan]") {
+  // Seen on the lab: m2 and w1 killed, m1's daemon still lists m2 reachable and itself unknown.
+  World w;
+  w.Add({.hostname = "m1",
+         .role = "manager",
+         .state = "unknown",
+         .reachability = "reachable",
+         .leader = true});
+  w.Add(Manager("m2"));
+  w.Add({.hostname = "w1", .role = "manager", .state = "down", .reachability = "unreachable"});
+  w.Add(Worker("w2"));
+  w.Add(Worker("w3"));
+  for (const char* h : {"m1", "m2", "w1", "w2", "w3"}) w.List(h);
+  w.Wanted(3);
+  w.Run();
+  w.Advance(10min);
+  HealPlan plan = w.Run();
+  CHECK(plan.actions.empty());
+  CHECK_FALSE(plan.counts.quorum);
+  CHECK_THAT(plan.blocked, Catch::Contains("quorum"));
+}
+
 TEST_CASE("heal: nothing at all while quorum is lost, whatever else is due", "[heal][plan]") {
   World w;
   w.Add(Manager("m1", true));
