@@ -45,6 +45,8 @@ e2e_cleanup() {
 e2e_begin() {
   exec 9>/run/orclab.lock
   flock 9
+  # The time waited for another lab user, so the test's own time shows apart from the queue.
+  log "holding the lab lock (waited ${SECONDS}s)"
   if "$lab" status >/dev/null 2>&1; then
     echo "$e2e_name: a lab is already up; take it down first (deploy/lab/lab down)" >&2
     exit 1
@@ -65,6 +67,12 @@ cli_on() {
   local node=$1
   shift
   "$lab" exec "$node" -- "$orcastra" "$@"
+}
+
+# The hostname of the active leader instance as the instance on NODE (default m1) sees it; empty
+# when it knows none.
+active_leader() {
+  cli_on "${1:-m1}" status --json --timeout 3s 2>/dev/null | jq -r '.leader.hostname // empty'
 }
 
 # wait_for QUERY NODE SECONDS JQ_CONDITION: polls `QUERY --json` on NODE until the condition holds;
