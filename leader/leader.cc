@@ -308,6 +308,7 @@ int RunLeader(const LeaderOptions& options) {
           },
           .is_leader = [lease] { return lease->IsLeader(); },
           .lease_term = [lease] { return lease->Term(); },
+          .last_raft_write = [lease] { return lease->LastWriteSent(); },
           .report =
               [&shared, &clock, self_node_id = info->swarm_node_id](protocol::Event event) {
                 std::lock_guard lock(shared.mutex);

@@ -30,7 +30,11 @@ class Planner {
  public:
   Planner(const config::SwarmConfig& config, const HealSettings& settings,
           const HealSnapshot& snapshot, const HealMemory& memory, SteadyTime now)
-      : config_(config), settings_(settings), nodes_(snapshot.nodes), now_(now) {
+      : config_(config),
+        settings_(settings),
+        nodes_(snapshot.nodes),
+        raft_write_age_(snapshot.raft_write_age),
+        now_(now) {
     plan_.memory = memory;
   }
 
@@ -179,6 +183,7 @@ class Planner {
       if (IsReachable(n) && IsReady(n)) ++c.reachable;
       if (n.manager_leader && IsReachable(n) && IsReady(n)) leader = true;
     }
+    // As the list says; Gate() also wants a recent write to prove the list is current.
     c.quorum = c.members > 0 && leader && 2 * c.reachable > c.members;
     c.expected = static_cast<int>(config_.nodes.size());
     for (const auto& [hostname, spec] : config_.nodes) {
@@ -243,6 +248,17 @@ class Planner {
   // Rule 1: nothing while quorum is lost or a manager is recently unreachable.
   void Gate() {
     const HealCounts& c = plan_.counts;
+    if (!WriteProvesQuorum()) {
+      plan_.blocked =
+          raft_write_age_
+              ? "quorum unproven: the last write to Swarm's Raft store (the lease renewal) was " +
+                    Seconds(*raft_write_age_) + " before the node list was read (at most " +
+                    Seconds(settings_.raft_write_max_age) +
+                    "): a manager that lost quorum serves a stale list; nothing is changed"
+              : "quorum unproven: no write to Swarm's Raft store (the lease renewal) is known: "
+                "nothing is changed";
+      return;
+    }
     if (!c.quorum) {
       plan_.blocked = "quorum is lost or unknown (" + std::to_string(c.reachable) + " of " +
                       std::to_string(c.members) +
@@ -258,6 +274,9 @@ class Planner {
                       ": nothing is changed until it is back or counts as lost";
       return;
     }
+  }
+  bool WriteProvesQuorum() const {
+    return raft_write_age_ && *raft_write_age_ <= settings_.raft_write_max_age;
   }
   bool requested(const docker::Node& n) const { return plan_.memory.removals.count(n.id) > 0; }
 
@@ -575,6 +594,7 @@ class Planner {
   const config::SwarmConfig& config_;
   const HealSettings& settings_;
   const std::vector<docker::Node>& nodes_;
+  const std::optional<std::chrono::milliseconds> raft_write_age_;
   const SteadyTime now_;
   HealPlan plan_;
 };
@@ -611,6 +631,13 @@ const char* HealNodeStateName(HealNodeState state) {
       return "not-ready";
   }
   return "?";
+}
+
+std::optional<std::chrono::milliseconds> RaftWriteAge(std::optional<SteadyTime> last_write_sent,
+                                                      SteadyTime read_at) {
+  if (!last_write_sent) return std::nullopt;
+  if (*last_write_sent >= read_at) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(read_at - *last_write_sent);
 }
 
 HealPlan PlanHeal(const config::SwarmConfig& config, const HealSettings& settings,

@@ -24,8 +24,10 @@
 // - a manager is *lost* when it is Down and has been unreachable for at least `manager_grace`.
 //
 // Rules (doc/healing.md tells them to operators):
-// 1. Nothing at all is done while quorum is lost, or while a manager has been unreachable for less
-//    than `manager_grace` (a restart or a Raft election in progress): only reports.
+// 1. Nothing at all is done while quorum is lost or unproven (no write to Swarm's Raft store, the
+//    lease renewal, succeeded within `raft_write_max_age` before the read), or while a manager has
+//    been unreachable for less than `manager_grace` (a restart or a Raft election in progress):
+//    only reports.
 // 2. A listed phantom is removed once it has been down for `phantom_grace`; a phantom manager is
 //    demoted first (the removal follows in a later pass, once it is no Raft member). An unlisted
 //    phantom, and a Down node without a twin, are reported and never removed unless the operator
@@ -82,6 +84,10 @@ struct HealSettings {
   std::vector<std::chrono::seconds> retry_intervals = {
       std::chrono::seconds(10), std::chrono::seconds(30), std::chrono::seconds(60),
       std::chrono::seconds(300), std::chrono::seconds(900)};
+  // The last write to Swarm's Raft store (the lease renewal, every 5 s) must have been sent at
+  // most this long before the node list was read: a manager that lost quorum serves a stale list
+  // that can look healthy (the dead still reachable), and only a committed write proves quorum.
+  std::chrono::milliseconds raft_write_max_age{std::chrono::seconds(12)};
   int max_removals = 3;      // removals per pass
   std::string self_node_id;  // the node of the active leader instance: demoted last
 };
@@ -182,7 +188,14 @@ struct HealPlan {
 
 struct HealSnapshot {
   std::vector<docker::Node> nodes;  // one complete read of GET /nodes
+  // How long before the read the last successful write to Swarm's Raft store was sent (the
+  // lease renewal); nullopt when none is known (not leading): quorum is then unproven.
+  std::optional<std::chrono::milliseconds> raft_write_age;
 };
+
+// The age HealSnapshot wants, from when the last write was sent and when the read began.
+std::optional<std::chrono::milliseconds> RaftWriteAge(std::optional<SteadyTime> last_write_sent,
+                                                      SteadyTime read_at);
 
 HealPlan PlanHeal(const config::SwarmConfig& config, const HealSettings& settings,
                   const HealSnapshot& snapshot, const HealMemory& memory, SteadyTime now);

@@ -119,6 +119,7 @@ Status HealLoop::Persist(const HealMemory& memory) {
 Status HealLoop::CarryOutOne(const HealAction& action, const config::SwarmConfig& config,
                              std::string* skipped) {
   // A fresh read: the action is carried out only if the swarm as it is now plans it too.
+  const SteadyTime read_at = clock_.Now();
   auto fresh = api_.Nodes();
   if (!fresh.ok()) return fresh.status();
   const docker::Node* node = nullptr;
@@ -131,7 +132,7 @@ Status HealLoop::CarryOutOne(const HealAction& action, const config::SwarmConfig
   HealMemory before = memory_;
   // The attempt was counted by the plan; the re-plan must not be held by it.
   before.nodes.erase(action.node_id);
-  HealPlan again = PlanHeal(config, options_.heal, {*fresh}, before, clock_.Now());
+  HealPlan again = PlanHeal(config, options_.heal, Snapshot(*fresh, read_at), before, clock_.Now());
   bool same = false;
   for (const auto& a : again.actions)
     same = same || (a.kind == action.kind && a.node_id == node->id);
@@ -207,9 +208,16 @@ void HealLoop::ReportChanges(const HealPlan& plan) {
   warned_ = std::move(warned);
 }
 
+HealSnapshot HealLoop::Snapshot(std::vector<docker::Node> nodes, SteadyTime read_at) const {
+  std::optional<SteadyTime> last_write =
+      hooks_.last_raft_write ? hooks_.last_raft_write() : std::nullopt;
+  return {std::move(nodes), RaftWriteAge(last_write, read_at)};
+}
+
 void HealLoop::Publish(const HealPlan* plan, bool active, const std::string& problem) {
   if (!hooks_.publish) return;
   HealView view;
+  view.last_raft_write = hooks_.last_raft_write ? hooks_.last_raft_write() : std::nullopt;
   view.active = active;
   view.dry_run = options_.settings.dry_run;
   view.has_config = hooks_.config && hooks_.config() != nullptr;
@@ -239,7 +247,7 @@ milliseconds HealLoop::Pass(std::vector<HealCommand> commands) {
     std::optional<std::vector<docker::Node>> cached =
         hooks_.cached_nodes ? hooks_.cached_nodes() : std::nullopt;
     if (config && cached) {
-      HealPlan plan = PlanHeal(config->swarm, options_.heal, {*cached}, memory_, now);
+      HealPlan plan = PlanHeal(config->swarm, options_.heal, Snapshot(*cached, now), memory_, now);
       memory_.down_since = plan.memory.down_since;
       memory_.unreachable_since = plan.memory.unreachable_since;
       Publish(&plan, false, "");
@@ -263,6 +271,7 @@ milliseconds HealLoop::Pass(std::vector<HealCommand> commands) {
     Publish(nullptr, true, "no configuration in force");
     return options_.fast_interval;
   }
+  const SteadyTime read_at = clock_.Now();
   auto read = api_.Nodes();
   if (!read.ok()) {
     ++read_failures_;
@@ -312,7 +321,7 @@ milliseconds HealLoop::Pass(std::vector<HealCommand> commands) {
     answers.push_back({c, node->hostname + " (" + Short(node->id) + ")"});
   }
 
-  HealPlan plan = PlanHeal(config->swarm, options_.heal, {*read}, memory_, now);
+  HealPlan plan = PlanHeal(config->swarm, options_.heal, Snapshot(*read, read_at), memory_, now);
   Outcome outcome;
   bool stored = true;
   if (!options_.settings.dry_run && !SameHealRecordPart(plan.memory, stored_)) {
@@ -408,7 +417,9 @@ json HealStatusJson(const HealPlan* plan, const HealView& view) {
 
 json HealPlanNow(const config::SwarmConfig& config, const HealView& view,
                  const std::vector<docker::Node>& nodes, SteadyTime now) {
-  HealPlan plan = PlanHeal(config, view.settings, {nodes}, view.memory, now);
+  // The node list was read just now (by the plan worker); the write is the one the healer saw.
+  HealPlan plan = PlanHeal(config, view.settings, {nodes, RaftWriteAge(view.last_raft_write, now)},
+                           view.memory, now);
   json out = HealPlanJson(plan);
   out["dry_run"] = view.dry_run;
   out["counts"] = HealStatusJson(&plan, view);

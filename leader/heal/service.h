@@ -56,6 +56,7 @@ struct HealView {
   bool has_config = false;
   HealSettings settings;
   HealMemory memory;
+  std::optional<SteadyTime> last_raft_write;         // as the hook said when the view was made
   nlohmann::json status = nlohmann::json::object();  // HealStatusJson of the last pass
 };
 
@@ -85,6 +86,9 @@ class HealLoop {
     std::function<std::optional<std::vector<docker::Node>>()> cached_nodes;
     std::function<bool()> is_leader;
     std::function<std::uint64_t()> lease_term;  // 0 when not leading
+    // When the last successful lease renewal was sent (nullopt when not leading): a committed
+    // write after that moment proves Swarm's Raft store had quorum (HealSnapshot).
+    std::function<std::optional<SteadyTime>()> last_raft_write;
     Report report;
     std::function<void(HealView)> publish;
   };
@@ -116,6 +120,8 @@ class HealLoop {
   void Answer(const HealCommand& command, bool ok, const std::string& result);
   void Skipped(const std::string& why);
   bool MayWrite() const { return hooks_.is_leader && hooks_.is_leader(); }
+  // The snapshot of a node list whose read began at `read_at`.
+  HealSnapshot Snapshot(std::vector<docker::Node> nodes, SteadyTime read_at) const;
 
   SwarmApi& api_;
   SafetyStore& store_;

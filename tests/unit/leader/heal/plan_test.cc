@@ -72,7 +72,7 @@ class World {
   }
   void Wanted(std::optional<int> n) { config_.managers = n; }
   HealPlan Run() {
-    HealPlan plan = PlanHeal(config_, settings_, {nodes_}, memory_, clock_.Now());
+    HealPlan plan = PlanHeal(config_, settings_, {nodes_, raft_write_age_}, memory_, clock_.Now());
     memory_ = plan.memory;
     return plan;
   }
@@ -122,6 +122,12 @@ class World {
   HealSettings settings_;
   std::vector<docker::Node> nodes_;
   HealMemory memory_;
+
+ public:
+  // How long before the read the last lease renewal was committed (nullopt: none known).
+  std::optional<std::chrono::milliseconds> raft_write_age_ = 0ms;
+
+ private:
   testing::FakeClock clock_;
 };
 
@@ -320,6 +326,37 @@ TEST_CASE("heal: a listed phantom worker is removed after its grace, not before"
   CHECK(plan.actions[0].cause == "phantom");
   CHECK(plan.actions[0].version == 10);
   CHECK_THAT(plan.actions[0].reason, Catch::Contains("Ready under another id"));
+}
+
+TEST_CASE("heal: nothing is done unless a recent write to Swarm proves quorum", "[heal][plan]") {
+  // A manager that lost quorum serves a stale node list that looks healthy (seen on the lab): only
+  // a committed write (the lease renewal) shortly before the read proves the list is current.
+  World w;
+  Base(w);
+  w.Node("id-w2").state = "down";
+  w.Add({.hostname = "w2", .id = "id-w2-new"});
+  w.Run();         // first seen down now
+  w.Advance(61s);  // past the phantom grace
+  const std::vector<std::optional<std::chrono::milliseconds>> stale = {std::nullopt, 13s, 60s};
+  for (const auto& age : stale) {
+    w.raft_write_age_ = age;
+    HealPlan plan = w.Run();
+    CHECK(plan.actions.empty());
+    CHECK_THAT(plan.blocked, Catch::Contains("quorum unproven"));
+    CHECK(plan.counts.phantoms == 1);  // still reported
+  }
+  w.raft_write_age_ = 12s;  // the limit: renewals every 5 s, one missed
+  HealPlan plan = w.Run();
+  REQUIRE(plan.actions.size() == 1);
+  CHECK(plan.actions[0].node_id == "id-w2");
+  CHECK(plan.blocked.empty());
+}
+
+TEST_CASE("heal: the write's age is taken at the read", "[heal][plan]") {
+  const SteadyTime t0{std::chrono::seconds(1000)};
+  CHECK_FALSE(RaftWriteAge(std::nullopt, t0));
+  CHECK(RaftWriteAge(t0 - 3s, t0) == 3000ms);
+  CHECK(RaftWriteAge(t0 + 1s, t0) == 0ms);  // a write after the read began: proven
 }
 
 TEST_CASE("heal: a down node without a twin is reported, never removed", "[heal][plan]") {

@@ -40,6 +40,8 @@ struct Rig {
   SwarmSafetyStore store{api, kHealConfigName};
   std::shared_ptr<config::Config> config = std::make_shared<config::Config>();
   bool leader = true;
+  // While set, the lease renewals stopped then (quorum lost); otherwise one was just committed.
+  std::optional<SteadyTime> writes_stopped_at;
   std::vector<protocol::Event> events;
   HealView view;
   HealLoopOptions options;
@@ -67,6 +69,10 @@ struct Rig {
          .cached_nodes = [this]() -> std::optional<std::vector<docker::Node>> { return api.nodes; },
          .is_leader = [this] { return leader; },
          .lease_term = [this]() -> std::uint64_t { return leader ? 7 : 0; },
+         .last_raft_write = [this]() -> std::optional<SteadyTime> {
+           if (!leader) return std::nullopt;
+           return writes_stopped_at.value_or(clock.Now());
+         },
          .report = [this](protocol::Event e) { events.push_back(std::move(e)); },
          .publish = [this](HealView v) { view = std::move(v); }});
   }
@@ -86,6 +92,24 @@ struct Rig {
     api.nodes.push_back(N(new_id, hostname, "worker", "ready"));
   }
 };
+
+TEST_CASE("heal loop: no action while the lease renewals fail (quorum unproven)",
+          "[heal][service]") {
+  Rig rig;
+  HealLoop loop = rig.Loop();
+  rig.Rejoin("w2", "w2new");
+  loop.Pass();
+  rig.clock.Advance(31s);
+  rig.writes_stopped_at = rig.clock.Now() - 13s;  // the list may be stale
+  loop.Pass();
+  CHECK(rig.Has("w2id"));
+  CHECK(rig.Count("node_healed") == 0);
+  CHECK(rig.view.status["blocked"].get<std::string>().find("quorum unproven") != std::string::npos);
+  rig.writes_stopped_at.reset();  // renewals succeed again
+  loop.Pass();
+  CHECK_FALSE(rig.Has("w2id"));
+  CHECK(rig.Count("node_healed") == 1);
+}
 
 TEST_CASE("heal loop: a phantom worker is removed after the grace, stored first, reported",
           "[heal][service]") {
