@@ -208,6 +208,18 @@ void HealLoop::ReportChanges(const HealPlan& plan) {
   warned_ = std::move(warned);
 }
 
+bool HealLoop::Refresh() {
+  if (MayWrite() != was_leader_) return true;
+  if (!was_leader_ || !last_read_) return false;  // a standby's passes publish every 10 s
+  auto config = hooks_.config ? hooks_.config() : nullptr;
+  if (!config) return false;
+  // The proof is wanted for now, not for when the list was read: has quorum held since?
+  const SteadyTime now = clock_.Now();
+  HealPlan plan = PlanHeal(config->swarm, options_.heal, Snapshot(*last_read_, now), memory_, now);
+  Publish(&plan, true, "");
+  return false;
+}
+
 HealSnapshot HealLoop::Snapshot(std::vector<docker::Node> nodes, SteadyTime read_at) const {
   std::optional<SteadyTime> last_write =
       hooks_.last_raft_write ? hooks_.last_raft_write() : std::nullopt;
@@ -282,6 +294,7 @@ milliseconds HealLoop::Pass(std::vector<HealCommand> commands) {
     return options_.fast_interval;
   }
   read_failures_ = 0;
+  last_read_ = *read;
   last_skipped_.clear();
   // The operator's removal requests join the memory before the plan.
   std::vector<std::pair<HealCommand, std::string>> answers;  // "" when the pass answers it
@@ -443,11 +456,15 @@ Status Healer::Submit(HealCommand command) {
     }
     queue_.push_back(std::move(command));
   }
+  woken_ = true;
   Wake();
   return Status::Ok();
 }
 
-void Healer::Poke() { Wake(); }
+void Healer::Poke() {
+  woken_ = true;
+  Wake();
+}
 
 void Healer::Run(std::stop_token stop) {
   HealLoop loop(api_, store_, clock_, options_, hooks_);
@@ -459,9 +476,17 @@ void Healer::Run(std::stop_token stop) {
       queue_.clear();
     }
     const SteadyTime started = clock_.Now();
+    woken_ = false;
     milliseconds pause = loop.Pass(std::move(commands));
     // A Poke (node event) or a command ends the pause early; passes stay at least 1 s apart.
-    if (!WaitFor(stop, pause)) return;
+    // Meanwhile the view is refreshed every 2 s from the last read (no Engine API call), and a
+    // change of leadership starts a pass at once.
+    const SteadyTime due = clock_.Now() + pause;
+    while (clock_.Now() < due && !woken_) {
+      auto left = std::chrono::duration_cast<milliseconds>(due - clock_.Now());
+      if (!WaitFor(stop, std::min(left, milliseconds(2000)))) return;
+      if (woken_ || loop.Refresh()) break;
+    }
     auto spent = std::chrono::duration_cast<milliseconds>(clock_.Now() - started);
     if (spent < std::chrono::seconds(1) && !WaitFor(stop, std::chrono::seconds(1) - spent)) {
       return;

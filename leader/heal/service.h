@@ -26,6 +26,7 @@
 // thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -99,6 +100,11 @@ class HealLoop {
   // One pass with `commands` (answered with `command` events). Returns the pause before the next.
   std::chrono::milliseconds Pass(std::vector<HealCommand> commands = {});
 
+  // Between passes: publishes the view again from the last node list read, with the quorum proof
+  // as it stands now (no Engine API call, no action), so `status` says at once when the proof has
+  // lapsed. True when a pass is due now instead (this instance's leadership changed).
+  bool Refresh();
+
   const HealMemory& memory() const { return memory_; }
   bool record_loaded() const { return loaded_; }
 
@@ -134,6 +140,7 @@ class HealLoop {
   StoredSafety stored_object_;
   bool loaded_ = false;
   bool was_leader_ = false;
+  std::optional<std::vector<docker::Node>> last_read_;  // the active pass's last node list
   std::string record_error_;
   int load_failures_ = 0;
   int read_failures_ = 0;
@@ -180,7 +187,8 @@ class Healer final : public Service {
   const HealLoop::Hooks hooks_;
   SwarmSafetyStore store_;
   std::mutex mutex_;
-  std::deque<HealCommand> queue_;  // guarded by mutex_
+  std::deque<HealCommand> queue_;   // guarded by mutex_
+  std::atomic<bool> woken_{false};  // a command or a node event asks for a pass now
 };
 
 }  // namespace orcastra::leader

@@ -111,6 +111,22 @@ TEST_CASE("heal loop: no action while the lease renewals fail (quorum unproven)"
   CHECK(rig.Count("node_healed") == 1);
 }
 
+TEST_CASE("heal loop: between passes the view says at once when the quorum proof lapses",
+          "[heal][service]") {
+  Rig rig;
+  HealLoop loop = rig.Loop();
+  loop.Pass();
+  CHECK(rig.view.status["blocked"] == "");
+  CHECK_FALSE(loop.Refresh());  // nothing changed: no pass due
+  rig.writes_stopped_at = rig.clock.Now();
+  rig.clock.Advance(13s);
+  CHECK_FALSE(loop.Refresh());
+  CHECK(rig.view.status["blocked"].get<std::string>().find("quorum unproven") !=
+        std::string::npos);
+  rig.leader = false;  // the lease lapsed: a pass (the standby's) is due now
+  CHECK(loop.Refresh());
+}
+
 TEST_CASE("heal loop: a phantom worker is removed after the grace, stored first, reported",
           "[heal][service]") {
   Rig rig;
