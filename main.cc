@@ -8,6 +8,7 @@
 
 #include "agent/agent.h"
 #include "common/flags.h"
+#include "common/health_command.h"
 #include "common/log.h"
 #include "common/service.h"
 #include "config/config_check.h"
@@ -48,15 +49,20 @@ Security (doc/security.md): CURVE on both ports. Daemons read their key from a D
 
 Other:
   config check [DIR]  validate the configuration (DIR default: ORCASTRA_CONFIG_DIR, /etc/orcastra)
+  health agent|leader [--ready] [--url URL]  ask a daemon's /healthz (or /readyz); exit 0 when
+            healthy (the container healthcheck: doc/observability.md)
   version   print the version
   help      this text
 
 Log level: --log-level LEVEL, else env ORCASTRA_LOG_LEVEL, else DEBUG=true for debug
-(trace, debug, info, warn, error, critical, off).
+(trace, debug, info, warn, error, critical, off). Log format: --log-format text|json, else env
+LOG_FORMAT (json: one object per line). HTTP (/metrics, /healthz, the leader's web view):
+--http-listen ADDR:PORT|off, --http-token-file FILE (doc/observability.md).
 See doc/ for the configuration and the protocol.
 )";
 
-// Applies --log-level / ORCASTRA_LOG_LEVEL / DEBUG; false (after saying why) on a bad value.
+// Applies --log-level / ORCASTRA_LOG_LEVEL / DEBUG and --log-format / LOG_FORMAT; false (after
+// saying why) on a bad value.
 bool ConfigureLogging(const std::vector<std::string>& args, const orcastra::EnvLookup& env) {
   auto level = orcastra::ChooseLogLevel(args, env);
   if (!level.ok() || !orcastra::SetLogLevel(*level)) {
@@ -65,6 +71,12 @@ bool ConfigureLogging(const std::vector<std::string>& args, const orcastra::EnvL
               << "\n";
     return false;
   }
+  auto format = orcastra::ChooseLogFormat(args, env);
+  if (!format.ok()) {
+    std::cerr << "orcastra: " << format.status().message() << "\n";
+    return false;
+  }
+  orcastra::SetLogFormat(*format);
   return true;
 }
 
@@ -87,6 +99,7 @@ int main(int argc, char** argv) {
       command == "anchors" || command == "services") {
     return orcastra::leader::RunQueryCommand(command, args, env);
   }
+  if (command == "health") return orcastra::RunHealthCommand(args, env, std::cout, std::cerr);
   if (command == "command") return orcastra::leader::RunCommandCommand(args, env);
   if (command == "logs") return orcastra::leader::RunLogsCommand(args, env);
   if (command == "keys") return orcastra::leader::RunKeysCommand(args, env, std::cout, std::cerr);

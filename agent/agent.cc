@@ -10,7 +10,9 @@
 #include "agent/commands/remote_logs.h"
 #include "agent/commands/runner.h"
 #include "agent/identity/attester.h"
+#include "agent/observe/endpoint.h"
 #include "agent/report/containers.h"
+#include "agent/report/reporter_status.h"
 #include "common/clock.h"
 #include "common/docker_client.h"
 #include "common/docker_events.h"
@@ -71,13 +73,15 @@ std::string HostOf(const std::string& addr) {
 class Reporter final : public Service {
  public:
   Reporter(const AgentOptions& options, const protocol::ClientSecurity& security,
-           EventQueue& events, AgentCommandRunner& commands, LeaderServiceImages& service_images)
+           EventQueue& events, AgentCommandRunner& commands, LeaderServiceImages& service_images,
+           ReporterStatus& status)
       : Service("reporter"),
         options_(options),
         security_(security),
         events_(events),
         commands_(commands),
-        service_images_(service_images) {}
+        service_images_(service_images),
+        status_(status) {}
 
  protected:
   void Run(std::stop_token stop) override;
@@ -103,7 +107,8 @@ class Reporter final : public Service {
                                std::size_t key_index);
   // Sends a hello (with a fresh attestation for the link's leader key) on one link.
   void SendHello(const std::string& endpoint, Link& link);
-  void Broadcast(const protocol::Body& body);
+  // Sends to every leader link; true when at least one took it.
+  bool Broadcast(const protocol::Body& body);
   void DrainReplies();
   // Handles the links' handshake events: hello on a new connection, the next leader key when the
   // leader holds another one, a pause when the leader refuses this agent's key.
@@ -120,6 +125,7 @@ class Reporter final : public Service {
   EventQueue& events_;
   AgentCommandRunner& commands_;
   LeaderServiceImages& service_images_;
+  ReporterStatus& status_;
   SystemClock clock_;
   std::map<std::string, Link> links_;  // endpoint -> its connection
   std::unique_ptr<NodeAttester> attester_;
@@ -207,6 +213,7 @@ void Reporter::Discover(docker::Client& docker, zmq::context_t& context) {
               security_.insecure ? " (plain text, --insecure)" : "");
     links_.emplace(endpoint, std::move(*link));
   }
+  status_.leader_links = links_.size();
   // Announce ourselves (again) to every instance; a hello is cheap and lets a restarted leader
   // check our version (and proof of node) at once.
   for (auto& [endpoint, link] : links_) {
@@ -321,19 +328,26 @@ void Reporter::ServiceLinks(zmq::context_t& context) {
   }
 }
 
-void Reporter::Broadcast(const protocol::Body& body) {
+bool Reporter::Broadcast(const protocol::Body& body) {
   protocol::Message message{{protocol::kMajorVersion, node_id_, ++seq_, clock_.WallMs()}, body};
+  bool any = false;
   for (auto& [endpoint, link] : links_) {
     if (link.paused) continue;
     // Nothing before the hello on a connection (it would be refused as not attested).
     if (!link.greeted) SendHello(endpoint, link);
-    if (!link.greeted) continue;
+    if (!link.greeted) {
+      status_.send_failures.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
     Status sent = protocol::Send(link.socket, message);
+    any = any || sent.ok();
     if (!sent.ok()) {
+      status_.send_failures.fetch_add(1, std::memory_order_relaxed);
       Logger("agent")->debug("{} to '{}' not sent: {}", protocol::TypeName(body), endpoint,
                              sent.ToString());
     }
   }
+  return any;
 }
 
 void Reporter::DrainReplies() {
@@ -447,6 +461,7 @@ void Reporter::Run(std::stop_token stop) {
     for (auto& event : events_.TakeAll()) {
       containers.Invalidate(event.subject);
       Broadcast(std::move(event));
+      status_.events_sent.fetch_add(1, std::memory_order_relaxed);
     }
     // Events can wake us often; keep reports at least kMinReportGap apart.
     auto since_last = clock_.Now() - last_report;
@@ -465,10 +480,12 @@ void Reporter::Run(std::stop_token stop) {
                                  : Result<std::vector<protocol::ContainerReport>>(collected);
     if (listed.ok()) {
       report.containers = std::move(listed).value();
-      Broadcast(std::move(report));
+      status_.Collected(report, clock_.Now());
+      if (Broadcast(report)) status_.reports_sent.fetch_add(1, std::memory_order_relaxed);
       first_report = false;
     } else {
       // Never send half a picture: the leader would take missing containers for stopped ones.
+      status_.reports_skipped.fetch_add(1, std::memory_order_relaxed);
       log->warn("report skipped: {}", listed.status().ToString());
     }
     last_report = clock_.Now();
@@ -558,6 +575,7 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
   FlagSpec spec{{"docker-host", "proc-root", "cgroup-root", "memory-source", "report-interval",
                  "leader", "leader-port", "log-level", "key", "swarm-certs"},
                 {"insecure"}};
+  spec.with_value.insert(std::begin(kHttpValueFlags), std::end(kHttpValueFlags));
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
   auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
@@ -613,6 +631,9 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
     if (!parsed.ok()) return parsed.status();
     options.leader_port = *parsed;
   }
+  auto http = ParseHttpOptions(*options_source, env, 9471);
+  if (!http.ok()) return http.status();
+  options.http = *http;
   return options;
 }
 
@@ -698,7 +719,9 @@ int RunAgent(const AgentOptions& options) {
   auto commands = std::make_shared<AgentCommandRunner>(std::move(handlers));
   // Service image references from the leaders, for GC on a worker (which cannot list services).
   auto service_images = std::make_shared<LeaderServiceImages>();
-  auto reporter = std::make_shared<Reporter>(options, security, events, *commands, *service_images);
+  ReporterStatus reporter_status;
+  auto reporter = std::make_shared<Reporter>(options, security, events, *commands, *service_images,
+                                             reporter_status);
   commands->SetOnDone([reporter] { reporter->Wake(); });
   auto autohealer = std::make_shared<Autohealer>(options.docker_socket, options.autoheal,
                                                  [&events, reporter](protocol::Event event) {
@@ -734,6 +757,48 @@ int RunAgent(const AgentOptions& options) {
   runner.Add(rotator);
   runner.Add(modcache);
   runner.Add(watcher);
+  // The HTTP endpoint last: it reports on every loop above, and reads only what they publish.
+  SystemClock clock;
+  AgentEndpoint endpoint;
+  endpoint.version = kVersion;
+  endpoint.clock = &clock;
+  endpoint.reporter = &reporter_status;
+  endpoint.autoheal = &autohealer->counters();
+  endpoint.gc = &collector->counters();
+  endpoint.logrotate = &rotator->counters();
+  endpoint.modcache = &modcache->counters();
+  endpoint.loops = &runner.services();
+  endpoint.stall_limit = options.http.stall_limit;
+  endpoint.ready_within = options.report_interval * 3 + std::chrono::seconds(20);
+  endpoint.metrics_auth = options.http.metrics_auth;
+  if (options.http.listen) {
+    auto token = ReadHttpToken(options.http);
+    if (!token.ok()) {
+      log->critical("{}", token.status().message());
+      return 1;
+    }
+    endpoint.token = *token;
+    http::ServerOptions server_options;
+    server_options.name = "http";
+    server_options.address = *options.http.listen;
+    // A stack update starts the new agent before the old one stops (deploy/stack.yml): they share
+    // the port while both run.
+    server_options.share_port = true;
+    auto server = http::Server::Listen(server_options, [&endpoint](const http::Request& request) {
+      return endpoint.Handle(request);
+    });
+    if (!server.ok()) {
+      log->critical("{}", server.status().message());
+      return 1;
+    }
+    endpoint.http = &(*server)->counters();
+    runner.Add(*server);
+    log->info("metrics and health on http://{}/metrics, /healthz, /readyz{}",
+              options.http.listen->ToString(),
+              options.http.metrics_auth ? " (/metrics asks for the read-only token)" : "");
+  } else {
+    log->info("no HTTP endpoint (--http-listen off)");
+  }
   runner.StartAll();
   int signal_number = WaitForShutdownSignal();
   log->info("signal {} received, stopping", signal_number);

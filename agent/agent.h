@@ -24,6 +24,7 @@
 #include "agent/report/node_metrics.h"
 #include "common/docker_types.h"
 #include "common/flags.h"
+#include "common/observe.h"
 #include "common/service.h"
 #include "protocol/messages.h"
 
@@ -42,6 +43,7 @@ struct AgentOptions {
   GcOptions gc;                // from the GC_* environment (agent/gc/service.h)
   LogRotateOptions logrotate;  // from the LOGROTATE_* environment (agent/logrotate/service.h)
   ModCacheOptions modcache;    // from the MOD_MANAGER_* environment (agent/modcache/service.h)
+  HttpOptions http;            // /metrics, /healthz, /readyz (default 0.0.0.0:9471)
   // doc/security.md: the agent's key file (its key pair and the leader keys it trusts, a Docker
   // secret), the node's Swarm certificate directory (read-only), or plain text with --insecure.
   bool insecure = false;
@@ -53,8 +55,9 @@ struct AgentOptions {
 // --cgroup-root/ORCASTRA_CGROUP_ROOT, --memory-source/ORCASTRA_MEMORY_SOURCE,
 // --report-interval/REPORT_INTERVAL (seconds, or with a unit), --leader/ORCASTRA_LEADER
 // (comma-separated), --leader-port/ORCASTRA_AGENT_PORT, --key/ORCASTRA_KEY,
-// --swarm-certs/ORCASTRA_SWARM_CERTS, --insecure/ORCASTRA_INSECURE. Flags win over env. Autoheal
-// settings come from the AUTOHEAL_* environment.
+// --swarm-certs/ORCASTRA_SWARM_CERTS, --insecure/ORCASTRA_INSECURE, the HTTP endpoint's
+// --http-listen, --http-token-file, --health-stall-limit (common/observe.h). Flags win over env.
+// Autoheal settings come from the AUTOHEAL_* environment.
 Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env);
 
 // Pure: the leader endpoints of a swarm node, one per manager ("tcp://198.51.100.11:7470"), from

@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "common/service.h"
+
 namespace orcastra::curl {
 namespace {
 
@@ -14,6 +16,15 @@ std::size_t AppendBounded(char* data, std::size_t size, std::size_t count, void*
   }
   body->data.append(data, n);
   return n;
+}
+
+}  // namespace
+
+namespace {
+
+int BeatOnProgress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  Heartbeat();
+  return 0;
 }
 
 }  // namespace
@@ -39,6 +50,9 @@ void AppendHeader(Headers& headers, const std::string& line) {
 void SetCommonOptions(CURL* handle, std::chrono::milliseconds connect,
                       std::optional<std::chrono::milliseconds> total) {
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  // A transfer that takes its time is not a stalled loop: libcurl calls this about once a second.
+  curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, BeatOnProgress);
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect.count()));
   if (total) curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(total->count()));
 }

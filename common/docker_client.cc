@@ -2,10 +2,13 @@
 
 #include <atomic>
 #include <exception>
+#include <map>
+#include <mutex>
 
 #include "common/curl_easy.h"
 #include "common/docker_events.h"
 #include "common/log.h"
+#include "common/service.h"
 #include "common/utf8.h"
 
 namespace orcastra::docker {
@@ -52,6 +55,7 @@ std::size_t OnStreamData(char* data, std::size_t size, std::size_t count, void* 
 }
 
 int OnStreamProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  Heartbeat();  // an idle event stream is a live watcher
   return static_cast<StreamState*>(user)->stop.stop_requested() ? 1 : 0;
 }
 
@@ -125,9 +129,86 @@ Client::~Client() { curl_easy_cleanup(Handle(curl_)); }
 
 namespace {
 std::atomic<std::uint64_t> api_calls{0};
+
+struct ApiStats {
+  std::mutex mutex;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> counts;  // guarded by mutex
+};
+ApiStats& ProcessApiStats() {
+  static ApiStats* stats = new ApiStats();  // never destroyed: threads may call during exit
+  return *stats;
+}
+
+void CountApiCall(std::string_view method, std::string_view path, long http_status) {
+  const char* result = http_status <= 0    ? "error"
+                       : http_status < 400 ? "ok"
+                       : http_status < 500 ? "client_error"
+                                           : "server_error";
+  ApiStats& stats = ProcessApiStats();
+  std::string endpoint = ApiEndpointName(method, path);
+  std::lock_guard lock(stats.mutex);
+  ++stats.counts[{std::move(endpoint), result}];
+}
+
 }  // namespace
 
 std::uint64_t ApiCallCount() { return api_calls.load(std::memory_order_relaxed); }
+
+std::vector<ApiCallStat> ApiCallStats() {
+  ApiStats& stats = ProcessApiStats();
+  std::lock_guard lock(stats.mutex);
+  std::vector<ApiCallStat> out;
+  for (const auto& [key, count] : stats.counts) out.push_back({key.first, key.second, count});
+  return out;
+}
+
+std::string ApiEndpointName(std::string_view method, std::string_view path) {
+  static constexpr std::string_view kCollections[] = {
+      "_ping",      "info",    "version", "nodes",    "services",    "tasks",
+      "containers", "images",  "volumes", "networks", "system",      "events",
+      "configs",    "secrets", "swarm",   "plugins",  "distribution"};
+  static constexpr std::string_view kActions[] = {"json",  "update", "restart", "logs",   "df",
+                                                  "start", "stop",   "kill",    "wait",   "top",
+                                                  "stats", "create", "prune",   "inspect"};
+  path = path.substr(0, path.find('?'));
+  std::string out(method == "GET" || method == "POST" || method == "DELETE" || method == "PUT" ||
+                          method == "HEAD"
+                      ? method
+                      : std::string_view("OTHER"));
+  out += ' ';
+  bool first = true;
+  bool last_was_id = false;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    std::size_t slash = path.find('/');
+    std::string_view segment = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+    if (first) {
+      first = false;
+      bool known = false;
+      for (auto c : kCollections) known = known || segment == c;
+      out += '/';
+      out += known ? segment : std::string_view("other");
+      if (!known) break;
+      continue;
+    }
+    bool action = false;
+    for (auto a : kActions) action = action || segment == a;
+    if (action) {
+      out += '/';
+      out += segment;
+      last_was_id = false;
+    } else if (!last_was_id) {
+      out += "/{id}";
+      last_was_id = true;
+    }
+  }
+  if (first) out += '/';
+  return out;
+}
 
 Result<Response> Client::Call(std::string_view method, std::string_view path, std::string_view body,
                               std::optional<std::chrono::milliseconds> timeout) {
@@ -152,6 +233,11 @@ Result<Response> Client::Call(std::string_view method, std::string_view path, st
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
   CURLcode rc = curl_easy_perform(curl);
+  long counted_status = 0;
+  if (rc == CURLE_OK && !received.overflow) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &counted_status);
+  }
+  CountApiCall(method, path, counted_status);
   if (received.overflow) {
     return Status::Unavailable(RequestName(method, path) + ": the answer is larger than " +
                                std::to_string(options_.max_response_bytes) +
@@ -354,6 +440,11 @@ Status Client::StreamEvents(const json& filters, const std::function<void(const 
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnStreamProgress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &state);
   CURLcode rc = curl_easy_perform(curl);
+  {
+    long stream_status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &stream_status);
+    CountApiCall("GET", "/events", stream_status);
+  }
   if (state.failure) std::rethrow_exception(state.failure);
   if (stop.stop_requested()) return Status::Ok();
   if (state.line_too_long) {

@@ -129,6 +129,22 @@ class Client {
 // leader's `status` (the steady-state API budget is measured with it).
 std::uint64_t ApiCallCount();
 
+// Engine API requests this process has made by endpoint and result, for /metrics. The endpoint is
+// a template ("GET /nodes/{id}", ApiEndpointName), the result one of "ok" (2xx/3xx),
+// "client_error" (4xx), "server_error" (5xx), "error" (no answer: socket, timeout, too large).
+// Bounded: the endpoint names come from this client's own paths, with every id replaced.
+struct ApiCallStat {
+  std::string endpoint;
+  std::string result;
+  std::uint64_t count = 0;
+};
+std::vector<ApiCallStat> ApiCallStats();
+
+// "METHOD /first/{id}/verb": the path without its query, the first segment kept when it is one of
+// the Engine API's collections (else "other"), later segments kept when they are an action name
+// ("json", "update", "restart", "logs", "df") and otherwise replaced by one "{id}". Pure.
+std::string ApiEndpointName(std::string_view method, std::string_view path);
+
 // Percent-encodes a JSON value for a query string (Docker's `filters=` parameter).
 std::string UrlEncode(std::string_view text);
 

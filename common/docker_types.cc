@@ -194,6 +194,8 @@ Result<Node> DecodeNode(const json& j) {
   node.engine_labels = r.StringMap("/Description/Engine/Labels");
   node.memory_bytes = r.Int("/Description/Resources/MemoryBytes");
   node.nano_cpus = r.Int("/Description/Resources/NanoCPUs");
+  node.platform_os = r.String("/Description/Platform/OS");
+  node.platform_arch = r.String("/Description/Platform/Architecture");
   node.manager_leader = r.Bool("/ManagerStatus/Leader");
   node.manager_reachability = r.String("/ManagerStatus/Reachability");
   node.manager_addr = r.String("/ManagerStatus/Addr");
@@ -221,6 +223,7 @@ Result<Service> DecodeService(const json& j) {
   } else if (r.Find("/Spec/Mode/GlobalJob")) {
     service.mode = "global-job";
   }
+  service.update_state = r.String("/UpdateStatus/State");
   service.spec = r.Raw("/Spec");
   service.previous_spec = r.Raw("/PreviousSpec");
   if (!r.ok()) return r.status();

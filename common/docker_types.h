@@ -64,6 +64,8 @@ struct Node {
   Labels engine_labels;      // Description.Engine.Labels
   std::int64_t memory_bytes = 0;
   std::int64_t nano_cpus = 0;
+  std::string platform_os;           // Description.Platform.OS ("linux")
+  std::string platform_arch;         // Description.Platform.Architecture ("x86_64")
   bool manager_leader = false;       // ManagerStatus.Leader
   std::string manager_reachability;  // ManagerStatus.Reachability
   std::string manager_addr;          // ManagerStatus.Addr
@@ -80,6 +82,8 @@ struct Service {
   std::string image;
   Labels labels;
   std::vector<std::string> constraints;
+  std::string
+      update_state;  // UpdateStatus.State: updating, paused, completed, rollback_...; "" if none
   nlohmann::json spec;
   nlohmann::json previous_spec;  // null when there is none
 };

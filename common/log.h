@@ -1,5 +1,9 @@
 // Per-component spdlog loggers ("agent", "leader", "docker", ...). Messages carry no trailing
 // period and quote ids. Thread-safe: loggers are created once and shared.
+//
+// Two formats: text (the default: "2026-12-06T10:44:50.123+0000 info [agent] message") and JSON
+// (LOG_FORMAT=json: one object per line, {"ts","level","component","message","fields"}, valid
+// JSON whatever the message holds, for Loki/ELK).
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -10,6 +14,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -30,6 +35,22 @@ bool SetLogLevel(const std::string& level);
 // else "info". InvalidArgument naming the flag or variable for an unknown level or a DEBUG that
 // is not a boolean. Pure.
 Result<std::string> ChooseLogLevel(const std::vector<std::string>& args, const EnvLookup& env);
+
+enum class LogFormat { kText, kJson };
+
+// Sets the format of every logger, present and future. Thread-safe.
+void SetLogFormat(LogFormat format);
+
+// The format a daemon starts with: `--log-format text|json` (or `--log-format=...`) in `args`,
+// else LOG_FORMAT, else text. InvalidArgument naming the flag or variable for another value. Pure.
+Result<LogFormat> ChooseLogFormat(const std::vector<std::string>& args, const EnvLookup& env);
+
+// One JSON log line (without the newline): {"ts":..,"level":..,"component":..,"message":..,
+// "fields":{"thread":..}}. The message may hold anything (quotes, control characters, invalid
+// UTF-8, which becomes U+FFFD). `ts` is RFC 3339 UTC with milliseconds. Pure.
+std::string JsonLogLine(std::chrono::system_clock::time_point ts, std::string_view level,
+                        std::string_view component, std::string_view message,
+                        std::uint64_t thread_id);
 
 // The last `capacity` lines, oldest first, dropping the oldest when full. Not thread-safe (the
 // sink below guards it); pure, for tests.

@@ -16,16 +16,52 @@ constexpr std::chrono::milliseconds kMaxRestartDelay{60000};
 // A run that lasted this long before it failed starts the backoff over.
 constexpr std::chrono::minutes kHealthyRun{10};
 
+// The Service whose thread this is (set by Start()'s thread), for Heartbeat().
+thread_local Service* current_service = nullptr;
+
 }  // namespace
 
 std::uint64_t ServiceFailureCount() { return all_failures.load(std::memory_order_relaxed); }
 
+void Heartbeat() {
+  if (current_service != nullptr) current_service->Beat();
+}
+
+void Service::Beat() {
+  last_beat_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                   std::memory_order_relaxed);
+}
+
+std::vector<ServiceBeat> Liveness(const std::vector<std::shared_ptr<Service>>& services,
+                                  std::chrono::steady_clock::time_point now,
+                                  std::chrono::milliseconds bound) {
+  std::vector<ServiceBeat> out;
+  for (const auto& service : services) {
+    ServiceBeat beat;
+    beat.name = service->name();
+    beat.state = service->state();
+    beat.failures = service->failures();
+    const bool waiting = service->waiting();
+    const auto age =
+        waiting ? std::chrono::steady_clock::duration::zero()
+                : std::max(now - service->last_beat(), std::chrono::steady_clock::duration::zero());
+    beat.seconds_since_beat = std::chrono::duration<double>(age).count();
+    beat.stalled = beat.state == Service::State::kRunning && age > bound;
+    out.push_back(std::move(beat));
+  }
+  return out;
+}
+
 Service::~Service() { Stop(); }
 
 void Service::Start() {
+  Beat();
+  state_.store(State::kRunning, std::memory_order_relaxed);
   thread_ = std::jthread([this](std::stop_token stop) {
+    current_service = this;
     Logger("runner")->debug("service '{}' started", name_);
     RunGuarded(stop);
+    state_.store(State::kFinished, std::memory_order_relaxed);
     Logger("runner")->debug("service '{}' stopped", name_);
   });
 }
@@ -69,9 +105,13 @@ void Service::Wake() {
 }
 
 bool Service::WaitFor(const std::stop_token& stop, std::chrono::milliseconds timeout) {
+  waiting_.store(true, std::memory_order_relaxed);
   std::unique_lock lock(mutex_);
   wake_cv_.wait_for(lock, stop, timeout, [this] { return woken_; });
   woken_ = false;
+  lock.unlock();
+  Beat();
+  waiting_.store(false, std::memory_order_relaxed);
   return !stop.stop_requested();
 }
 

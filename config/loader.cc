@@ -41,7 +41,7 @@ void ApplyEnv(const Settings& settings, Config* config) {
   const RebalanceEnv& env = settings.rebalance;
   RebalanceConfig& r = config->rebalance;
   if (env.monitor_interval_seconds) r.comonitor_interval_seconds = *env.monitor_interval_seconds;
-  if (env.cooldown_minutes) r.defaults.cooldown_minutes = *env.cooldown_minutes;
+  if (env.global_cooldown_minutes) r.global_cooldown_minutes = *env.global_cooldown_minutes;
   if (env.threshold_percent) r.defaults.threshold_percent = *env.threshold_percent;
   if (env.sustained_high_minutes) r.defaults.sustained_high_minutes = *env.sustained_high_minutes;
   if (env.memory_difference_gb) r.defaults.memory_difference_gb = *env.memory_difference_gb;

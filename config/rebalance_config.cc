@@ -26,7 +26,7 @@ std::string FormatNumber(double value) {
 void ReadPolicy(const YamlNode& block, SchemaChecker& checker, const std::string& field,
                 RebalanceOverrides* out) {
   checker.WarnUnknownKeys(block, field, kPolicyKeys);
-  auto minutes = [&](const char* key, std::optional<int>* target, int minimum) {
+  auto integer = [&](const char* key, std::optional<int>* target, int minimum) {
     const YamlNode* node = block.Find(key);
     if (node == nullptr) return;
     std::string key_field = FieldPath(field, key);
@@ -54,9 +54,9 @@ void ReadPolicy(const YamlNode& block, SchemaChecker& checker, const std::string
     }
     *target = *value;
   };
-  minutes("cooldown_minutes", &out->cooldown_minutes, 0);
-  minutes("sustained_high_minutes", &out->sustained_high_minutes, 0);
-  minutes("moves_per_hour", &out->moves_per_hour, 0);
+  number("cooldown_minutes", &out->cooldown_minutes, 0, 100'000);
+  number("sustained_high_minutes", &out->sustained_high_minutes, 0, 100'000);
+  integer("moves_per_hour", &out->moves_per_hour, 0);
   number("memory_difference_gb", &out->memory_difference_gb, 0, 1024 * 1024);
   number("threshold_percent", &out->threshold_percent, 1, 100);
   number("psi_threshold", &out->psi_threshold, 0, 100);
@@ -104,12 +104,12 @@ RebalanceParse ParseRebalanceYaml(std::string_view text, const std::string& file
     diagnostics.push_back({Severity::kWarning, file, 0, 0, "",
                            "the file is empty; using the default rebalance settings"});
   } else if (checker.ExpectMap(*yaml.root, "",
-                               "a map at the top level (comonitor_interval_seconds, default, "
-                               "services)")) {
+                               "a map at the top level (comonitor_interval_seconds, "
+                               "global_cooldown_minutes, default, services)")) {
     const YamlNode& root = *yaml.root;
-    checker.WarnUnknownKeys(
-        root, "",
-        {"comonitor_interval_seconds", "default", "services", "node_exporter_nodes", "node_map"});
+    checker.WarnUnknownKeys(root, "",
+                            {"comonitor_interval_seconds", "global_cooldown_minutes", "default",
+                             "services", "node_exporter_nodes", "node_map"});
     checker.ForEachEntry(
         root, "", [&](const std::string& key, const YamlEntry& entry, const std::string& field) {
           const YamlNode& value = entry.value;
@@ -120,6 +120,15 @@ RebalanceParse ParseRebalanceYaml(std::string_view text, const std::string& file
                               "must be from 1 to 86400 seconds, got " + std::to_string(*seconds));
               } else {
                 config.comonitor_interval_seconds = static_cast<int>(*seconds);
+              }
+            }
+          } else if (key == "global_cooldown_minutes") {
+            if (auto minutes = checker.Number(value, field)) {
+              if (*minutes < 0 || *minutes > 100'000) {
+                checker.Error(value, field,
+                              "must be from 0 to 100000, got " + FormatNumber(*minutes));
+              } else {
+                config.global_cooldown_minutes = *minutes;
               }
             }
           } else if (key == "default") {

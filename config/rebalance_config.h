@@ -13,23 +13,23 @@
 namespace orcastra::config {
 
 // The settings that decide whether and how often a service moves. Every field has the default
-// a file without it gets.
+// a file without it gets. Minutes may be fractional (0.25 is 15 s), for tests and quick setups.
 struct RebalancePolicy {
-  int cooldown_minutes = 15;        // after a move, before the same service moves again
-  int sustained_high_minutes = 10;  // pressure must last this long before a move
-  double memory_difference_gb = 2;  // minimum free-memory gain of the target over the source
-  double threshold_percent = 85;    // memory use above which a node is under pressure
-  double psi_threshold = 20;        // PSI memory "some avg10" (%) above which likewise
-  int moves_per_hour = 4;           // cap on moves per hour; 0 stops moving
-  bool dry_run = false;             // decide and report, never move
+  double cooldown_minutes = 15;        // after a move, before the same service moves again
+  double sustained_high_minutes = 10;  // pressure must last this long before a move
+  double memory_difference_gb = 2;     // minimum free-memory gain of the target over the source
+  double threshold_percent = 85;       // memory use above which a node is under pressure
+  double psi_threshold = 20;           // PSI memory "some avg10" (%) above which likewise
+  int moves_per_hour = 4;              // cap on moves per hour; 0 stops moving
+  bool dry_run = false;                // decide and report, never move
 
   bool operator==(const RebalancePolicy&) const = default;
 };
 
 // A per-service block: only the keys it sets override the default block.
 struct RebalanceOverrides {
-  std::optional<int> cooldown_minutes;
-  std::optional<int> sustained_high_minutes;
+  std::optional<double> cooldown_minutes;
+  std::optional<double> sustained_high_minutes;
   std::optional<double> memory_difference_gb;
   std::optional<double> threshold_percent;
   std::optional<double> psi_threshold;
@@ -41,6 +41,7 @@ struct RebalanceOverrides {
 
 struct RebalanceConfig {
   int comonitor_interval_seconds = 30;  // how often the rebalancer evaluates
+  double global_cooldown_minutes = 10;  // between any two moves, cluster-wide
   RebalancePolicy defaults;             // the file's `default:` block
   std::map<std::string, RebalanceOverrides> services;
 

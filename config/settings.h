@@ -36,14 +36,14 @@ ConfigPaths DefaultPaths(const std::string& dir);
 
 // REBALANCE_* variables; each one set overrides the file's `default:` block.
 struct RebalanceEnv {
-  std::optional<int> monitor_interval_seconds;  // REBALANCE_MONITOR_INTERVAL_SECONDS
-  std::optional<int> cooldown_minutes;          // REBALANCE_GLOBAL_COOLDOWN_MINUTES
-  std::optional<double> threshold_percent;      // REBALANCE_GLOBAL_MEM_THRESHOLD_PERCENT
-  std::optional<int> sustained_high_minutes;    // REBALANCE_SUSTAINED_HIGH_MINUTES
-  std::optional<double> memory_difference_gb;   // REBALANCE_MEMORY_DIFFERENCE_GB
-  std::optional<double> psi_threshold;          // REBALANCE_PSI_THRESHOLD
-  std::optional<int> moves_per_hour;            // REBALANCE_MOVES_PER_HOUR
-  std::optional<bool> dry_run;                  // REBALANCE_DRY_RUN
+  std::optional<int> monitor_interval_seconds;    // REBALANCE_MONITOR_INTERVAL_SECONDS
+  std::optional<double> global_cooldown_minutes;  // REBALANCE_GLOBAL_COOLDOWN_MINUTES
+  std::optional<double> threshold_percent;        // REBALANCE_GLOBAL_MEM_THRESHOLD_PERCENT
+  std::optional<double> sustained_high_minutes;   // REBALANCE_SUSTAINED_HIGH_MINUTES
+  std::optional<double> memory_difference_gb;     // REBALANCE_MEMORY_DIFFERENCE_GB
+  std::optional<double> psi_threshold;            // REBALANCE_PSI_THRESHOLD
+  std::optional<int> moves_per_hour;              // REBALANCE_MOVES_PER_HOUR
+  std::optional<bool> dry_run;                    // REBALANCE_DRY_RUN
 
   bool operator==(const RebalanceEnv&) const = default;
 };
@@ -60,6 +60,8 @@ struct Settings {
   bool restart_dependents = true;            // RESTART_DEPENDENTS: for anchors that do not say
   std::optional<bool> prune_unknown_labels;  // PRUNE_UNKNOWN_LABELS: overrides options
   std::string command_file = "/tmp/swarm-orchestration.command.yml";  // COMMAND_FILE
+  // MAX_MISMATCH_DURATION, 10s..24h: a rebalancing move that has not landed by then is rolled back.
+  std::chrono::milliseconds max_mismatch_duration = std::chrono::seconds(600);
   RebalanceEnv rebalance;
 
   bool operator==(const Settings&) const = default;
@@ -84,9 +86,7 @@ struct SettingsResult {
 // error naming the variable; the setting then keeps its default. An empty value counts as unset.
 // Relative *_FILE paths are taken relative to the configuration directory. Variables of the Python
 // Orcastra that Orcastra does not implement: RUN_ONCE=true is an error (the leader is an elected,
-// long-running service: see doc/configuration.md), MAX_MISMATCH_DURATION a warning (ignored).
-// The REBALANCE_* variables are checked, with a warning that nothing uses them yet. DEBUG is read
-// by ChooseLogLevel (common/log.h).
+// long-running service: see doc/configuration.md). DEBUG is read by ChooseLogLevel (common/log.h).
 SettingsResult SettingsFromEnv(const EnvLookup& env, const SettingsRequest& request = {});
 
 // std::filesystem::is_directory without exceptions: the default SettingsRequest::dir_exists.

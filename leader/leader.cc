@@ -16,6 +16,8 @@
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
 #include "leader/heal/service.h"
+#include "leader/observe/endpoint.h"
+#include "leader/rebalance/service.h"
 #include "leader/security/zap_handler.h"
 #include "leader/state/cluster_state.h"
 #include "leader/state/node_watcher.h"
@@ -87,6 +89,7 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                  "config", "lease-duration", "lease-renew-deadline", "lease-renew-interval",
                  "lease-retry-period", "key", "clients"},
                 {"insecure"}};
+  spec.with_value.insert(std::begin(kHttpValueFlags), std::end(kHttpValueFlags));
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
   auto pick = [&](const char* flag, const char* var) { return options_source->Value(flag, var); };
@@ -177,6 +180,9 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
   ORC_RETURN_IF_ERROR(reader.ReadDuration("HEAL_PROMOTION_TIMEOUT", std::chrono::seconds(1),
                                           std::chrono::seconds(5), std::chrono::hours(1),
                                           &options.heal.promotion_timeout));
+  auto http = ParseHttpOptions(*options_source, env, 9470);
+  if (!http.ok()) return http.status();
+  options.http = *http;
   return options;
 }
 
@@ -279,16 +285,19 @@ int RunLeader(const LeaderOptions& options) {
   DockerLeaseEvents lease_events({.socket_path = options.docker_socket});
   std::shared_ptr<SwarmApi> controller_api =
       MakeDockerSwarmApi({.socket_path = options.docker_socket});
-  const std::string self_id = info->swarm_node_id;
-  auto record_event = [&shared, &clock, self_id](protocol::Event event) {
-    std::lock_guard lock(shared.mutex);
-    shared.cluster.RecordEvent(self_id, event, clock.WallMs());
-  };
+  std::shared_ptr<SwarmApi> rebalancer_api =
+      MakeDockerSwarmApi({.socket_path = options.docker_socket});
   const Candidate self = MakeCandidate(info->swarm_node_id, info->name);
   auto lease =
       std::make_shared<LeaseKeeper>(lease_store, clock, self, options.lease, &lease_events);
   const std::string self_node_id = info->swarm_node_id;
   auto outbox = std::make_shared<AgentCommandOutbox>();
+  auto record_event = [&shared, &clock, self_node_id](protocol::Event event) {
+    std::lock_guard lock(shared.mutex);
+    shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
+  };
+  // Created before the controller (which hands it `rebalance`), started after it.
+  std::shared_ptr<Rebalancer> rebalancer;
   // The healer (leader/heal/service.h): its own Docker client; it hands its view to the CLI.
   std::shared_ptr<SwarmApi> heal_api = MakeDockerSwarmApi({.socket_path = options.docker_socket});
   HealLoopOptions heal_options{
@@ -296,29 +305,24 @@ int RunLeader(const LeaderOptions& options) {
   heal_options.heal.self_node_id = info->swarm_node_id;
   auto healer = std::make_shared<Healer>(
       heal_options, *heal_api, clock,
-      HealLoop::Hooks{
-          .config = [&shared]() -> std::shared_ptr<const config::Config> {
-            std::lock_guard lock(shared.mutex);
-            return shared.view.has_config ? shared.view.config : nullptr;
-          },
-          .cached_nodes = [&shared]() -> std::optional<std::vector<docker::Node>> {
-            std::lock_guard lock(shared.mutex);
-            if (shared.cluster.node_list_generation() == 0) return std::nullopt;
-            return shared.cluster.nodes();
-          },
-          .is_leader = [lease] { return lease->IsLeader(); },
-          .lease_term = [lease] { return lease->Term(); },
-          .last_raft_write = [lease] { return lease->LastWriteSent(); },
-          .report =
-              [&shared, &clock, self_node_id = info->swarm_node_id](protocol::Event event) {
-                std::lock_guard lock(shared.mutex);
-                shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
-              },
-          .publish =
-              [&shared](HealView view) {
-                std::lock_guard lock(shared.mutex);
-                shared.heal = std::move(view);
-              }});
+      HealLoop::Hooks{.config = [&shared]() -> std::shared_ptr<const config::Config> {
+                        std::lock_guard lock(shared.mutex);
+                        return shared.view.has_config ? shared.view.config : nullptr;
+                      },
+                      .cached_nodes = [&shared]() -> std::optional<std::vector<docker::Node>> {
+                        std::lock_guard lock(shared.mutex);
+                        if (shared.cluster.node_list_generation() == 0) return std::nullopt;
+                        return shared.cluster.nodes();
+                      },
+                      .is_leader = [lease] { return lease->IsLeader(); },
+                      .lease_term = [lease] { return lease->Term(); },
+                      .last_raft_write = [lease] { return lease->LastWriteSent(); },
+                      .report = record_event,
+                      .publish =
+                          [&shared](HealView view) {
+                            std::lock_guard lock(shared.mutex);
+                            shared.heal = std::move(view);
+                          }});
   auto controller = std::make_shared<Controller>(
       ControllerOptions{
           .settings = options.settings,
@@ -331,16 +335,32 @@ int RunLeader(const LeaderOptions& options) {
           .heal_commands =
               [healer](AgentCommandRequest r) {
                 return healer->Submit({r.id, r.text, r.source, r.name, r.node});
+              },
+          .rebalance =
+              [&rebalancer](std::uint64_t id, const std::string& source) {
+                rebalancer->RequestEvaluation(id, source);
               }},
-      *controller_api, clock, [lease] { return lease->IsLeader(); },
-      [&shared, &clock, self_node_id](protocol::Event event) {
-        std::lock_guard lock(shared.mutex);
-        shared.cluster.RecordEvent(self_node_id, event, clock.WallMs());
-      },
+      *controller_api, clock, [lease] { return lease->IsLeader(); }, record_event,
       [&shared](ControllerView view) {
         std::lock_guard lock(shared.mutex);
         shared.view = std::move(view);
       });
+  RebalanceLoop::Hooks rebalance_hooks;
+  rebalance_hooks.inputs = [&shared, &clock] {
+    std::lock_guard lock(shared.mutex);
+    return InputsFrom(shared.cluster, shared.view.config, clock.Now());
+  };
+  rebalance_hooks.is_leader = [lease] { return lease->IsLeader(); };
+  rebalance_hooks.lease_term = [lease] { return lease->Term(); };
+  rebalance_hooks.report = record_event;
+  rebalance_hooks.publish = [&shared](RebalanceView view) {
+    std::lock_guard lock(shared.mutex);
+    shared.rebalance = std::move(view);
+  };
+  rebalance_hooks.poke_controller = [controller] { controller->Poke(); };
+  rebalancer = std::make_shared<Rebalancer>(
+      RebalanceLoopOptions{.settings = options.settings, .instance_id = self.instance},
+      *rebalancer_api, clock, std::move(rebalance_hooks));
   shared.cluster.SetEventLogId(self_node_id + "/" + std::to_string(clock.WallMs()));
   auto node_docker =
       std::make_shared<docker::Client>(docker::ClientOptions{.socket_path = options.docker_socket});
@@ -385,15 +405,62 @@ int RunLeader(const LeaderOptions& options) {
   log->info("configuration from '{}'{}; stack '{}'", options.settings.paths.dir,
             options.settings.dry_run ? "; DRY_RUN: no change is made to Swarm" : "",
             options.settings.stack_name);
+  // The HTTP endpoint's token is read before anything starts: a named file that cannot be read
+  // is a configuration error.
+  std::optional<std::string> http_token;
+  if (options.http.listen) {
+    auto token = ReadHttpToken(options.http);
+    if (!token.ok()) {
+      log->critical("{}", token.status().message());
+      return 1;
+    }
+    http_token = *token;
+  }
   ServiceRunner runner;
   runner.Add(lease);
   runner.Add(watcher);
   runner.Add(node_events);
   runner.Add(controller);
   runner.Add(healer);
+  runner.Add(rebalancer);
   runner.Add(plans);
   if (zap) runner.Add(zap);
   runner.Add(endpoints);
+  // The HTTP endpoint last: it reports on every loop above and reads only what they publish.
+  LeaderEndpoint web;
+  web.version = ORCASTRA_VERSION;
+  web.clock = &clock;
+  web.shared = &shared;
+  web.lease = [lease] {
+    LeaseRecord holder = lease->ObservedHolder();
+    return LeaseView{lease->IsLeader(), holder.term, holder.holder_node_id, holder.holder_hostname};
+  };
+  web.controller = &controller->counters();
+  web.queued_commands = [controller] { return controller->queued_commands(); };
+  web.loops = &runner.services();
+  web.stall_limit = options.http.stall_limit;
+  web.ready_within = options.poll_interval * 2 + std::chrono::seconds(15);
+  web.token = http_token;
+  web.metrics_auth = options.http.metrics_auth;
+  if (options.http.listen) {
+    http::ServerOptions server_options;
+    server_options.name = "http";
+    server_options.address = *options.http.listen;
+    auto server = http::Server::Listen(
+        server_options, [&web](const http::Request& request) { return web.Handle(request); });
+    if (!server.ok()) {
+      log->critical("{}", server.status().message());
+      return 1;
+    }
+    web.http = &(*server)->counters();
+    runner.Add(*server);
+    log->info("metrics and health on http://{}/metrics, /healthz, /readyz; web view and /api {}",
+              options.http.listen->ToString(),
+              http_token ? "with the read-only token"
+                         : "disabled (no token file: see doc/observability.md)");
+  } else {
+    log->info("no HTTP endpoint (--http-listen off)");
+  }
   runner.StartAll();
   int signal_number = WaitForShutdownSignal();
   log->info("signal {} received, stopping", signal_number);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/flags.h"
+#include "common/observe.h"
 #include "common/status.h"
 #include "config/settings.h"
 #include "leader/election/plan.h"
@@ -39,6 +40,8 @@ struct LeaderOptions {
   // Healing's graces (doc/healing.md): HEAL_PHANTOM_GRACE, HEAL_MANAGER_GRACE,
   // HEAL_PROMOTION_TIMEOUT; self_node_id is set at start.
   HealSettings heal;
+  // /metrics, /healthz, /readyz, the web view and /api (default 0.0.0.0:9470; common/observe.h).
+  HttpOptions http;
   // doc/security.md: the leader's key pair and the clients file (Docker secrets), or plain text
   // with --insecure.
   bool insecure = false;
@@ -52,7 +55,8 @@ struct LeaderOptions {
 // --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*),
 // --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h),
 // ANCHOR_GRACE_PERIOD, HEAL_PHANTOM_GRACE, HEAL_MANAGER_GRACE, HEAL_PROMOTION_TIMEOUT,
-// --key/ORCASTRA_KEY, --clients/ORCASTRA_CLIENTS and --insecure/ORCASTRA_INSECURE. An
+// --key/ORCASTRA_KEY, --clients/ORCASTRA_CLIENTS, --insecure/ORCASTRA_INSECURE, and the HTTP
+// endpoint's --http-listen, --http-token-file, --health-stall-limit (common/observe.h). An
 // environment variable with a bad value is an error naming it.
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env);

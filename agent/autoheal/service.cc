@@ -133,11 +133,14 @@ void Autohealer::Run(std::stop_token stop) {
             if (options_.dry_run) {
               log->info("dry run: would restart unhealthy container '{}'", d.container_name);
               policy.OnRestarted(d.container_id, clock.Now(), true);
+              counters_.dry_runs.fetch_add(1, std::memory_order_relaxed);
               report_(MakeEvent("autoheal_dry_run", d, "would restart (dry run)"));
               break;
             }
             Status restarted = docker.RestartContainer(d.container_id, d.stop_timeout);
             policy.OnRestarted(d.container_id, clock.Now(), restarted.ok());
+            (restarted.ok() ? counters_.restarts : counters_.restart_failures)
+                .fetch_add(1, std::memory_order_relaxed);
             if (restarted.ok()) {
               log->info("restarted unhealthy container '{}'", d.container_name);
               report_(MakeEvent("autoheal_restart", d, "restarted: " + d.detail));
@@ -150,6 +153,7 @@ void Autohealer::Run(std::stop_token stop) {
           }
           case AutohealDecision::Action::kGaveUp:
             log->error("giving up on container '{}': {}", d.container_name, d.detail);
+            counters_.gave_up.fetch_add(1, std::memory_order_relaxed);
             report_(MakeEvent("autoheal_gave_up", d, d.detail));
             break;
           case AutohealDecision::Action::kWait:

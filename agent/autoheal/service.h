@@ -4,6 +4,7 @@
 // an event. A failed container list skips the cycle: nothing is restarted on partial data.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -48,6 +49,15 @@ class Autohealer final : public Service {
   using Report = std::function<void(protocol::Event)>;
   Autohealer(std::string docker_socket, AutohealOptions options, Report report);
 
+  // What it did since the process started (/metrics). Any thread.
+  struct Counters {
+    std::atomic<std::uint64_t> restarts{0};          // restarts that worked
+    std::atomic<std::uint64_t> restart_failures{0};  // restarts the daemon refused
+    std::atomic<std::uint64_t> gave_up{0};           // containers given up on (the cap)
+    std::atomic<std::uint64_t> dry_runs{0};          // restarts a dry run would have made
+  };
+  const Counters& counters() const { return counters_; }
+
  protected:
   void Run(std::stop_token stop) override;
 
@@ -55,6 +65,7 @@ class Autohealer final : public Service {
   const std::string docker_socket_;
   const AutohealOptions options_;
   const Report report_;
+  Counters counters_;
 };
 
 }  // namespace orcastra::agent

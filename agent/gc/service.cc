@@ -476,6 +476,7 @@ void GarbageCollector::RunOnce(docker::Client& docker, std::string_view trigger)
     report_(std::move(event));
   }
   auto fail = [&](const Status& status) {
+    counters_.failed_runs.fetch_add(1, std::memory_order_relaxed);
     log->error("gc run failed, nothing removed: {}", status.ToString());
     auto event = MakeEvent("gc_failed", "", "nothing removed: " + status.ToString());
     event.attrs["trigger"] = std::string(trigger);
@@ -498,12 +499,17 @@ void GarbageCollector::RunOnce(docker::Client& docker, std::string_view trigger)
   }
 
   GcExecution execution = ExecuteGcPlan(docker, *plan, dry_run);
+  counters_.runs.fetch_add(1, std::memory_order_relaxed);
   for (const auto& r : execution.items) {
     std::string what = KindName(r.item.kind) + " '" + r.item.name + "' (";
     if (r.item.kind != GcObjectKind::kVolume) what += ShortId(r.item.id) + ", ";
     what += r.item.detail + ")";
     switch (r.outcome) {
       case GcOutcome::kRemoved:
+        (r.item.kind == GcObjectKind::kContainer ? counters_.containers_removed
+         : r.item.kind == GcObjectKind::kImage   ? counters_.images_removed
+                                                 : counters_.volumes_removed)
+            .fetch_add(1, std::memory_order_relaxed);
         log->info("removed {}", what);
         break;
       case GcOutcome::kWouldRemove:
@@ -514,6 +520,7 @@ void GarbageCollector::RunOnce(docker::Client& docker, std::string_view trigger)
         log->info("skipped {}: {}", what, r.error);
         break;
       case GcOutcome::kFailed: {
+        counters_.removal_failures.fetch_add(1, std::memory_order_relaxed);
         log->error("could not remove {}: {}", what, r.error);
         auto event = MakeEvent("gc_failed", r.item.id, r.error);
         event.attrs["kind"] = KindName(r.item.kind);
@@ -540,6 +547,10 @@ void GarbageCollector::RunOnce(docker::Client& docker, std::string_view trigger)
     if (!snapshot->referenced_images_unknown_why.empty()) {
       message += " (" + snapshot->referenced_images_unknown_why + ")";
     }
+  }
+  if (!dry_run && execution.bytes_freed > 0) {
+    counters_.bytes_freed.fetch_add(static_cast<std::uint64_t>(execution.bytes_freed),
+                                    std::memory_order_relaxed);
   }
   log->info("{}", message);
   auto event = MakeEvent(dry_run ? "gc_dry_run" : "gc_removed", "", message);

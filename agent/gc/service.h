@@ -8,6 +8,7 @@
 // races between snapshot and removal; they are reported per item and never stop the run.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -133,6 +134,18 @@ class GarbageCollector final : public Service {
   // run is in progress give one more run after it.
   void RunNow();
 
+  // What it did since the process started (/metrics). Any thread.
+  struct Counters {
+    std::atomic<std::uint64_t> runs{0};         // runs that took their snapshot and planned
+    std::atomic<std::uint64_t> failed_runs{0};  // runs that removed nothing: no snapshot or plan
+    std::atomic<std::uint64_t> containers_removed{0};
+    std::atomic<std::uint64_t> images_removed{0};
+    std::atomic<std::uint64_t> volumes_removed{0};
+    std::atomic<std::uint64_t> removal_failures{0};
+    std::atomic<std::uint64_t> bytes_freed{0};  // the estimate the run reports
+  };
+  const Counters& counters() const { return counters_; }
+
  protected:
   void Run(std::stop_token stop) override;
 
@@ -149,6 +162,7 @@ class GarbageCollector final : public Service {
 
   std::mutex mutex_;
   bool run_requested_ = false;  // guarded by mutex_
+  Counters counters_;
 };
 
 // A ServiceRefs provider that asks the daemon at `docker_socket` (LocalServiceImageRefs), with a

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "common/service.h"
 #include "common/strings.h"
 
 namespace orcastra::agent {
@@ -100,6 +101,7 @@ Status GzipFile(const std::string& source, const std::string& target) {
   Status status = Status::Ok();
   bool finished = false;
   while (status.ok() && !finished) {
+    Heartbeat();  // a large file takes a while: the rotator is working, not stalled
     ssize_t n = ReadSome(in.get(), input.data(), input.size());
     if (n < 0) {
       status = IoFailure("cannot read", source, errno);

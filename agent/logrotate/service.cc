@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -400,7 +401,13 @@ void LogRotator::RotateRule(const LogrotateRule& rule, bool force, WallTime now,
   }
 
   std::set<std::string> live;
-  for (const DueFile& file : due) live.insert(file.path);
+  std::map<std::string, std::uintmax_t> sizes;  // before the rotation, for the byte counter
+  for (const DueFile& file : due) {
+    live.insert(file.path);
+    std::error_code size_error;
+    const std::uintmax_t size = std::filesystem::file_size(file.path, size_error);
+    sizes[file.path] = size_error ? 0 : size;
+  }
   PlanOutcome outcome = Execute(PlanRuleRotation(rule, due), live);
   summary.copytruncate_windows.insert(summary.copytruncate_windows.end(), outcome.windows.begin(),
                                       outcome.windows.end());
@@ -419,6 +426,8 @@ void LogRotator::RotateRule(const LogrotateRule& rule, bool force, WallTime now,
       state_dirty_ = true;
     }
     if (outcome.status.ok()) {
+      counters_.rotations.fetch_add(1, std::memory_order_relaxed);
+      counters_.bytes_rotated.fetch_add(sizes[file.path], std::memory_order_relaxed);
       ++summary.rotated;
       log->info("rotated '{}' ({})", path, decisions.at(path).explanation);
       protocol::Event event =
@@ -427,6 +436,7 @@ void LogRotator::RotateRule(const LogrotateRule& rule, bool force, WallTime now,
       if (!window_us.empty()) event.attrs["copytruncate_window_us"] = window_us;
       report_(std::move(event));
     } else {
+      counters_.failures.fetch_add(1, std::memory_order_relaxed);
       ++summary.failed;
       std::string message =
           "step '" + outcome.failed_step + "' failed: " + outcome.status.ToString();

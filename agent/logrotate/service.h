@@ -11,6 +11,7 @@
 // config that parsed keeps running. A missing or unreadable state file starts from an empty state.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -81,6 +82,14 @@ class LogRotator final : public Service {
   // serialized with the service's own. It may block for the signal grace (at most 10 s).
   RotationPassSummary RunPass(bool force);
 
+  // What it did since the process started (/metrics). Any thread.
+  struct Counters {
+    std::atomic<std::uint64_t> rotations{0};      // files rotated
+    std::atomic<std::uint64_t> bytes_rotated{0};  // their sizes when they were rotated
+    std::atomic<std::uint64_t> failures{0};       // rotations that failed
+  };
+  const Counters& counters() const { return counters_; }
+
  protected:
   void Run(std::stop_token stop) override;
 
@@ -120,6 +129,7 @@ class LogRotator final : public Service {
   bool state_dirty_ = false;               // state_ changed since it was last written
   std::set<std::string> errors_reported_;  // error messages reported and still present
   std::set<std::string> errors_seen_;      // this pass's error messages
+  Counters counters_;
 };
 
 }  // namespace orcastra::agent

@@ -14,6 +14,7 @@
 
 #include "common/curl_easy.h"
 #include "common/files.h"
+#include "common/service.h"
 
 namespace orcastra::agent {
 namespace {
@@ -174,6 +175,7 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 
 int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
+  Heartbeat();
   return t->cancel != nullptr && t->cancel->load() ? 1 : 0;  // non-zero aborts
 }
 

@@ -288,6 +288,26 @@ void ModCache::FetchDue(bool force) {
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const std::string& file = requests[i].file;
     const ModFetchResult& result = results[i];
+    switch (result.status) {
+      case ModFetchStatus::kDownloaded:
+        counters_.downloaded.fetch_add(1, std::memory_order_relaxed);
+        counters_.bytes.fetch_add(
+            static_cast<std::uint64_t>(std::max<std::int64_t>(result.bytes, 0)),
+            std::memory_order_relaxed);
+        break;
+      case ModFetchStatus::kNotModified:
+        counters_.not_modified.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case ModFetchStatus::kSameContent:
+        counters_.same_content.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case ModFetchStatus::kHashMismatch:
+        counters_.hash_mismatch.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case ModFetchStatus::kFailed:
+        if (!cancel_) counters_.failed.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
     ModDecision decision = state_.OnResult(file, result, clock_.Now());
     const ModSourceState* s = state_.Find(file);
     if (s == nullptr) continue;

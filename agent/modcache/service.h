@@ -3,7 +3,8 @@
 // sources; each source is checked every MOD_MANAGER_REFRESH_INTERVAL_MINUTES (conditional GET),
 // retried with backoff after a failure, and all of them at once on RefreshNow() (the leader's
 // `refresh_mods` command). The decisions are agent/modcache/plan.h; one download is
-// agent/modcache/downloader.h. Validators survive restarts in MOD_MANAGER_DEST/.modcache-state.json.
+// agent/modcache/downloader.h. Validators survive restarts in
+// MOD_MANAGER_DEST/.modcache-state.json.
 #pragma once
 
 #include <atomic>
@@ -68,6 +69,17 @@ class ModCache final : public Service {
   // The state machine (for tests and status); only from the thread that runs the passes.
   const ModcacheState& state() const { return state_; }
 
+  // What the downloads gave since the process started (/metrics), one count per fetch. Any thread.
+  struct Counters {
+    std::atomic<std::uint64_t> downloaded{0};     // 200, verified, put in place
+    std::atomic<std::uint64_t> not_modified{0};   // 304
+    std::atomic<std::uint64_t> same_content{0};   // 200 with the content already in place
+    std::atomic<std::uint64_t> hash_mismatch{0};  // the sha256 was not the expected one
+    std::atomic<std::uint64_t> failed{0};         // network, HTTP status, size, disk
+    std::atomic<std::uint64_t> bytes{0};          // bytes of the downloads put in place
+  };
+  const Counters& counters() const { return counters_; }
+
  protected:
   void Run(std::stop_token stop) override;
 
@@ -97,6 +109,7 @@ class ModCache final : public Service {
   std::string last_config_problem_;               // logged once until it changes
   std::string last_label_problems_;               // likewise
   std::string last_persisted_;                    // the state file's text, to skip rewrites
+  Counters counters_;
 };
 
 }  // namespace orcastra::agent

@@ -164,10 +164,12 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
 
   if (dry_run) {
     for (const auto& change : plan.node_changes) {
+      outcome.actions.emplace_back("set_labels", "dry_run");
       Emit("dry_run", change.hostname,
            "would set labels " + DescribeLabels(change) + " (" + Join(change.reasons) + ")");
     }
     for (const auto& action : plan.service_actions) {
+      outcome.actions.emplace_back(ServiceActionKindName(action.kind), "dry_run");
       Emit("dry_run", action.service,
            std::string("would ") + ServiceActionKindName(action.kind) + ": " + action.reason);
     }
@@ -178,6 +180,7 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
   const Snapshot& read = *outcome.snapshot;
   for (const auto& change : plan.node_changes) {
     Status written = WriteNodeChange(change, read, may_write);
+    outcome.actions.emplace_back("set_labels", written.ok() ? "ok" : "failed");
     if (written.ok()) {
       ++outcome.writes_ok;
       Emit("labels_changed", change.hostname,
@@ -207,6 +210,8 @@ CycleOutcome Reconciler::RunCycle(const config::SwarmConfig& config,
   }
   for (const auto& action : plan.service_actions) {
     Status written = WriteServiceAction(action, read, may_write);
+    outcome.actions.emplace_back(ServiceActionKindName(action.kind),
+                                 written.ok() ? "ok" : "failed");
     if (written.ok()) {
       ++outcome.writes_ok;
       Emit(action.kind == ServiceActionKind::kForceUpdate ? "dependent_restarted"

@@ -43,6 +43,9 @@ struct CycleOutcome {
   int writes_ok = 0;
   int writes_failed = 0;
   bool fenced = false;  // stopped because the lease was lost
+  // Each action tried, as (kind, result) for /metrics: kind "set_labels", "force_update" or
+  // "add_constraint"; result "ok", "failed" or "dry_run".
+  std::vector<std::pair<const char*, const char*>> actions;
 };
 
 class Reconciler {

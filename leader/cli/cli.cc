@@ -91,6 +91,78 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
   return out.str();
 }
 
+// "12m30s" for a number of seconds.
+std::string Span(double seconds) {
+  long long s = seconds > 0 ? static_cast<long long>(seconds) : 0;
+  if (s >= 3600)
+    return std::to_string(s / 3600) + "h" + (s % 3600 / 60 < 10 ? "0" : "") +
+           std::to_string(s % 3600 / 60) + "m";
+  if (s >= 60)
+    return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s";
+  return std::to_string(s) + "s";
+}
+
+std::string MoveLine(const json& m) {
+  std::string deps;
+  for (const auto& d : Items(Member(m, "dependents")))
+    deps += (deps.empty() ? " with " : ",") + Text(d);
+  return Text(Member(m, "service")) + deps + " " + Text(Member(m, "from")) + " -> " +
+         Text(Member(m, "to")) + ": " + Text(Member(m, "outcome")) + " (" +
+         Text(Member(m, "result"), "") + ")";
+}
+
+// The rebalancer's part of `status` (a summary) or of `plan` (nodes and candidates as tables).
+void RenderRebalance(std::ostringstream& out, const json& r, bool full) {
+  if (!r.is_object() || r.empty()) return;
+  const json& counts = Member(r, "counts");
+  out << "Rebalance:   ";
+  if (full) {
+    out << Text(Member(r, "decision"), "no decision") << "\n";
+  } else if (!Flag(r, "enabled")) {
+    out << "no configuration in force\n";
+  } else {
+    out << Count(counts, "high") << " of " << Count(counts, "nodes") << " nodes high, "
+        << Count(counts, "sustained") << " sustained, " << Count(counts, "unknown") << " unknown; "
+        << Items(Member(r, "in_flight")).size() << " move(s) in flight"
+        << (Flag(r, "dry_run") ? " (dry run)" : "") << "\n";
+    if (Member(r, "last_decision").is_string()) {
+      out << "  last decision: " << Text(Member(r, "last_decision")) << "\n";
+    }
+  }
+  std::vector<std::vector<std::string>> nodes = {
+      {"  NODE", "PRESSURE", "USED", "PSI", "HIGH FOR", "WHY"}};
+  for (const auto& n : Items(Member(r, "nodes"))) {
+    if (!full && Text(Member(n, "pressure")) == "normal") continue;
+    std::string high = Number(n, "high_for_s", 0) > 0 ? Span(Number(n, "high_for_s", 0)) + " of " +
+                                                            Span(Number(n, "sustained_after_s", 0))
+                                                      : "-";
+    nodes.push_back(
+        {"  " + Text(Member(n, "hostname")), Text(Member(n, "pressure")),
+         Fixed(Number(n, "used_percent", 0), 1) + "%",
+         Member(n, "psi_some_avg10").is_number() ? Fixed(Number(n, "psi_some_avg10", 0), 1) : "-",
+         high, Text(Member(n, "why"), "")});
+  }
+  if (nodes.size() > 1) out << Table(nodes);
+  if (full) {
+    std::vector<std::vector<std::string>> rows = {
+        {"  CANDIDATE", "NODE", "MEMORY", "TARGET", "VERDICT"}};
+    for (const auto& c : Items(Member(r, "candidates"))) {
+      std::string name = Text(Member(c, "service"));
+      std::string deps;
+      for (const auto& d : Items(Member(c, "dependents")))
+        deps += (deps.empty() ? " + " : ",") + Text(d);
+      rows.push_back({"  " + name + deps, Text(Member(c, "node")),
+                      HumanBytes(Member(c, "memory_bytes")), Text(Member(c, "target")),
+                      Text(Member(c, "why"), "")});
+    }
+    if (rows.size() > 1) out << Table(rows);
+  }
+  for (const auto& m : Items(Member(r, "in_flight"))) out << "  moving " << MoveLine(m) << "\n";
+  if (full) {
+    for (const auto& m : Items(Member(r, "recent"))) out << "  recent " << MoveLine(m) << "\n";
+  }
+}
+
 }  // namespace
 
 std::string HumanBytes(const json& bytes) {
@@ -227,6 +299,7 @@ std::string RenderStatus(const json& status) {
   }
   if (Member(docker, "error").is_string()) out << ", last error: " << Text(Member(docker, "error"));
   out << "\n";
+  RenderRebalance(out, Member(status, "rebalance"), /*full=*/false);
   const json& events = Items(Member(status, "recent_events"));
   if (!events.empty()) {
     out << "Recent events:\n";
@@ -260,6 +333,7 @@ std::string RenderPlan(const json& plan) {
     out << Table(rows);
   }
   for (const auto& w : Items(Member(plan, "warnings"))) out << "warning: " << Text(w) << "\n";
+  RenderRebalance(out, Member(plan, "rebalance"), /*full=*/true);
   const json& heal = Member(plan, "heal");
   if (heal.is_object()) {
     out << "Healing:\n";

@@ -27,6 +27,21 @@ constexpr std::size_t kMaxCommandFileBytes = 64 << 10;
 
 }  // namespace
 
+void ControllerCounters::CountAction(std::string_view kind, std::string_view result) {
+  for (std::size_t k = 0; k < std::size(kKinds); ++k) {
+    for (std::size_t r = 0; r < std::size(kResults); ++r) {
+      if (kind == kKinds[k] && result == kResults[r]) {
+        actions[k][r].fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+}
+
+std::size_t Controller::queued_commands() const {
+  std::lock_guard lock(mutex_);
+  return inbox_.size();
+}
+
 // The loop's state; lives on the controller's thread only.
 class Controller::Loop {
  public:
@@ -67,6 +82,12 @@ class Controller::Loop {
       ReconcileSettings rs = cycle_.Settings(Settings());
       CycleOutcome outcome = cycle_.Run(config->swarm, rs, leader, settings_.dry_run,
                                         owner_.is_leader_, owner_.clock_.Now());
+      ControllerCounters& counters = owner_.counters_;
+      (outcome.fenced       ? counters.cycles_fenced
+       : !outcome.read.ok() ? counters.cycles_skipped
+                            : counters.cycles_ok)
+          .fetch_add(1, std::memory_order_relaxed);
+      for (const auto& [kind, result] : outcome.actions) counters.CountAction(kind, result);
       if (outcome.snapshot) WarnUnfollowable(config->swarm, outcome.snapshot->services);
       if (outcome.plan) {
         settled = outcome.plan->settled;
@@ -157,12 +178,14 @@ class Controller::Loop {
     std::vector<std::string> lines;
     for (const auto& d : outcome.diagnostics) lines.push_back(config::FormatDiagnostic(d));
     if (outcome.kind == Kind::kReplaced) {
+      owner_.counters_.config_loaded.fetch_add(1, std::memory_order_relaxed);
       config_problem_.clear();
       warned_.clear();  // a new configuration: its warnings are reported again
       Emit("config_loaded", "config",
            "configuration in force: " + JoinLines(outcome.config->files) +
                (lines.empty() ? "" : "\n" + JoinLines(lines)));
     } else if (outcome.kind == Kind::kRefused) {
+      owner_.counters_.config_refused.fetch_add(1, std::memory_order_relaxed);
       config_problem_ = JoinLines(lines);
       Logger("controller")
           ->error("configuration refused, {}:\n{}",
@@ -300,6 +323,9 @@ class Controller::Loop {
           result += "\nlabel management is suspended until relabel_all";
         }
       }
+    } else if (name == "rebalance" && owner_.options_.rebalance) {
+      owner_.options_.rebalance(id, source);  // the rebalancer records the result
+      return;
     } else if (name == "bootstrap_swarm" || name == "remove_node") {
       if (owner_.options_.heal_commands) {
         Status queued = owner_.options_.heal_commands({id, text, source, name, arg});

@@ -35,6 +35,7 @@
 // simulated clock without starting the thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -43,6 +44,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/service.h"
@@ -73,6 +75,9 @@ struct ControllerOptions {
   // Takes `bootstrap_swarm` and `remove_node:ID` to the healer (leader/heal/service.h), which
   // records their `command` event. Empty: those commands fail.
   std::function<Status(AgentCommandRequest)> heal_commands;
+  // Takes `rebalance` (its id and source) to the rebalancer (leader/rebalance/service.h), which
+  // records its `command` event when it has evaluated. Empty: the command fails.
+  std::function<void(std::uint64_t, const std::string&)> rebalance;
 };
 
 // What the controller publishes after every cycle, for the CLI.
@@ -92,6 +97,20 @@ struct ControllerView {
   bool dependents_paused = false;
   // The safety record (SafetyKeeper::StatusJson, with "paused_by" and "paused_at_ms").
   nlohmann::json safety;
+};
+
+// What the controller did since the process started (/metrics). Any thread.
+struct ControllerCounters {
+  std::atomic<std::uint64_t> cycles_ok{0};       // cycles that read Swarm whole and planned
+  std::atomic<std::uint64_t> cycles_skipped{0};  // cycles skipped: a read failed (partial data)
+  std::atomic<std::uint64_t> cycles_fenced{0};   // cycles stopped because the lease was lost
+  std::atomic<std::uint64_t> config_loaded{0};   // configurations put in force
+  std::atomic<std::uint64_t> config_refused{0};  // configurations refused (the last good stays)
+  // Actions by kind (set_labels, force_update, add_constraint) and result (ok, failed, dry_run).
+  static constexpr const char* kKinds[] = {"set_labels", "force_update", "add_constraint"};
+  static constexpr const char* kResults[] = {"ok", "failed", "dry_run"};
+  std::atomic<std::uint64_t> actions[3][3] = {};
+  void CountAction(std::string_view kind, std::string_view result);
 };
 
 class Controller final : public Service {
@@ -125,6 +144,10 @@ class Controller final : public Service {
   std::chrono::milliseconds Step();
   // How many passes Step() has run.
   std::uint64_t passes() const { return passes_; }
+  // What it did (cycles, reloads, actions). Any thread.
+  const ControllerCounters& counters() const { return counters_; }
+  // Commands queued and not yet taken by a pass. Any thread.
+  std::size_t queued_commands() const;
 
  protected:
   void Run(std::stop_token stop) override;
@@ -143,7 +166,8 @@ class Controller final : public Service {
   const std::function<bool()> is_leader_;
   const Report report_;
   const Publish publish_;
-  std::mutex mutex_;
+  ControllerCounters counters_;
+  mutable std::mutex mutex_;
   std::deque<Queued> inbox_;   // guarded by mutex_
   std::uint64_t next_id_ = 1;  // guarded by mutex_
   bool woken_ = false;         // guarded by mutex_: a cycle is due now

@@ -11,6 +11,7 @@
 #include "common/strings.h"
 #include "common/utf8.h"
 #include "leader/anchors/views.h"
+#include "leader/state/documents.h"
 
 namespace orcastra::leader {
 namespace {
@@ -450,43 +451,20 @@ protocol::Reply EndpointsCore::Answer(const protocol::Query& query) {
     reply.error =
         "this leader instance has not read the node list yet (is its Docker daemon a manager?)";
   } else if (query.what == "status") {
-    json status = cluster.StatusJson(now);
-    const ControllerView& view = shared_.view;
-    status["anchors"] =
-        AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
-    status["safety"] = view.safety.is_object() ? view.safety : json::object();
-    status["heal"] = shared_.heal.status.is_object() ? shared_.heal.status : json::object();
-    status["health"] = {{"service_failures", ServiceFailureCount()},
-                        {"refused_messages", counters_.refused},
-                        {"send_failures", counters_.send_failures},
-                        {"replies_too_large", counters_.replies_too_large},
-                        {"handler_failures", counters_.handler_failures},
-                        {"busy_refusals", counters_.busy}};
-    status["security"] = SecurityJson();
     reply.ok = true;
-    reply.result_json = DumpJson(status);
+    reply.result_json = DumpJson(StatusDocument(shared_, Health(), now));
   } else if (query.what == "events") {
     reply = AnswerEvents(query, std::move(reply));
   } else if (query.what == "nodes") {
     reply.ok = true;
     reply.result_json = DumpJson(cluster.NodesJson(now));
   } else if (query.what == "anchors" || query.what == "services") {
-    const ControllerView& view = shared_.view;
-    if (!view.has_config) {
-      reply.error = "no configuration in force" +
-                    (view.config_problem.empty() ? std::string() : ":\n" + view.config_problem);
-    } else if (!view.plan.is_object()) {
-      reply.error = "no reconcile cycle has completed yet (is the Docker daemon reachable?)";
-    } else {
-      const json& items = query.what == "services"        ? view.services
-                          : view.plan.contains("anchors") ? view.plan.at("anchors")
-                                                          : json::array();
+    auto document = ViewDocument(shared_.view, query.what);
+    if (document.ok()) {
       reply.ok = true;
-      reply.result_json = DumpJson({{query.what, items},
-                                    {"cycle_ts_ms", view.cycle_ts_ms},
-                                    {"from_active_leader", view.acted},
-                                    {"dry_run", view.dry_run},
-                                    {"dependents_paused", view.dependents_paused}});
+      reply.result_json = DumpJson(*document);
+    } else {
+      reply.error = document.status().message();
     }
   } else {
     reply.error = "unknown query '" + query.what + "'";
@@ -576,6 +554,7 @@ void EndpointsCore::StartPlan(const std::string& cli_identity) {
     std::lock_guard lock(shared_.mutex);
     job.view = shared_.view;
     job.heal = shared_.heal;
+    job.rebalance = shared_.rebalance;
   }
   Status queued = context_.plans == nullptr ? Status::Unavailable("no plan worker")
                                             : context_.plans->Submit(std::move(job));
@@ -839,6 +818,13 @@ void EndpointsCore::Tick() {
     }
   });
   guarded("expiring agent commands", [&] { Deliver(pending_.Expire(clock_.Now())); });
+  std::lock_guard lock(shared_.mutex);
+  shared_.endpoints = Health();
+}
+
+EndpointsHealth EndpointsCore::Health() const {
+  return {counters_.refused,          counters_.send_failures, counters_.replies_too_large,
+          counters_.handler_failures, counters_.busy,          SecurityJson()};
 }
 
 Endpoints::Endpoints(EndpointsContext context, Sockets sockets)
@@ -874,6 +860,7 @@ void Endpoints::Run(std::stop_token stop) {
     items.push_back({sockets_.control_monitor->socket().handle(), 0, ZMQ_POLLIN, 0});
   }
   while (!stop.stop_requested()) {
+    Heartbeat();  // the loop polls, it never waits in WaitFor()
     try {
       zmq::poll(items.data(), items.size(), core_.WaitingForPlans() ? kPlanPollTick : kPollTick);
     } catch (const zmq::error_t& e) {

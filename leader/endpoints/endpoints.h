@@ -166,6 +166,8 @@ class EndpointsCore {
     return context_.plans != nullptr && context_.plans->in_flight() > 0;
   }
   const Counters& counters() const { return counters_; }
+  // The counters as SharedState publishes them.
+  EndpointsHealth Health() const;
   const AgentPeers& peers() const { return peers_; }
   const PendingCommands& pending() const { return pending_; }
   // How many agent identities the service-images bookkeeping holds.

@@ -22,15 +22,17 @@
 #include "leader/anchors/reconciler.h"
 #include "leader/controller/service.h"
 #include "leader/heal/service.h"
+#include "leader/rebalance/service.h"
 #include "protocol/messages.h"
 
 namespace orcastra::leader {
 
 struct PlanJob {
-  std::string cli_identity;  // who asked (control endpoint identity)
-  ControllerView view;       // the controller's configuration and memory when the query came
-  protocol::Reply reply;     // answered_by and from_active_leader filled in
-  HealView heal{};           // the healer's settings and memory then (leader/heal/service.h)
+  std::string cli_identity;   // who asked (control endpoint identity)
+  ControllerView view;        // the controller's configuration and memory when the query came
+  protocol::Reply reply;      // answered_by and from_active_leader filled in
+  RebalanceView rebalance{};  // the rebalancer's pressure, memory and settings likewise
+  HealView heal{};            // the healer's settings and memory then (leader/heal/service.h)
 };
 
 struct PlanAnswer {
@@ -40,10 +42,12 @@ struct PlanAnswer {
 
 // The `plan` reply: a fresh complete read of Swarm through `api`, planned with the view's
 // configuration, settings and backoff memory; nothing is changed. An error reply when there is no
-// configuration or the read is incomplete (no plan on partial data). With `heal`, the result has
-// a "heal" part: the healing actions with their reasons, made from the same node list.
+// configuration or the read is incomplete (no plan on partial data). With `rebalance`, the reply
+// has the rebalancer's plan too (RebalancePlanNow) under "rebalance"; with `heal`, a "heal" part:
+// the healing actions with their reasons, made from the same node list.
 protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
-                              SteadyTime now, const HealView* heal = nullptr);
+                              SteadyTime now, const RebalanceView* rebalance = nullptr,
+                              std::int64_t now_ms = 0, const HealView* heal = nullptr);
 
 class PlanWorker final : public Service {
  public:

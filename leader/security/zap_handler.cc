@@ -105,6 +105,8 @@ void ZapHandler::NoteRefusal(const ZapRequest& request, const ZapDecision& decis
 
 void ZapHandler::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
+    // Alive for /healthz: this loop waits in zmq::poll, not in WaitFor() (common/service.h).
+    Heartbeat();
     zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
     try {
       zmq::poll(items, 1, kPollTick);

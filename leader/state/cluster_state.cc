@@ -96,6 +96,7 @@ bool ClusterState::IsManager(const std::string& node_id) const {
 
 void ClusterState::RecordReport(const protocol::NodeReport& report, SteadyTime now) {
   if (report.node_id.empty()) return;
+  ++reports_received_;
   AgentRecord& agent = Agent(report.node_id, now);
   agent.report = report;
   agent.report.memory.source = CutText(report.memory.source, kMaxShownTextBytes);
@@ -228,6 +229,33 @@ json ClusterState::NodeJson(const docker::Node& node, SteadyTime now) const {
   out["load"] = load;
   out["cpu_percent"] = cpu_percent;
   out["containers"] = containers;
+  return out;
+}
+
+std::vector<NodeFigures> ClusterState::Figures(SteadyTime now) const {
+  std::vector<NodeFigures> out;
+  out.reserve(nodes_.size());
+  for (const auto& node : nodes_) {
+    NodeFigures f;
+    f.id = node.id;
+    f.hostname = node.hostname;
+    auto found = agents_.find(node.id);
+    if (found != agents_.end()) {
+      const AgentRecord& agent = found->second;
+      f.connected = IsConnected(agent, now);
+      if (agent.has_report) {
+        const auto& r = agent.report;
+        f.has_report = true;
+        f.total_bytes = r.memory.total_bytes;
+        f.used_bytes = r.memory.used_bytes;
+        f.available_bytes = r.memory.available_bytes;
+        f.psi_present = r.psi.present;
+        f.psi_some_avg10 = r.psi.some_avg10;
+        f.psi_full_avg10 = r.psi.full_avg10;
+      }
+    }
+    out.push_back(std::move(f));
+  }
   return out;
 }
 

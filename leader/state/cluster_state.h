@@ -112,6 +112,21 @@ struct EventsPage {
   std::uint64_t cursor = 0;  // the seq of the last event looked at (or `after` when none was)
 };
 
+// One node's figures as /metrics exports them (a small copy, taken under the lock and rendered
+// after it is released).
+struct NodeFigures {
+  std::string id;
+  std::string hostname;
+  bool connected = false;
+  bool has_report = false;
+  std::uint64_t total_bytes = 0;
+  std::uint64_t used_bytes = 0;
+  std::uint64_t available_bytes = 0;
+  bool psi_present = false;
+  double psi_some_avg10 = 0;  // percent
+  double psi_full_avg10 = 0;
+};
+
 class ClusterState {
  public:
   void SetIdentity(InstanceIdentity identity) { identity_ = std::move(identity); }
@@ -158,12 +173,21 @@ class ClusterState {
   bool has_node_list() const { return has_node_list_; }
 
   nlohmann::json NodesJson(SteadyTime now) const;
+  // The figures of every node of the list, in its order (the values NodesJson shows).
+  std::vector<NodeFigures> Figures(SteadyTime now) const;
   // The events matching `query`, oldest first, as many as fit in `max_json_bytes` of serialised
   // JSON (at least one, whatever its size) and `query.limit`.
   EventsPage Events(const EventsQuery& query, std::size_t max_json_bytes) const;
   nlohmann::json StatusJson(SteadyTime now) const;
 
   std::size_t agent_count() const { return agents_.size(); }
+  // Node reports received since the start (the ingest rate is its rate, /metrics).
+  std::uint64_t reports_received() const { return reports_received_; }
+  // Events recorded since the start.
+  std::uint64_t events_recorded() const { return next_event_seq_ - 1; }
+  // The agents' records by node id (the rebalancer reads them with nodes(), under the same mutex
+  // as everyone else).
+  const std::map<std::string, AgentRecord>& agents() const { return agents_; }
   std::size_t event_count() const { return events_.size(); }
   std::size_t event_log_bytes() const { return event_bytes_; }
 
@@ -207,6 +231,7 @@ class ClusterState {
   std::deque<LoggedEvent> events_;                                  // by seq
   std::size_t event_bytes_ = 0;  // sum of EventBytes() over events_
   std::uint64_t next_event_seq_ = 1;
+  std::uint64_t reports_received_ = 0;
 };
 
 }  // namespace orcastra::leader

@@ -110,8 +110,10 @@ all_reporting='length == 5 and all(.[]; .state == "ready" and .agent.connected
   and .memory.used_percent > 0)'
 
 # Brings up the 3+2 lab, builds the image from the local build and deploys the stack with the
-# configuration in $e2e_config_dir (created with an empty swarm.yml when unset). Extra variables
-# for `docker stack deploy` come from the environment.
+# configuration in $e2e_config_dir (created with an empty swarm.yml when unset), the keys in
+# $e2e_keys and the web view's read-only token in $e2e_token_file (made by deploy/secrets). Extra
+# variables for `docker stack deploy` come from the environment; $e2e_memory_source replaces the
+# agents' memory source (default: each node's cgroup).
 e2e_deploy() {
   log "lab up 3 2"
   "$lab" up 3 2 >/dev/null
@@ -130,9 +132,13 @@ e2e_deploy() {
   export ORCASTRA_KEY=$e2e_keys/operator.key
   local cgroup_parent
   cgroup_parent=$(dirname "$("$lab" cgroup m1)")
+  # The web view's read-only token: deploy/secrets made it in the keys directory.
+  e2e_token_file=$e2e_keys/http.token
+  local memory_source="cgroup:/host$cgroup_parent/{{.Node.Hostname}}"
+  [ -n "${e2e_memory_source:-}" ] && memory_source=$e2e_memory_source
   log "deploying the stack (CURVE, keys in $e2e_keys)"
   ORCASTRA_CONFIG_HOST_DIR=$e2e_config_dir ORCASTRA_IMAGE=$orc_image \
-    ORCASTRA_MEMORY_SOURCE="cgroup:/host$cgroup_parent/{{.Node.Hostname}}" \
+    ORCASTRA_MEMORY_SOURCE="$memory_source" \
     docker stack deploy --resolve-image never -c "$root/deploy/stack.yml" "$stack" >/dev/null
 }
 

@@ -55,6 +55,8 @@ class FakeSwarmApi final : public leader::SwarmApi {
                        const nlohmann::json& spec) override {
     std::lock_guard lock(mutex_);
     writes.push_back("service " + id);
+    service_updates.push_back({id, version, spec});
+    if (!fail_service_updates.ok()) return fail_service_updates;
     if (!apply_writes) return Status::Ok();
     for (auto& service : services) {
       if (service.id != id) continue;
@@ -149,6 +151,14 @@ class FakeSwarmApi final : public leader::SwarmApi {
   bool apply_writes = false;
   std::uint64_t index = 1000;  // Swarm's Raft index, for the versions of applied writes
   std::vector<std::string> writes;
+  // Service updates as sent (applied only with apply_writes); fail_service_updates refuses them.
+  struct ServiceUpdate {
+    std::string id;
+    std::uint64_t version = 0;
+    nlohmann::json spec;
+  };
+  std::vector<ServiceUpdate> service_updates;
+  Status fail_service_updates;
   FakeSwarmConfigs configs;  // guarded by mutex_ while another thread may call in
 
  private:

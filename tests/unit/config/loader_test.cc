@@ -97,17 +97,15 @@ TEST_CASE("loader: environment overrides are applied after the files", "[config]
                                                  {"REBALANCE_GLOBAL_COOLDOWN_MINUTES", "10"},
                                                  {"REBALANCE_MONITOR_INTERVAL_SECONDS", "5"},
                                                  {"REBALANCE_DRY_RUN", "true"}}));
-  // Rebalancing is not built: each variable set is applied and said to have no effect yet.
-  REQUIRE(result.diagnostics.size() == 3);
-  for (const auto& d : result.diagnostics) {
-    CHECK(d.severity == Severity::kWarning);
-    CHECK(d.message == "checked, but has no effect yet: rebalancing is not built");
-  }
+  CHECK(result.diagnostics.empty());
   REQUIRE(result.ok());
   const Config& config = *result.config;
   CHECK(config.swarm.options.prune_unknown_labels);
   CHECK_FALSE(config.swarm.dependencies.at(0).restart_dependents);
-  CHECK(config.rebalance.defaults.cooldown_minutes == 10);
+  // REBALANCE_GLOBAL_COOLDOWN_MINUTES is the cooldown between any two moves, not the
+  // per-service one of the file.
+  CHECK(config.rebalance.global_cooldown_minutes == 10);
+  CHECK(config.rebalance.defaults.cooldown_minutes == 15);
   CHECK(config.rebalance.comonitor_interval_seconds == 5);
   CHECK(config.rebalance.defaults.dry_run);
   CHECK(config.settings.paths.dir == dir.path());

@@ -36,6 +36,9 @@ TEST_CASE("cli: any JSON document renders, members of the wrong type show as abs
                        "dependents": [{"attempts": "3", "retry_in_s": "x"}, 7],
                        "nodes": "n1", "running": "2", "why": [1, {}]},
                       {"ts_ms": 1e300}, {"ts_ms": -5}])"),
+      json::parse(R"({"rebalance": {"enabled": true, "counts": 5, "nodes": [{"high_for_s": "x",
+                      "pressure": 1, "psi_some_avg10": "9"}, 3], "in_flight": [{"dependents": 4}],
+                      "candidates": {"x": 1}, "recent": [null], "last_decision": []}})"),
   };
   for (const json& doc : hostile) {
     INFO(doc.dump());
@@ -54,6 +57,37 @@ TEST_CASE("cli: any JSON document renders, members of the wrong type show as abs
   CHECK(RenderLogs(json{{"output", "line\n"}}) == "line\n");
   // A time gmtime cannot show prints as "-".
   CHECK(RenderEvents(json::array({{{"ts_ms", 1e300}, {"kind", "k"}}})).starts_with("-   "));
+}
+
+TEST_CASE("cli: the rebalancer in status and plan", "[cli][rebalance]") {
+  const json rebalance = json::parse(R"({
+    "enabled": true, "active": true, "dry_run": false,
+    "counts": {"nodes": 5, "high": 1, "sustained": 1, "unknown": 0},
+    "decision": "move web (1.50 GiB) from w1 to w2: ...",
+    "last_decision": "move web (1.50 GiB) from w1 to w2: ...",
+    "nodes": [{"hostname": "w1", "pressure": "high", "used_percent": 91.2, "psi_some_avg10": null,
+               "high_for_s": 750, "sustained_after_s": 600, "why": "memory 91.2% > 85%"},
+              {"hostname": "w2", "pressure": "normal", "used_percent": 20.0, "high_for_s": 0,
+               "why": "memory 20.0% <= 85%"}],
+    "candidates": [{"service": "db", "dependents": ["app"], "node": "w1", "memory_bytes": 1048576,
+                    "target": null, "why": "pinned"}],
+    "in_flight": [{"service": "web", "from": "w1", "to": "w2", "outcome": "placing",
+                   "result": "waiting for web to run on w2", "dependents": []}],
+    "recent": []})");
+  const std::string status = RenderStatus(json{{"rebalance", rebalance}});
+  CHECK(
+      status.find("Rebalance:   1 of 5 nodes high, 1 sustained, 0 unknown; 1 move(s) in flight") !=
+      std::string::npos);
+  CHECK(status.find("w1 ") != std::string::npos);
+  CHECK(status.find("12m30s of 10m00s") != std::string::npos);
+  CHECK(status.find("w2 ") == std::string::npos);  // normal nodes are left out of status
+  CHECK(status.find("moving web w1 -> w2: placing (waiting for web to run on w2)") !=
+        std::string::npos);
+  const std::string plan = RenderPlan(json{{"rebalance", rebalance}});
+  CHECK(plan.find("Rebalance:   move web (1.50 GiB) from w1 to w2") != std::string::npos);
+  CHECK(plan.find("db + app") != std::string::npos);
+  CHECK(plan.find("1.0MiB") != std::string::npos);
+  CHECK(plan.find("w2 ") != std::string::npos);
 }
 
 TEST_CASE("cli: status and nodes say what security refused", "[cli]") {

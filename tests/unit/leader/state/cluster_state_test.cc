@@ -83,6 +83,43 @@ TEST_CASE("nodes merge Docker's list with agent reports", "[leader][state]") {
   CHECK(ByHostname(nodes, "m1")["manager"]["leader"] == true);
 }
 
+TEST_CASE("Figures carry the values NodesJson shows, node for node", "[leader][state][metrics]") {
+  Fixture f;
+  auto report = MakeReport("id-w1", 1000, 250);
+  report.psi = {true, 12.5, 3.25};
+  f.state.RecordReport(report, f.clock.Now());
+  f.state.RecordHello({"0.1.0", "id-m2", "m2", 2000, "procfs"}, f.clock.Now());
+  f.clock.Advance(7s);  // m2's hello is past three of its 2 s intervals: disconnected
+  const json nodes = f.state.NodesJson(f.clock.Now());
+  const std::vector<NodeFigures> figures = f.state.Figures(f.clock.Now());
+  REQUIRE(figures.size() == nodes.size());
+  for (std::size_t i = 0; i < figures.size(); ++i) {
+    const NodeFigures& n = figures[i];
+    const json& j = nodes[i];
+    CHECK(n.id == j["id"]);
+    CHECK(n.hostname == j["hostname"]);
+    CHECK(n.connected == j["agent"]["connected"].get<bool>());
+    CHECK(n.has_report == !j["memory"]["total_bytes"].is_null());
+    CHECK(n.psi_present == j["pressure"]["present"].get<bool>());
+    if (n.has_report) {
+      CHECK(n.total_bytes == j["memory"]["total_bytes"]);
+      CHECK(n.used_bytes == j["memory"]["used_bytes"]);
+      CHECK(n.available_bytes == j["memory"]["available_bytes"]);
+    }
+    if (n.psi_present) {
+      CHECK(n.psi_some_avg10 == j["pressure"]["some_avg10"]);
+      CHECK(n.psi_full_avg10 == j["pressure"]["full_avg10"]);
+    }
+  }
+  const NodeFigures& w1 = figures[2];  // sorted by hostname: m1, m2, w1
+  CHECK(w1.hostname == "w1");
+  CHECK(w1.connected);
+  CHECK(w1.used_bytes == 250);
+  CHECK(w1.psi_some_avg10 == 12.5);
+  CHECK_FALSE(figures[1].connected);
+  CHECK_FALSE(figures[1].has_report);
+}
+
 TEST_CASE("an agent is disconnected after three missed report intervals", "[leader][state]") {
   Fixture f;
   f.state.RecordReport(MakeReport("id-w1", 1000, 100), f.clock.Now());
