@@ -390,6 +390,8 @@ Status Client::RemoveVolume(std::string_view name) {
   return Delete("/volumes/" + std::string(name));
 }
 
+Status Client::RemoveNode(std::string_view id) { return Delete("/nodes/" + std::string(id)); }
+
 Status Client::Delete(const std::string& path) {
   auto response = Call("DELETE", path);
   if (!response.ok()) return response.status();

@@ -97,6 +97,9 @@ class Client {
   Result<ImageDeleteResult> RemoveImage(std::string_view name);
   // DELETE /volumes/{name}.
   Status RemoveVolume(std::string_view name);
+  // DELETE /nodes/{id}, never with force: Swarm itself refuses a node that is not down and a
+  // manager that was not demoted first (FailedPrecondition, seen as Internal or Conflict).
+  Status RemoveNode(std::string_view id);
 
   // Updates with the version read before: Swarm refuses a stale version (Conflict).
   Status UpdateNode(std::string_view id, std::uint64_t version, const nlohmann::json& spec);

@@ -553,6 +553,7 @@ void EndpointsCore::StartPlan(const std::string& cli_identity) {
   {
     std::lock_guard lock(shared_.mutex);
     job.view = shared_.view;
+    job.heal = shared_.heal;
     job.rebalance = shared_.rebalance;
   }
   Status queued = context_.plans == nullptr ? Status::Unavailable("no plan worker")
