@@ -4,7 +4,7 @@
 // agent stayed up, kept answering and counted every refusal.
 //
 //   orcastra_hostile_client --agents tcp://HOST:7470 --control tcp://HOST:7471 [--seconds N]
-//       [--agent-key FILE] [--client-key FILE] [--phases hostile,impersonate,flood]
+//       [--agent-key FILE] [--client-key FILE] [--phases hostile,impersonate,join,flood]
 //       [--swarm-certs DIR --node-id ID --other-node ID] [--flood-connections N]
 //       [--load-connections N --load-rate PER_SECOND]
 //
@@ -14,6 +14,8 @@
 // - impersonate: with the real agent key and this node's own Swarm certificate (--swarm-certs,
 //   --node-id): a hello claiming --other-node, then a proven hello and reports, events and
 //   command results for --other-node, and reports with no hello at all;
+// - join: asks for a join token in plain text, with the operator key, with the agent key and no
+//   hello, proven as --node-id (not down) and claiming --other-node (healing_test);
 // - flood: --flood-connections (default 2000) each of junk TCP connections, half-open ZMTP
 //   greetings held open, plain-text ZMTP clients and CURVE clients with unknown keys, on both
 //   ports;
@@ -145,6 +147,10 @@ class Peer {
           kind += ":" + error->code;
         if (const auto* reply = std::get_if<protocol::Reply>(&decoded->body)) {
           kind += reply->ok ? ":ok" : ":error";
+        }
+        if (const auto* join = std::get_if<protocol::JoinAnswer>(&decoded->body)) {
+          kind += join->granted ? ":granted" : ":refused";
+          if (!join->join_token.empty()) kind += ":token";
         }
       }
       ++tally.answers[kind];
@@ -287,6 +293,49 @@ nlohmann::json Impersonate(zmq::context_t& context, const std::string& endpoint,
     agent.Drain(tally, std::chrono::milliseconds(2000));
     out["proven_then_other_node"] = Report(tally);
   }
+  return out;
+}
+
+// The join phase (healing_test): asks for a join token every way a peer without the right could:
+// in plain text, with the operator's key, with the agent key and no hello, proven as `own_node`
+// (a node that has not left), and claiming `other_node` with this node's certificate. Each case
+// reports what came back; an answer holding a token is counted as "join_answer:...:token".
+nlohmann::json AskJoin(zmq::context_t& context, const std::string& endpoint,
+                       const protocol::KeyFile* agent_key, const protocol::KeyFile* client_key,
+                       const std::string& certs, const std::string& own_node,
+                       const std::string& other_node) {
+  nlohmann::json out = nlohmann::json::object();
+  const std::string ask =
+      protocol::Encode({{1, own_node, 2, WallMs()}, protocol::JoinRequest{"inactive"}});
+  auto run = [&](const char* name, const protocol::KeyFile* key,
+                 const std::vector<std::string>& frames) {
+    Tally tally;
+    Peer peer(context, endpoint, key);
+    for (const auto& frame : frames) peer.Send(frame, tally);
+    peer.Drain(tally, std::chrono::milliseconds(2500));
+    out[name] = Report(tally);
+  };
+  run("plain_text", nullptr, {ask});
+  if (client_key != nullptr) run("operator_key", client_key, {ask});
+  if (agent_key == nullptr) return out;
+  run("no_hello", agent_key, {ask});
+  auto key_text = ReadFileText(certs + "/swarm-node.key");
+  auto node_key = protocol::ParseSwarmNodeKey(key_text);
+  const std::string cert = ReadFileText(certs + "/swarm-node.crt");
+  if (!node_key.ok() || cert.empty()) {
+    out["error"] = "cannot read this node's Swarm identity in " + certs;
+    return out;
+  }
+  auto hello = [&](const std::string& claimed) {
+    protocol::AttestationInput input{claimed, WallMs(), *protocol::NewNonce(),
+                                     agent_key->leader_public_keys.at(0), agent_key->public_key};
+    auto made = protocol::MakeCertAttestation(input, cert, *node_key);
+    protocol::Hello h{"9.9.9", claimed, "asker", 5000, "procfs"};
+    h.attestation = made.ok() ? *made : protocol::NoAttestation(made.status().message());
+    return protocol::Encode({{1, claimed, 1, WallMs()}, h});
+  };
+  run("proven_not_down", agent_key, {hello(own_node), ask});
+  if (!other_node.empty()) run("claiming_other_node", agent_key, {hello(other_node), ask});
   return out;
 }
 
@@ -532,6 +581,10 @@ int main(int argc, char** argv) {
   if (wanted.contains("impersonate") && agent_key != nullptr) {
     summary["impersonate"] =
         Impersonate(context, agents_endpoint, *agent_key, certs, own_node, other_node);
+  }
+  if (wanted.contains("join")) {
+    summary["join"] =
+        AskJoin(context, agents_endpoint, agent_key, client_key, certs, own_node, other_node);
   }
   if (wanted.contains("flood")) {
     const protocol::KeyFile* source = client_key != nullptr ? client_key : agent_key;
