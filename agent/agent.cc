@@ -661,20 +661,10 @@ int RunAgent(const AgentOptions& options) {
     log->warn(
         "running --insecure: reports travel in plain text, unauthenticated (doc/security.md)");
   } else {
-    if (!protocol::CurveAvailable()) {
-      log->critical(
-          "this libzmq was built without CURVE (zmq_has(\"curve\") is false): "
-          "refusing to run in plain text; use a libzmq with CURVE, or --insecure");
-      return 1;
-    }
     std::string warning;
-    auto key = protocol::LoadKeyFile(options.key_path, /*require_secret=*/true, &warning);
+    auto key = protocol::LoadDaemonKey(options.key_path, "agent", &warning);
     if (!key.ok()) {
-      log->critical(
-          "no agent key: {}; make keys with `orcastra keys init DIR` and give the agent key to "
-          "the stack as a Docker secret (deploy/quickstart does both; doc/security.md), or run "
-          "with --insecure (ORCASTRA_INSECURE=true) on a network you trust",
-          key.status().message());
+      log->critical("{}", key.status().message());
       return 1;
     }
     if (key->leader_public_keys.empty()) {
