@@ -410,6 +410,19 @@ Status Client::UpdateService(std::string_view id, std::uint64_t version, const j
                   spec);
 }
 
+Status Client::JoinSwarm(const SwarmJoinRequest& request) {
+  json body = {{"ListenAddr", request.listen_addr},
+               {"RemoteAddrs", request.remote_addrs},
+               {"JoinToken", request.join_token}};
+  if (!request.advertise_addr.empty()) body["AdvertiseAddr"] = request.advertise_addr;
+  auto response = Call("POST", "/swarm/join", DumpJson(body), std::chrono::minutes(1));
+  if (!response.ok()) return response.status();
+  if (response->http_status < 200 || response->http_status >= 300) {
+    return ErrorFromResponse("POST", "/swarm/join", *response);
+  }
+  return Status::Ok();
+}
+
 Status Client::PostSpec(const std::string& path, const json& spec) {
   auto response = Call("POST", path, DumpJson(spec));
   if (!response.ok()) return response.status();

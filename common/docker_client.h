@@ -67,6 +67,10 @@ class Client {
   // gets Unavailable). The token is a secret: callers never log it.
   Result<SwarmInspect> Swarm();
   Result<std::vector<Node>> Nodes();
+  // POST /swarm/join: this daemon joins the swarm of `request.remote_addrs` with the join token
+  // (a secret: never logged; no error text contains it). Waits up to a minute (a join takes
+  // seconds: it fetches a certificate from a manager).
+  Status JoinSwarm(const SwarmJoinRequest& request);
   Result<Node> InspectNode(std::string_view id);
   Result<std::vector<Service>> Services();
   // `filters` is Docker's filter map, for example {"service": ["web"], "desired-state":

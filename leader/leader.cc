@@ -76,11 +76,6 @@ Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& end
   return socket;
 }
 
-constexpr char kHowToMakeKeys[] =
-    "make keys with `orcastra keys init DIR` and give them to the stack as Docker secrets "
-    "(deploy/quickstart does both; doc/security.md), or run with --insecure "
-    "(ORCASTRA_INSECURE=true) on a network you trust";
-
 }  // namespace
 
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
@@ -196,23 +191,17 @@ int RunLeader(const LeaderOptions& options) {
         "running --insecure: ports 7470/7471 are plain text and unauthenticated; anyone who "
         "reaches them can report for any node and run commands (doc/security.md)");
   } else {
-    if (!protocol::CurveAvailable()) {
-      log->critical(
-          "this libzmq was built without CURVE (zmq_has(\"curve\") is false): "
-          "refusing to run in plain text; use a libzmq with CURVE, or --insecure");
-      return 1;
-    }
     std::string warning;
-    auto loaded = protocol::LoadKeyFile(options.key_path, /*require_secret=*/true, &warning);
+    auto loaded = protocol::LoadDaemonKey(options.key_path, "leader", &warning);
     if (!loaded.ok()) {
-      log->critical("no leader key: {}; {}", loaded.status().message(), kHowToMakeKeys);
+      log->critical("{}", loaded.status().message());
       return 1;
     }
     if (!warning.empty()) log->warn("{}", warning);
     key = std::move(loaded).value();
     auto read = protocol::LoadClientsFile(options.clients_path);
     if (!read.ok()) {
-      log->critical("no clients file: {}; {}", read.status().message(), kHowToMakeKeys);
+      log->critical("no clients file: {}; {}", read.status().message(), protocol::kHowToMakeKeys);
       return 1;
     }
     clients = std::move(read).value();

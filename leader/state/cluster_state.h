@@ -148,6 +148,8 @@ class ClusterState {
   const std::set<std::string>& listed_node_ids() const { return listed_; }
   // The last complete node list (empty before the first).
   const std::vector<docker::Node>& nodes() const { return nodes_; }
+  // When the last complete node list was read.
+  SteadyTime nodes_read_at() const { return nodes_read_at_; }
 
   // A hello from a connection that proved hello.node_id by `attestation` (see AgentRecord).
   void RecordHello(const protocol::Hello& hello, SteadyTime now, std::string attestation = "none");

@@ -35,6 +35,9 @@ struct SharedState {
   // guarded by mutex; what the node watcher read of GET /swarm (the manager token is a secret:
   // never logged or shown)
   protocol::SwarmTrust trust;
+  // guarded by mutex; GET /swarm's JoinTokens.Worker, a secret: sent only in a join_answer to the
+  // attested agent of a listed node that left (leader/heal/join.h), never logged or shown
+  std::string worker_join_token;
 };
 
 }  // namespace orcastra::leader
