@@ -390,6 +390,8 @@ Status Client::RemoveVolume(std::string_view name) {
   return Delete("/volumes/" + std::string(name));
 }
 
+Status Client::RemoveConfig(std::string_view id) { return Delete("/configs/" + std::string(id)); }
+
 Status Client::Delete(const std::string& path) {
   auto response = Call("DELETE", path);
   if (!response.ok()) return response.status();

@@ -97,6 +97,8 @@ class Client {
   Result<ImageDeleteResult> RemoveImage(std::string_view name);
   // DELETE /volumes/{name}.
   Status RemoveVolume(std::string_view name);
+  // DELETE /configs/{id}: a Swarm config object (refused while a service uses it).
+  Status RemoveConfig(std::string_view id);
 
   // Updates with the version read before: Swarm refuses a stale version (Conflict).
   Status UpdateNode(std::string_view id, std::uint64_t version, const nlohmann::json& spec);

@@ -85,6 +85,20 @@ Result<std::optional<ConfigObject>> DockerSwarmApi::ConfigNamed(const std::strin
   return found;
 }
 
+Result<std::vector<ConfigObject>> DockerSwarmApi::ConfigsLabelled(const std::string& key) {
+  json filters = {{"label", {key}}};
+  auto configs = client_.GetJson("/configs?filters=" + docker::UrlEncode(DumpJson(filters)));
+  if (!configs.ok()) return configs.status();
+  if (!configs->is_array()) return Status::ParseError("docker GET /configs: expected an array");
+  std::vector<ConfigObject> out;
+  for (const auto& config : *configs) {
+    auto object = ConfigObjectFromJson(config);
+    if (!object.ok()) return object.status();
+    out.push_back(std::move(object).value());
+  }
+  return out;
+}
+
 Result<ConfigObject> DockerSwarmApi::InspectConfig(const std::string& id) {
   auto config = client_.GetJson("/configs/" + id);
   if (!config.ok()) return config.status();
