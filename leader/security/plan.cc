@@ -21,8 +21,8 @@ ZapDecision Refused(std::string code, std::string text, std::string reason) {
 }
 
 bool ReadOnlyQuery(std::string_view what) {
-  static const std::set<std::string_view> kReads = {"status",  "nodes",    "events",
-                                                    "anchors", "services", "plan"};
+  static const std::set<std::string_view> kReads = {
+      "status", "nodes", "events", "anchors", "services", "plan", "config_show", "config_get"};
   return kReads.contains(what);
 }
 
