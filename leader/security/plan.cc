@@ -121,7 +121,7 @@ Status Permit(const PeerAuth& auth, const protocol::Body& body) {
         return Status::PermissionDenied(auth.Describe() + " may not ask '" +
                                         CutText(query->what, 64) +
                                         "': a read-only key asks status, nodes, events, anchors, "
-                                        "services and plan only");
+                                        "services, plan and config show/diff only");
       }
       break;
   }
