@@ -1,5 +1,8 @@
 #include "agent/agent.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -11,6 +14,8 @@
 #include "agent/commands/runner.h"
 #include "agent/identity/attester.h"
 #include "agent/observe/endpoint.h"
+#include "agent/rejoin/service.h"
+#include "agent/rejoin/standalone_lock.h"
 #include "agent/report/containers.h"
 #include "agent/report/reporter_status.h"
 #include "common/clock.h"
@@ -573,8 +578,8 @@ std::vector<std::string> LeaderEndpointsFromInfo(const docker::SystemInfo& info,
 
 Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env) {
   FlagSpec spec{{"docker-host", "proc-root", "cgroup-root", "memory-source", "report-interval",
-                 "leader", "leader-port", "log-level", "key", "swarm-certs"},
-                {"insecure"}};
+                 "leader", "leader-port", "log-level", "key", "swarm-certs", "state-dir"},
+                {"insecure", "rejoin"}};
   spec.with_value.insert(std::begin(kHttpValueFlags), std::end(kHttpValueFlags));
   auto options_source = OptionSource::Parse(args, spec, env);
   if (!options_source.ok()) return options_source.status();
@@ -611,6 +616,12 @@ Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, con
     if (!parsed.ok()) return parsed.status();
     options.insecure = *parsed;
   }
+  if (auto rejoin = pick("rejoin", "ORCASTRA_REJOIN")) {
+    auto parsed = rejoin->empty() ? Result<bool>(true) : ParseBool("ORCASTRA_REJOIN", *rejoin);
+    if (!parsed.ok()) return parsed.status();
+    options.rejoin = *parsed;
+  }
+  if (auto dir = pick("state-dir", "ORCASTRA_STATE_DIR")) options.state_dir = *dir;
   if (auto key = pick("key", "ORCASTRA_KEY")) options.key_path = *key;
   if (auto certs = pick("swarm-certs", "ORCASTRA_SWARM_CERTS")) options.swarm_cert_dir = *certs;
   auto autoheal = AutohealOptionsFromEnv(env);
@@ -650,20 +661,10 @@ int RunAgent(const AgentOptions& options) {
     log->warn(
         "running --insecure: reports travel in plain text, unauthenticated (doc/security.md)");
   } else {
-    if (!protocol::CurveAvailable()) {
-      log->critical(
-          "this libzmq was built without CURVE (zmq_has(\"curve\") is false): "
-          "refusing to run in plain text; use a libzmq with CURVE, or --insecure");
-      return 1;
-    }
     std::string warning;
-    auto key = protocol::LoadKeyFile(options.key_path, /*require_secret=*/true, &warning);
+    auto key = protocol::LoadDaemonKey(options.key_path, "agent", &warning);
     if (!key.ok()) {
-      log->critical(
-          "no agent key: {}; make keys with `orcastra keys init DIR` and give the agent key to "
-          "the stack as a Docker secret (deploy/quickstart does both; doc/security.md), or run "
-          "with --insecure (ORCASTRA_INSECURE=true) on a network you trust",
-          key.status().message());
+      log->critical("{}", key.status().message());
       return 1;
     }
     if (key->leader_public_keys.empty()) {
@@ -678,6 +679,39 @@ int RunAgent(const AgentOptions& options) {
     log->info("CURVE to the leaders ({} trusted leader key(s)); node proof from '{}'",
               security.key.leader_public_keys.size(), options.swarm_cert_dir);
   }
+  // One acting agent per node (doc/healing.md "The standalone agent"): the standalone agent holds
+  // the node's lock; a service agent idles while it is held, and steps aside when it appears.
+  std::optional<AbstractSocketLock> standalone_lock;
+  if (options.rejoin) {
+    auto lock = AbstractSocketLock::Acquire(kStandaloneLockName);
+    if (!lock.ok()) {
+      log->critical("another standalone agent (--rejoin) runs on this node: {}",
+                    lock.status().message());
+      return 1;
+    }
+    standalone_lock.emplace(std::move(lock).value());
+    log->info(
+        "standalone agent: it joins this node again when the daemon leaves the swarm "
+        "(memory in '{}/rejoin')",
+        options.state_dir);
+    // A service agent on this node sees the lock within its watch interval and stops first.
+    if (int signal_number = WaitForShutdownSignalFor(2 * kStandaloneWatchInterval);
+        signal_number != 0) {
+      log->info("signal {} received, stopping", signal_number);
+      return 0;
+    }
+  } else if (AbstractSocketLock::Held(kStandaloneLockName)) {
+    log->info("a standalone agent acts on this node: this one idles until it is gone");
+    while (AbstractSocketLock::Held(kStandaloneLockName)) {
+      if (int signal_number = WaitForShutdownSignalFor(std::chrono::seconds(5));
+          signal_number != 0) {
+        log->info("signal {} received, stopping", signal_number);
+        return 0;
+      }
+    }
+    log->info("the standalone agent is gone: this agent starts");
+  }
+  SystemClock clock;
   EventQueue events;
   // The services the leader's commands reach are created below; the handlers look them up here.
   std::shared_ptr<GarbageCollector> collector;
@@ -757,8 +791,38 @@ int RunAgent(const AgentOptions& options) {
   runner.Add(rotator);
   runner.Add(modcache);
   runner.Add(watcher);
+  if (options.rejoin) {
+    const MembershipFiles files{options.state_dir + "/rejoin"};
+    auto rejoin_docker = std::make_shared<docker::Client>(
+        docker::ClientOptions{.socket_path = options.docker_socket});
+    auto context = std::make_shared<zmq::context_t>(1);
+    RejoinHooks hooks;
+    hooks.info = [rejoin_docker] { return rejoin_docker->Info(); };
+    hooks.join = [rejoin_docker](const docker::SwarmJoinRequest& request) {
+      return rejoin_docker->JoinSwarm(request);
+    };
+    hooks.ask = [context, files, security, &clock](const std::string& endpoint,
+                                                   const Membership& membership) {
+      return AskLeaderToJoin(*context, endpoint, membership, files.dir, security, kVersion, clock,
+                             std::chrono::seconds(5));
+    };
+    hooks.load = [files] { return LoadMembership(files); };
+    hooks.save = [files, certs = options.swarm_cert_dir](const Membership& membership) {
+      return SaveMembership(files, membership, certs);
+    };
+    hooks.report = report;
+    runner.Add(std::make_shared<Rejoiner>(
+        options.rejoin_interval,
+        std::make_unique<RejoinLoop>(options.leader_port, clock, std::move(hooks))));
+  } else {
+    runner.Add(std::make_shared<StandaloneWatch>(kStandaloneWatchInterval, [] {
+      Logger("agent")->warn(
+          "a standalone agent started on this node: this agent stops (and idles when Swarm "
+          "starts it again)");
+      ::kill(::getpid(), SIGTERM);
+    }));
+  }
   // The HTTP endpoint last: it reports on every loop above, and reads only what they publish.
-  SystemClock clock;
   AgentEndpoint endpoint;
   endpoint.version = kVersion;
   endpoint.clock = &clock;

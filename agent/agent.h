@@ -49,13 +49,20 @@ struct AgentOptions {
   bool insecure = false;
   std::string key_path = "/run/secrets/orcastra-agent.key";
   std::string swarm_cert_dir = "/host/swarm-certificates";
+  // doc/healing.md "Re-join": the standalone agent (--rejoin/ORCASTRA_REJOIN) joins its node again
+  // when the daemon leaves the swarm, remembering the membership under STATE_DIR/rejoin; a
+  // service agent idles while a standalone agent runs on its node.
+  bool rejoin = false;
+  std::string state_dir = "/var/lib/orcastra";  // --state-dir/ORCASTRA_STATE_DIR
+  std::chrono::milliseconds rejoin_interval{5000};
 };
 
 // `orcastra agent` flags and env: --docker-host/DOCKER_HOST, --proc-root/ORCASTRA_PROC_ROOT,
 // --cgroup-root/ORCASTRA_CGROUP_ROOT, --memory-source/ORCASTRA_MEMORY_SOURCE,
 // --report-interval/REPORT_INTERVAL (seconds, or with a unit), --leader/ORCASTRA_LEADER
 // (comma-separated), --leader-port/ORCASTRA_AGENT_PORT, --key/ORCASTRA_KEY,
-// --swarm-certs/ORCASTRA_SWARM_CERTS, --insecure/ORCASTRA_INSECURE, the HTTP endpoint's
+// --swarm-certs/ORCASTRA_SWARM_CERTS, --insecure/ORCASTRA_INSECURE, --rejoin/ORCASTRA_REJOIN,
+// --state-dir/ORCASTRA_STATE_DIR, the HTTP endpoint's
 // --http-listen, --http-token-file, --health-stall-limit (common/observe.h). Flags win over env.
 // Autoheal settings come from the AUTOHEAL_* environment.
 Result<AgentOptions> ParseAgentOptions(const std::vector<std::string>& args, const EnvLookup& env);

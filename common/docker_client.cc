@@ -391,6 +391,7 @@ Status Client::RemoveVolume(std::string_view name) {
 }
 
 Status Client::RemoveConfig(std::string_view id) { return Delete("/configs/" + std::string(id)); }
+Status Client::RemoveNode(std::string_view id) { return Delete("/nodes/" + std::string(id)); }
 
 Status Client::Delete(const std::string& path) {
   auto response = Call("DELETE", path);
@@ -408,6 +409,19 @@ Status Client::UpdateNode(std::string_view id, std::uint64_t version, const json
 Status Client::UpdateService(std::string_view id, std::uint64_t version, const json& spec) {
   return PostSpec("/services/" + std::string(id) + "/update?version=" + std::to_string(version),
                   spec);
+}
+
+Status Client::JoinSwarm(const SwarmJoinRequest& request) {
+  json body = {{"ListenAddr", request.listen_addr},
+               {"RemoteAddrs", request.remote_addrs},
+               {"JoinToken", request.join_token}};
+  if (!request.advertise_addr.empty()) body["AdvertiseAddr"] = request.advertise_addr;
+  auto response = Call("POST", "/swarm/join", DumpJson(body), std::chrono::minutes(1));
+  if (!response.ok()) return response.status();
+  if (response->http_status < 200 || response->http_status >= 300) {
+    return ErrorFromResponse("POST", "/swarm/join", *response);
+  }
+  return Status::Ok();
 }
 
 Status Client::PostSpec(const std::string& path, const json& spec) {

@@ -67,6 +67,10 @@ class Client {
   // gets Unavailable). The token is a secret: callers never log it.
   Result<SwarmInspect> Swarm();
   Result<std::vector<Node>> Nodes();
+  // POST /swarm/join: this daemon joins the swarm of `request.remote_addrs` with the join token
+  // (a secret: never logged; no error text contains it). Waits up to a minute (a join takes
+  // seconds: it fetches a certificate from a manager).
+  Status JoinSwarm(const SwarmJoinRequest& request);
   Result<Node> InspectNode(std::string_view id);
   Result<std::vector<Service>> Services();
   // `filters` is Docker's filter map, for example {"service": ["web"], "desired-state":
@@ -99,6 +103,9 @@ class Client {
   Status RemoveVolume(std::string_view name);
   // DELETE /configs/{id}: a Swarm config object (refused while a service uses it).
   Status RemoveConfig(std::string_view id);
+  // DELETE /nodes/{id}, never with force: Swarm itself refuses a node that is not down and a
+  // manager that was not demoted first (FailedPrecondition, seen as Internal or Conflict).
+  Status RemoveNode(std::string_view id);
 
   // Updates with the version read before: Swarm refuses a stale version (Conflict).
   Status UpdateNode(std::string_view id, std::uint64_t version, const nlohmann::json& spec);

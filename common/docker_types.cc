@@ -176,6 +176,7 @@ Result<SwarmInspect> DecodeSwarmInspect(const json& j) {
   swarm.id = r.String("/ID", /*required=*/true);
   swarm.trust_root_pem = r.String("/TLSInfo/TrustRoot", /*required=*/true);
   swarm.manager_token = r.String("/JoinTokens/Manager");
+  swarm.worker_token = r.String("/JoinTokens/Worker");
   if (!r.ok()) return r.status();
   return swarm;
 }

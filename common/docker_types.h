@@ -43,12 +43,22 @@ struct SystemInfo {
 };
 
 // GET /swarm (managers only), the part Orcastra uses: what a leader checks agents' node
-// certificates with (protocol/attestation.h). The manager join token is a secret: it is never
-// logged, shown or sent.
+// certificates with (protocol/attestation.h), and the join tokens. They are secrets: never logged
+// or shown; the worker token is sent only to the agent of a listed node that left
+// (leader/heal/join.h).
 struct SwarmInspect {
   std::string id;              // the cluster id: the O of every node certificate
   std::string trust_root_pem;  // TLSInfo.TrustRoot: the root CA certificate(s), PEM
   std::string manager_token;   // JoinTokens.Manager
+  std::string worker_token;    // JoinTokens.Worker: handed only to attested agents of listed nodes
+};
+
+// POST /swarm/join's body, the part Orcastra sends.
+struct SwarmJoinRequest {
+  std::string listen_addr = "0.0.0.0:2377";
+  std::string advertise_addr;  // "" lets the daemon choose
+  std::vector<std::string> remote_addrs;
+  std::string join_token;
 };
 
 // GET /nodes

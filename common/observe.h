@@ -3,7 +3,9 @@
 // the answers of /healthz and /readyz. Pure except ReadHttpToken (one bounded file read).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,7 @@
 
 #include "common/flags.h"
 #include "common/http_server.h"
+#include "common/metrics.h"
 #include "common/service.h"
 #include "common/status.h"
 
@@ -67,6 +70,28 @@ http::Response NoTokenConfigured(std::string_view what);
 http::Response HealthzResponse(const std::vector<ServiceBeat>& loops);
 // /readyz: 200 "ready: DETAIL" or 503 "not ready: DETAIL".
 http::Response ReadyzResponse(bool ready, std::string_view detail);
+
+// The samples of the families every daemon declares for its loops and its HTTP endpoint (`Ids`, the
+// component's metric enum, has kLoopRestarts, kLoopBeatAge, kHttpRequests, kHttpRefused): restarts
+// and heartbeat age per loop (a loop that is not running has no age), requests and refusals.
+template <typename Ids>
+void AddLoopAndHttpSamples(metrics::Exposition& e, const std::vector<ServiceBeat>& loops,
+                           const http::Server::Counters* http) {
+  for (const ServiceBeat& loop : loops) {
+    e.Add(Ids::kLoopRestarts, {loop.name}, static_cast<double>(loop.failures));
+    if (loop.state == Service::State::kRunning) {
+      e.Add(Ids::kLoopBeatAge, {loop.name}, loop.seconds_since_beat);
+    }
+  }
+  if (http == nullptr) return;
+  auto load = [](const std::atomic<std::uint64_t>& counter) {
+    return static_cast<double>(counter.load(std::memory_order_relaxed));
+  };
+  e.Add(Ids::kHttpRequests, load(http->requests));
+  e.Add(Ids::kHttpRefused, {"busy"}, load(http->busy));
+  e.Add(Ids::kHttpRefused, {"bad_request"}, load(http->bad_requests));
+  e.Add(Ids::kHttpRefused, {"timeout"}, load(http->timeouts));
+}
 
 // Standard headers of every answer: no caching of documents, no sniffing, no framing.
 void AddSecurityHeaders(http::Response& response);

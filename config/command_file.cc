@@ -22,6 +22,7 @@ constexpr KnownCommand kCommands[] = {
     {"pause_dependents", CommandArg::kNone},
     {"resume_dependents", CommandArg::kNone},
     {"bootstrap_swarm", CommandArg::kNone},
+    {"remove_node", CommandArg::kNode},
     {"rebalance", CommandArg::kNone},
     {"gc", CommandArg::kNode},
     {"rotate_logs", CommandArg::kNode},

@@ -15,6 +15,7 @@
 #include "leader/endpoints/endpoints.h"
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
+#include "leader/heal/service.h"
 #include "leader/observe/endpoint.h"
 #include "leader/rebalance/service.h"
 #include "leader/security/zap_handler.h"
@@ -74,11 +75,6 @@ Result<zmq::socket_t> BindRouter(zmq::context_t& context, const std::string& end
   }
   return socket;
 }
-
-constexpr char kHowToMakeKeys[] =
-    "make keys with `orcastra keys init DIR` and give them to the stack as Docker secrets "
-    "(deploy/quickstart does both; doc/security.md), or run with --insecure "
-    "(ORCASTRA_INSECURE=true) on a network you trust";
 
 }  // namespace
 
@@ -169,6 +165,16 @@ Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
   ORC_RETURN_IF_ERROR(reader.ReadDuration("ANCHOR_FOLLOW_WINDOW", std::chrono::seconds(1),
                                           std::chrono::milliseconds(0), std::chrono::hours(24),
                                           &options.follow_window));
+  // 1 s..24 h: shorter than a heartbeat would take a node that restarts for gone.
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("HEAL_PHANTOM_GRACE", std::chrono::seconds(1),
+                                          std::chrono::seconds(1), std::chrono::hours(24),
+                                          &options.heal.phantom_grace));
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("HEAL_MANAGER_GRACE", std::chrono::seconds(1),
+                                          std::chrono::seconds(1), std::chrono::hours(24),
+                                          &options.heal.manager_grace));
+  ORC_RETURN_IF_ERROR(reader.ReadDuration("HEAL_PROMOTION_TIMEOUT", std::chrono::seconds(1),
+                                          std::chrono::seconds(5), std::chrono::hours(1),
+                                          &options.heal.promotion_timeout));
   auto http = ParseHttpOptions(*options_source, env, 9470);
   if (!http.ok()) return http.status();
   options.http = *http;
@@ -185,23 +191,17 @@ int RunLeader(const LeaderOptions& options) {
         "running --insecure: ports 7470/7471 are plain text and unauthenticated; anyone who "
         "reaches them can report for any node and run commands (doc/security.md)");
   } else {
-    if (!protocol::CurveAvailable()) {
-      log->critical(
-          "this libzmq was built without CURVE (zmq_has(\"curve\") is false): "
-          "refusing to run in plain text; use a libzmq with CURVE, or --insecure");
-      return 1;
-    }
     std::string warning;
-    auto loaded = protocol::LoadKeyFile(options.key_path, /*require_secret=*/true, &warning);
+    auto loaded = protocol::LoadDaemonKey(options.key_path, "leader", &warning);
     if (!loaded.ok()) {
-      log->critical("no leader key: {}; {}", loaded.status().message(), kHowToMakeKeys);
+      log->critical("{}", loaded.status().message());
       return 1;
     }
     if (!warning.empty()) log->warn("{}", warning);
     key = std::move(loaded).value();
     auto read = protocol::LoadClientsFile(options.clients_path);
     if (!read.ok()) {
-      log->critical("no clients file: {}; {}", read.status().message(), kHowToMakeKeys);
+      log->critical("no clients file: {}; {}", read.status().message(), protocol::kHowToMakeKeys);
       return 1;
     }
     clients = std::move(read).value();
@@ -291,6 +291,31 @@ int RunLeader(const LeaderOptions& options) {
   };
   // Created before the controller (which hands it `rebalance`), started after it.
   std::shared_ptr<Rebalancer> rebalancer;
+  // The healer (leader/heal/service.h): its own Docker client; it hands its view to the CLI.
+  std::shared_ptr<SwarmApi> heal_api = MakeDockerSwarmApi({.socket_path = options.docker_socket});
+  HealLoopOptions heal_options{
+      .settings = options.settings, .heal = options.heal, .instance_id = self.instance};
+  heal_options.heal.self_node_id = info->swarm_node_id;
+  auto healer = std::make_shared<Healer>(
+      heal_options, *heal_api, clock,
+      HealLoop::Hooks{.config = [&shared]() -> std::shared_ptr<const config::Config> {
+                        std::lock_guard lock(shared.mutex);
+                        return shared.view.has_config ? shared.view.config : nullptr;
+                      },
+                      .cached_nodes = [&shared]() -> std::optional<std::vector<docker::Node>> {
+                        std::lock_guard lock(shared.mutex);
+                        if (shared.cluster.node_list_generation() == 0) return std::nullopt;
+                        return shared.cluster.nodes();
+                      },
+                      .is_leader = [lease] { return lease->IsLeader(); },
+                      .lease_term = [lease] { return lease->Term(); },
+                      .last_raft_write = [lease] { return lease->LastWriteSent(); },
+                      .report = record_event,
+                      .publish =
+                          [&shared](HealView view) {
+                            std::lock_guard lock(shared.mutex);
+                            shared.heal = std::move(view);
+                          }});
   auto controller = std::make_shared<Controller>(
       ControllerOptions{
           .settings = options.settings,
@@ -300,6 +325,10 @@ int RunLeader(const LeaderOptions& options) {
           .instance_id = self.instance,
           .agent_commands =
               [outbox](AgentCommandRequest request) { outbox->Push(std::move(request)); },
+          .heal_commands =
+              [healer](AgentCommandRequest r) {
+                return healer->Submit({r.id, r.text, r.source, r.name, r.node});
+              },
           .rebalance =
               [&rebalancer](std::uint64_t id, const std::string& source) {
                 rebalancer->RequestEvaluation(id, source);
@@ -333,7 +362,11 @@ int RunLeader(const LeaderOptions& options) {
                                                [node_docker] { return node_docker->Swarm(); });
   auto node_events = std::make_shared<NodeEventWatcher>(
       options.docker_socket, options.settings.event_mode, *watcher,
-      [controller] { controller->Poke(); }, [controller] { controller->PokeStore(); });
+      [controller, healer] {
+        controller->Poke();
+        healer->Poke();
+      },
+      [controller] { controller->PokeStore(); });
   // `orcastra plan` reads Swarm on a thread of its own, so a slow daemon stalls no endpoint.
   docker::ClientOptions plan_client{.socket_path = options.docker_socket};
   plan_client.request_timeout = std::chrono::seconds(10);
@@ -402,6 +435,7 @@ int RunLeader(const LeaderOptions& options) {
   runner.Add(watcher);
   runner.Add(node_events);
   runner.Add(controller);
+  runner.Add(healer);
   runner.Add(rebalancer);
   runner.Add(plans);
   runner.Add(forwards);

@@ -5,8 +5,9 @@
 // Threads (wired in RunLeader): the Endpoints service owns both ZeroMQ ROUTER sockets (agents,
 // CLI; leader/endpoints/endpoints.h); the NodeWatcher reads Docker's node list (periodically and
 // when a node event arrives, via the NodeEventWatcher; leader/state/node_watcher.h); the
-// PlanWorker answers `plan` with a Docker client of its own; the Controller and the LeaseKeeper.
-// They share the ClusterState and the controller's view under one mutex (SharedState).
+// PlanWorker answers `plan` with a Docker client of its own; the Controller, the Healer
+// (leader/heal/service.h) and the LeaseKeeper. They share the ClusterState and the controller's and
+// the healer's views under one mutex (SharedState).
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "common/status.h"
 #include "config/settings.h"
 #include "leader/election/plan.h"
+#include "leader/heal/plan.h"
 
 namespace orcastra::leader {
 
@@ -35,6 +37,9 @@ struct LeaderOptions {
   config::Settings settings;
   std::chrono::milliseconds anchor_grace{120000};  // ANCHOR_GRACE_PERIOD
   std::chrono::milliseconds follow_window{0};      // ANCHOR_FOLLOW_WINDOW
+  // Healing's graces (doc/healing.md): HEAL_PHANTOM_GRACE, HEAL_MANAGER_GRACE,
+  // HEAL_PROMOTION_TIMEOUT; self_node_id is set at start.
+  HealSettings heal;
   // /metrics, /healthz, /readyz, the web view and /api (default 0.0.0.0:9470; common/observe.h).
   HttpOptions http;
   // doc/security.md: the leader's key pair and the clients file (Docker secrets), or plain text
@@ -49,10 +54,10 @@ struct LeaderOptions {
 // --poll-interval/ORCASTRA_POLL_INTERVAL, --lease-duration/ORCASTRA_LEASE_DURATION,
 // --lease-renew-deadline, --lease-renew-interval, --lease-retry-period (ORCASTRA_LEASE_*),
 // --config DIR (else ORCASTRA_CONFIG_DIR and the other variables of config/settings.h),
-// ANCHOR_GRACE_PERIOD, --key/ORCASTRA_KEY, --clients/ORCASTRA_CLIENTS,
-// --insecure/ORCASTRA_INSECURE, and the HTTP endpoint's --http-listen, --http-token-file,
-// --health-stall-limit (common/observe.h). An environment variable with a bad value is an error
-// naming it.
+// ANCHOR_GRACE_PERIOD, HEAL_PHANTOM_GRACE, HEAL_MANAGER_GRACE, HEAL_PROMOTION_TIMEOUT,
+// --key/ORCASTRA_KEY, --clients/ORCASTRA_CLIENTS, --insecure/ORCASTRA_INSECURE, and the HTTP
+// endpoint's --http-listen, --http-token-file, --health-stall-limit (common/observe.h). An
+// environment variable with a bad value is an error naming it.
 Result<LeaderOptions> ParseLeaderOptions(const std::vector<std::string>& args,
                                          const EnvLookup& env);
 

@@ -42,6 +42,22 @@ HandshakeMonitor::Outcome Classify(std::uint16_t event, std::uint32_t value) {
 
 bool CurveAvailable() { return zmq_has("curve") == 1; }
 
+Result<KeyFile> LoadDaemonKey(const std::string& key_path, std::string_view who,
+                              std::string* warning) {
+  if (!CurveAvailable()) {
+    return Status::Unsupported(
+        "this libzmq was built without CURVE (zmq_has(\"curve\") is false): refusing to run in "
+        "plain text; use a libzmq with CURVE, or --insecure");
+  }
+  auto key = LoadKeyFile(key_path, /*require_secret=*/true, warning);
+  if (!key.ok()) {
+    // The caller only reports it: the kind of failure is in the text.
+    return Status::InvalidArgument("no " + std::string(who) + " key: " + key.status().message() +
+                                   "; " + kHowToMakeKeys);
+  }
+  return key;
+}
+
 Status ConfigureCurveServer(zmq::socket_t& socket, const std::string& secret_key,
                             const std::string& zap_domain) {
   ORC_RETURN_IF_ERROR(CheckZ85Key(secret_key, "the leader's secret key"));

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -34,6 +35,18 @@ inline constexpr std::size_t kWrongKeyConfirmations = 2;
 // Whether this libzmq was built with CURVE (zmq_has("curve")). Without it nothing may run except
 // with --insecure: never fall back to plain text silently.
 bool CurveAvailable();
+
+// What every "no key" error of a daemon says to do.
+inline constexpr char kHowToMakeKeys[] =
+    "make keys with `orcastra keys init DIR` and give them to the stack as Docker secrets "
+    "(deploy/quickstart does both; doc/security.md), or run with --insecure "
+    "(ORCASTRA_INSECURE=true) on a network you trust";
+
+// What a daemon (`who`: "agent", "leader") needs before it may start without --insecure: CURVE in
+// this libzmq, and its key file at `key_path` with the secret key. The error says what is missing
+// and kHowToMakeKeys; `*warning` gets what the caller should log as a warning (a loose mode).
+Result<KeyFile> LoadDaemonKey(const std::string& key_path, std::string_view who,
+                              std::string* warning);
 
 // How a client secures its connections: CURVE with `key` (its pair and the leader keys it
 // trusts, in order of preference), or plain text when `insecure`.

@@ -205,6 +205,35 @@ struct ServiceImages {
   MSGPACK_DEFINE_MAP(refs)
 };
 
+// "join_request", agent → leader: the agent's node is out of the swarm (its daemon's
+// LocalNodeState is inactive) and it asks for a way back in, on a connection that proved the node
+// it ran as (a hello attested with the node's certificate the agent kept). It carries nothing the
+// leader believes: the node is the connection's, its hostname Swarm's record
+// (leader/heal/join.h).
+struct JoinRequest {
+  std::string local_state{};  // the daemon's Swarm.LocalNodeState, for the leader's event
+
+  bool operator==(const JoinRequest&) const = default;
+  MSGPACK_DEFINE_MAP(local_state)
+};
+
+// "join_answer", leader → agent: the worker join token and the managers to join at
+// ("198.51.100.11:2377"), or why not. `retry` false: only an operator can change the answer (the
+// agent asks again much later). The token is a secret: it travels only over CURVE to an attested
+// connection, and neither side logs it.
+inline constexpr std::size_t kMaxJoinManagerAddrs = 16;
+struct JoinAnswer {
+  bool granted = false;
+  bool retry = true;
+  std::string reason{};
+  std::string join_token{};
+  std::vector<std::string> manager_addrs{};
+  std::string answered_by{};  // the answering instance's node id
+
+  bool operator==(const JoinAnswer&) const = default;
+  MSGPACK_DEFINE_MAP(granted, retry, reason, join_token, manager_addrs, answered_by)
+};
+
 // Wire error codes carried by Error::code.
 inline constexpr char kErrorUnsupportedVersion[] = "unsupported_version";
 inline constexpr char kErrorBadMessage[] = "bad_message";

@@ -18,8 +18,10 @@ namespace {
 
 // Wire type names, indexed like the alternatives of Body.
 constexpr std::array<std::string_view, std::variant_size_v<Body>> kTypeNames = {
-    "hello",         "node_report",          "event",         "query", "reply", "welcome", "error",
-    "agent_command", "agent_command_result", "service_images"};
+    "hello",          "node_report",   "event",
+    "query",          "reply",         "welcome",
+    "error",          "agent_command", "agent_command_result",
+    "service_images", "join_request",  "join_answer"};
 static_assert(std::is_same_v<std::variant_alternative_t<0, Body>, Hello>);
 static_assert(std::is_same_v<std::variant_alternative_t<1, Body>, NodeReport>);
 static_assert(std::is_same_v<std::variant_alternative_t<2, Body>, Event>);
@@ -30,6 +32,8 @@ static_assert(std::is_same_v<std::variant_alternative_t<6, Body>, Error>);
 static_assert(std::is_same_v<std::variant_alternative_t<7, Body>, AgentCommand>);
 static_assert(std::is_same_v<std::variant_alternative_t<8, Body>, AgentCommandResult>);
 static_assert(std::is_same_v<std::variant_alternative_t<9, Body>, ServiceImages>);
+static_assert(std::is_same_v<std::variant_alternative_t<10, Body>, JoinRequest>);
+static_assert(std::is_same_v<std::variant_alternative_t<11, Body>, JoinAnswer>);
 
 // "from 'peer'" for error messages.
 std::string From(std::string_view peer) {

@@ -41,7 +41,7 @@ struct Header {
 
 // One message body; the alternative decides the envelope's "type".
 using Body = std::variant<Hello, NodeReport, Event, Query, Reply, Welcome, Error, AgentCommand,
-                          AgentCommandResult, ServiceImages>;
+                          AgentCommandResult, ServiceImages, JoinRequest, JoinAnswer>;
 
 // A decoded or to-be-encoded message.
 struct Message {
@@ -52,7 +52,7 @@ struct Message {
 };
 
 // The wire "type" of `body`: "hello", "node_report", "event", "query", "reply", "welcome", "error",
-// "agent_command", "agent_command_result", "service_images".
+// "agent_command", "agent_command_result", "service_images", "join_request", "join_answer".
 std::string_view TypeName(const Body& body);
 
 // The MessagePack bytes of the envelope of `message`, with "v" = message.header.version.

@@ -3,6 +3,8 @@
 #include <array>
 #include <map>
 
+#include "common/observe.h"
+
 namespace orcastra::agent {
 namespace {
 
@@ -94,18 +96,7 @@ std::string RenderAgentMetrics(const AgentFigures& f, std::size_t* problems) {
     e.Add(M::kModFetches, {"failed"}, Load(f.modcache->failed));
     e.Add(M::kModBytes, Load(f.modcache->bytes));
   }
-  for (const ServiceBeat& loop : f.loops) {
-    e.Add(M::kLoopRestarts, {loop.name}, static_cast<double>(loop.failures));
-    if (loop.state == Service::State::kRunning) {
-      e.Add(M::kLoopBeatAge, {loop.name}, loop.seconds_since_beat);
-    }
-  }
-  if (f.http != nullptr) {
-    e.Add(M::kHttpRequests, Load(f.http->requests));
-    e.Add(M::kHttpRefused, {"busy"}, Load(f.http->busy));
-    e.Add(M::kHttpRefused, {"bad_request"}, Load(f.http->bad_requests));
-    e.Add(M::kHttpRefused, {"timeout"}, Load(f.http->timeouts));
-  }
+  AddLoopAndHttpSamples<M>(e, f.loops, f.http);
   if (problems != nullptr) *problems = e.problems();
   return e.Render();
 }

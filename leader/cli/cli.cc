@@ -278,6 +278,20 @@ std::string RenderStatus(const json& status) {
       out << "             " << Text(Member(config, "store_problem")) << "\n";
     }
   }
+  const json& heal = Member(status, "heal");
+  if (heal.is_object() && Member(heal, "expected").is_number()) {
+    out << "Healing:     " << Count(heal, "expected") << " nodes expected, "
+        << Count(heal, "in_swarm") << " in the swarm, " << Count(heal, "phantoms") << " phantom, "
+        << Count(heal, "down") << " down; managers " << Count(heal, "managers") << " (wanted "
+        << (Member(heal, "managers_wanted").is_number() ? Text(Member(heal, "managers_wanted"))
+                                                        : std::string("not set"))
+        << ")" << (Flag(heal, "dry_run") ? " (DRY_RUN)" : "") << "\n";
+    if (!Text(Member(heal, "blocked"), "").empty()) {
+      out << "             nothing is done: " << Text(Member(heal, "blocked")) << "\n";
+    } else if (!Text(Member(heal, "count_status"), "").empty()) {
+      out << "             " << Text(Member(heal, "count_status")) << "\n";
+    }
+  }
   const json& agents = Member(status, "agents");
   out << "Agents:      " << Count(agents, "connected") << " of " << Count(agents, "expected")
       << " connected";
@@ -341,6 +355,30 @@ std::string RenderPlan(const json& plan) {
   }
   for (const auto& w : Items(Member(plan, "warnings"))) out << "warning: " << Text(w) << "\n";
   RenderRebalance(out, Member(plan, "rebalance"), /*full=*/true);
+  const json& heal = Member(plan, "heal");
+  if (heal.is_object()) {
+    out << "Healing:\n";
+    const json& steps = Items(Member(heal, "actions"));
+    if (!steps.empty()) {
+      std::vector<std::vector<std::string>> rows = {{"ACTION", "NODE", "HOSTNAME", "WHY"}};
+      for (const auto& a : steps) {
+        rows.push_back({Text(Member(a, "action")), Prefix(Text(Member(a, "node_id")), 12),
+                        Text(Member(a, "hostname")), Text(Member(a, "reason"))});
+      }
+      out << Table(rows);
+    }
+    if (!Text(Member(heal, "blocked"), "").empty()) {
+      out << "  nothing is done: " << Text(Member(heal, "blocked")) << "\n";
+    }
+    if (!Text(Member(heal, "count_status"), "").empty()) {
+      out << "  managers: " << Text(Member(heal, "count_status")) << "\n";
+    }
+    for (const auto& n : Items(Member(heal, "nodes"))) {
+      out << "  " << Text(Member(n, "hostname")) << " (" << Prefix(Text(Member(n, "node_id")), 12)
+          << ") " << Text(Member(n, "heal")) << ": " << Text(Member(n, "detail"), "") << "\n";
+    }
+    for (const auto& w : Items(Member(heal, "warnings"))) out << "  warning: " << Text(w) << "\n";
+  }
   return out.str();
 }
 

@@ -430,6 +430,16 @@ class Controller::Loop {
     } else if (name == "rebalance" && owner_.options_.rebalance) {
       owner_.options_.rebalance(id, source);  // the rebalancer records the result
       return;
+    } else if (name == "bootstrap_swarm" || name == "remove_node") {
+      if (owner_.options_.heal_commands) {
+        Status queued = owner_.options_.heal_commands({id, text, source, name, arg});
+        if (queued.ok()) return;  // the healer answers
+        ok = false;
+        result = "not run: " + queued.message();
+      } else {
+        ok = false;
+        result = "no healer in this process";
+      }
     } else if (name == "gc" || name == "rotate_logs" || name == "refresh_mods") {
       if (owner_.options_.agent_commands) {
         // The agents answer asynchronously; the Endpoints record the result event.

@@ -73,6 +73,9 @@ struct ControllerOptions {
   // thread that owns the agents' sockets; that side records their `command` event when the agents
   // answered. Called from the controller's thread. Empty: those commands fail.
   std::function<void(AgentCommandRequest)> agent_commands;
+  // Takes `bootstrap_swarm` and `remove_node:ID` to the healer (leader/heal/service.h), which
+  // records their `command` event. Empty: those commands fail.
+  std::function<Status(AgentCommandRequest)> heal_commands;
   // Takes `rebalance` (its id and source) to the rebalancer (leader/rebalance/service.h), which
   // records its `command` event when it has evaluated. Empty: the command fails.
   std::function<void(std::uint64_t, const std::string&)> rebalance;

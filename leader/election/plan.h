@@ -124,6 +124,12 @@ class LeaseElector {
   const LeaseTimings& timings() const { return timings_; }
   // The latest time at which we may still act as leader (meaningful only while leading).
   SteadyTime leadership_deadline() const { return deadline_; }
+  // When the last write that renewed our lease was sent (it succeeded, so Swarm's Raft store had
+  // quorum after that moment); nullopt when we do not lead.
+  std::optional<SteadyTime> last_write_sent(SteadyTime now) const {
+    if (!IsLeader(now)) return std::nullopt;
+    return last_renew_sent_;
+  }
 
  private:
   bool ObservedHolderIsUs() const;

@@ -68,6 +68,11 @@ std::uint64_t LeaseKeeper::Term() const {
   return elector_.LeaderTerm(clock_.Now());
 }
 
+std::optional<SteadyTime> LeaseKeeper::LastWriteSent() const {
+  std::lock_guard lock(mutex_);
+  return elector_.last_write_sent(clock_.Now());
+}
+
 LeaseRecord LeaseKeeper::ObservedHolder() const {
   std::lock_guard lock(mutex_);
   return elector_.observed().value_or(LeaseRecord{});

@@ -33,6 +33,9 @@ class LeaseKeeper final : public Service {
   bool IsLeader() const;
   // The fencing term while leading, else 0.
   std::uint64_t Term() const;
+  // When the last successful renewal of the lease was sent (a write Swarm's Raft store committed,
+  // so quorum held after that moment); nullopt while not leading.
+  std::optional<SteadyTime> LastWriteSent() const;
   // The holder as last read or written (empty when unknown).
   LeaseRecord ObservedHolder() const;
 

@@ -12,6 +12,7 @@
 #include "common/utf8.h"
 #include "leader/anchors/views.h"
 #include "leader/config_store/store.h"
+#include "leader/heal/join.h"
 #include "leader/state/documents.h"
 
 namespace orcastra::leader {
@@ -380,6 +381,8 @@ void EndpointsCore::HandleAgent(const protocol::Incoming& incoming) {
   } else if (const auto* result = std::get_if<protocol::AgentCommandResult>(&message.body)) {
     if (!speaks_for(message.header.node, "node")) return;
     Deliver(pending_.OnResult(*result, bound ? bound->node_id : message.header.node));
+  } else if (const auto* join = std::get_if<protocol::JoinRequest>(&message.body)) {
+    HandleJoinRequest(peer, bound, *join);
   } else if (const auto* event = std::get_if<protocol::Event>(&message.body)) {
     if (!speaks_for(message.header.node, "node")) return;
     {
@@ -397,6 +400,83 @@ void EndpointsCore::HandleAgent(const protocol::Incoming& incoming) {
                                ": this message type is not accepted on the agent endpoint"),
            protocol::Refusal::kUnknownType);
   }
+}
+
+void EndpointsCore::HandleJoinRequest(const std::string& peer,
+                                      const std::optional<NodeBinding>& bound,
+                                      const protocol::JoinRequest& request) {
+  protocol::JoinAnswer answer;
+  answer.answered_by = OwnHeader().node;
+  if (!bound) {
+    // --insecure: no connection proves a node, so no join token travels (it would in plain text).
+    answer.retry = false;
+    answer.reason =
+        "join tokens are handed out only over CURVE to an agent that proved its node; this leader "
+        "runs --insecure";
+    (void)SendToAgentPeer(peer, answer, "join_answer");
+    return;
+  }
+  JoinInputs in;
+  in.node_id = bound->node_id;
+  in.now = clock_.Now();
+  const LeaseView lease = context_.lease ? context_.lease() : LeaseView{};
+  if (!lease.holder_hostname.empty()) {
+    in.active_hint = lease.holder_hostname + " (node " + lease.holder_node_id + ")";
+  }
+  std::vector<docker::Node> nodes;
+  std::shared_ptr<const config::Config> config;
+  HealView heal;
+  std::string token;
+  SteadyTime read_at{};
+  {
+    std::lock_guard lock(shared_.mutex);
+    in.active = shared_.cluster.IsActive();
+    if (shared_.view.has_config) config = shared_.view.config;
+    if (shared_.cluster.node_list_generation() > 0) {
+      nodes = shared_.cluster.nodes();
+      read_at = shared_.cluster.nodes_read_at();
+    }
+    heal = shared_.heal;
+    token = shared_.worker_join_token;
+  }
+  in.has_config = config != nullptr;
+  in.dry_run = heal.dry_run;
+  in.worker_token_known = !token.empty();
+  JoinMemory& memory = joins_[in.node_id];
+  in.last_grant = memory.last_grant;
+  HealPlan plan;
+  if (config && read_at != SteadyTime{}) {
+    plan = PlanHeal(config->swarm, heal.settings,
+                    HealSnapshot{nodes, RaftWriteAge(heal.last_raft_write, read_at)}, heal.memory,
+                    in.now);
+    in.plan = &plan;
+    in.nodes = &nodes;
+  }
+  const JoinDecision decision = DecideJoin(in);
+  answer.granted = decision.grant;
+  answer.retry = decision.retry;
+  answer.reason = decision.reason;
+  protocol::Event event;
+  event.subject = in.node_id;
+  event.message = decision.reason;
+  event.attrs = {{"node_id", in.node_id},
+                 {"hostname", decision.hostname},
+                 {"local_state", CutText(request.local_state, 32)}};
+  if (decision.grant) {
+    answer.join_token = std::move(token);
+    answer.manager_addrs = decision.manager_addrs;
+    memory.last_grant = in.now;
+    memory.last_refusal.clear();
+    event.kind = "join_granted";
+    RecordOwnEvent(event);
+  } else if (in.active && decision.reason != memory.last_refusal) {
+    memory.last_refusal = decision.reason;
+    event.kind = in.dry_run && decision.retry ? "dry_run" : "join_refused";
+    RecordOwnEvent(event);
+  }
+  Logger("leader")->info("join_request from the agent of node '{}': {}{}", in.node_id,
+                         decision.grant ? "granted: " : "refused: ", decision.reason);
+  (void)SendToAgentPeer(peer, std::move(answer), "join_answer");
 }
 
 void EndpointsCore::HandleControl(const protocol::Incoming& incoming) {
@@ -716,6 +796,7 @@ void EndpointsCore::StartPlan(const std::string& cli_identity) {
   {
     std::lock_guard lock(shared_.mutex);
     job.view = shared_.view;
+    job.heal = shared_.heal;
     job.rebalance = shared_.rebalance;
   }
   Status queued = context_.plans == nullptr ? Status::Unavailable("no plan worker")
@@ -856,6 +937,7 @@ void EndpointsCore::PruneToNodeList() {
     seen_node_list_ = generation;
     listed = shared_.cluster.listed_node_ids();
   }
+  std::erase_if(joins_, [&](const auto& entry) { return !listed.count(entry.first); });
   peers_.PruneTo(std::move(listed));
 }
 

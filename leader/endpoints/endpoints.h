@@ -212,6 +212,10 @@ class EndpointsCore {
   // The hello, once its node is known (proven, or --insecure): recorded and welcomed.
   void WelcomeAgent(const std::string& peer, const protocol::Hello& hello,
                     const std::string& attestation);
+  // A join_request (leader/heal/join.h): answered with the worker token or why not, and recorded
+  // as an event (a refusal only when its reason for that node changed).
+  void HandleJoinRequest(const std::string& peer, const std::optional<NodeBinding>& bound,
+                         const protocol::JoinRequest& request);
   nlohmann::json SecurityJson() const;
   // Sends `reply` to CLI peer `identity`; one too large for a frame is replaced by an error reply
   // naming `what` and the size.
@@ -262,6 +266,12 @@ class EndpointsCore {
   LogLimiter send_log_{kLogPeriod};
   LogLimiter rate_log_{kLogPeriod};
   NodeBindings bindings_;  // agent connections that proved their node
+  // Join requests, by node id (pruned to Swarm's node list): the last grant and the last refusal.
+  struct JoinMemory {
+    std::optional<SteadyTime> last_grant;
+    std::string last_refusal;
+  };
+  std::map<std::string, JoinMemory> joins_;
   RateLimiter agent_limits_{kAgentLimits, kMaxRateLimitedPeers};
   RateLimiter control_limits_{kControlLimits, kMaxRateLimitedPeers};
   // `forbidden` events, at most one per kLogPeriod per key name (bounded by the clients file).

@@ -9,7 +9,8 @@
 namespace orcastra::leader {
 
 protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
-                              SteadyTime now, const RebalanceView* rebalance, std::int64_t now_ms) {
+                              SteadyTime now, const RebalanceView* rebalance, std::int64_t now_ms,
+                              const HealView* heal) {
   if (!view.has_config || !view.config) {
     reply.error = "no configuration in force" +
                   (view.config_problem.empty() ? std::string() : ":\n" + view.config_problem);
@@ -26,6 +27,8 @@ protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protoco
   result["dependents_paused"] = view.dependents_paused;
   result["from_active_leader"] = reply.from_active_leader;
   if (rebalance != nullptr) result["rebalance"] = RebalancePlanNow(api, *rebalance, now, now_ms);
+  if (heal != nullptr)
+    result["heal"] = HealPlanNow(view.config->swarm, *heal, snapshot->nodes, now);
   reply.ok = true;
   reply.result_json = DumpJson(result);
   return reply;
@@ -78,8 +81,8 @@ bool PlanWorker::RunOne() {
       reply = job.reply;
       reply.error = "this worker cannot read Swarm";
     } else {
-      reply =
-          MakePlanReply(*api_, job.view, job.reply, clock_.Now(), &job.rebalance, clock_.WallMs());
+      reply = MakePlanReply(*api_, job.view, job.reply, clock_.Now(), &job.rebalance,
+                            clock_.WallMs(), &job.heal);
     }
   } catch (const std::exception& e) {
     Logger("leader")->error("{} failed: {}", job.what, e.what());

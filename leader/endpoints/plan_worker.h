@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "leader/anchors/reconciler.h"
 #include "leader/controller/service.h"
+#include "leader/heal/service.h"
 #include "leader/rebalance/service.h"
 #include "protocol/messages.h"
 
@@ -40,6 +41,7 @@ struct PlanJob {
   // When set, the job: runs on the worker's thread with its SwarmApi (null on a worker without
   // one) and makes the reply itself. Otherwise a plan is made (MakePlanReply).
   std::function<protocol::Reply(SwarmApi*)> run{};
+  HealView heal{};  // the healer's settings and memory then (leader/heal/service.h)
 };
 
 struct PlanAnswer {
@@ -51,10 +53,11 @@ struct PlanAnswer {
 // The `plan` reply: a fresh complete read of Swarm through `api`, planned with the view's
 // configuration, settings and backoff memory; nothing is changed. An error reply when there is no
 // configuration or the read is incomplete (no plan on partial data). With `rebalance`, the reply
-// has the rebalancer's plan too (RebalancePlanNow) under "rebalance".
+// has the rebalancer's plan too (RebalancePlanNow) under "rebalance"; with `heal`, a "heal" part:
+// the healing actions with their reasons, made from the same node list.
 protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protocol::Reply reply,
                               SteadyTime now, const RebalanceView* rebalance = nullptr,
-                              std::int64_t now_ms = 0);
+                              std::int64_t now_ms = 0, const HealView* heal = nullptr);
 
 class PlanWorker final : public Service {
  public:

@@ -1,5 +1,7 @@
 #include "leader/observe/metrics.h"
 
+#include "common/observe.h"
+
 namespace orcastra::leader {
 namespace {
 
@@ -86,18 +88,7 @@ std::string RenderLeaderMetrics(const LeaderFigures& f, std::size_t* problems) {
       }
     }
   }
-  for (const ServiceBeat& loop : f.loops) {
-    e.Add(M::kLoopRestarts, {loop.name}, static_cast<double>(loop.failures));
-    if (loop.state == Service::State::kRunning) {
-      e.Add(M::kLoopBeatAge, {loop.name}, loop.seconds_since_beat);
-    }
-  }
-  if (f.http != nullptr) {
-    e.Add(M::kHttpRequests, Load(f.http->requests));
-    e.Add(M::kHttpRefused, {"busy"}, Load(f.http->busy));
-    e.Add(M::kHttpRefused, {"bad_request"}, Load(f.http->bad_requests));
-    e.Add(M::kHttpRefused, {"timeout"}, Load(f.http->timeouts));
-  }
+  AddLoopAndHttpSamples<M>(e, f.loops, f.http);
   if (problems != nullptr) *problems = e.problems();
   return e.Render();
 }

@@ -108,7 +108,8 @@ Status Permit(const PeerAuth& auth, const protocol::Body& body) {
       if (std::holds_alternative<protocol::Hello>(body) ||
           std::holds_alternative<protocol::NodeReport>(body) ||
           std::holds_alternative<protocol::Event>(body) ||
-          std::holds_alternative<protocol::AgentCommandResult>(body)) {
+          std::holds_alternative<protocol::AgentCommandResult>(body) ||
+          std::holds_alternative<protocol::JoinRequest>(body)) {
         return Status::Ok();
       }
       break;

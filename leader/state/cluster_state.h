@@ -146,6 +146,10 @@ class ClusterState {
   // Whether `node_id` is in the last complete node list (false before the first).
   bool IsListed(const std::string& node_id) const { return listed_.count(node_id) > 0; }
   const std::set<std::string>& listed_node_ids() const { return listed_; }
+  // The last complete node list (empty before the first).
+  const std::vector<docker::Node>& nodes() const { return nodes_; }
+  // When the last complete node list was read.
+  SteadyTime nodes_read_at() const { return nodes_read_at_; }
 
   // A hello from a connection that proved hello.node_id by `attestation` (see AgentRecord).
   void RecordHello(const protocol::Hello& hello, SteadyTime now, std::string attestation = "none");
@@ -183,10 +187,9 @@ class ClusterState {
   std::uint64_t reports_received() const { return reports_received_; }
   // Events recorded since the start.
   std::uint64_t events_recorded() const { return next_event_seq_ - 1; }
-  // The agents' records by node id, and Swarm's last complete node list (the rebalancer reads
-  // both, under the same mutex as everyone else).
+  // The agents' records by node id (the rebalancer reads them with nodes(), under the same mutex
+  // as everyone else).
   const std::map<std::string, AgentRecord>& agents() const { return agents_; }
-  const std::vector<docker::Node>& nodes() const { return nodes_; }
   std::size_t event_count() const { return events_.size(); }
   std::size_t event_log_bytes() const { return event_bytes_; }
 

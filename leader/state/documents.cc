@@ -16,6 +16,7 @@ json StatusDocument(const SharedState& shared, const EndpointsHealth& endpoints,
   status["config"] = view.config_source.is_object() ? view.config_source : json::object();
   const json& rebalance = shared.rebalance.status;
   status["rebalance"] = rebalance.is_object() ? rebalance : json::object();
+  status["heal"] = shared.heal.status.is_object() ? shared.heal.status : json::object();
   status["health"] = {{"service_failures", ServiceFailureCount()},
                       {"refused_messages", endpoints.refused},
                       {"send_failures", endpoints.send_failures},

@@ -14,7 +14,7 @@
 namespace orcastra::leader {
 
 // `status`: ClusterState::StatusJson with the controller's anchor summary, the safety record, the
-// rebalancer's status and the process's health counters (`health`) from `endpoints`.
+// rebalancer's and the healer's status and the process's health counters (`health`) from `endpoints`.
 nlohmann::json StatusDocument(const SharedState& shared, const EndpointsHealth& endpoints,
                               SteadyTime now);
 

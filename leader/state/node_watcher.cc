@@ -35,6 +35,7 @@ void NodeWatcher::RefreshSwarm() {
   shared_.trust.cluster_id = std::move(swarm->id);
   shared_.trust.trust_root_pem = std::move(swarm->trust_root_pem);
   shared_.trust.manager_token = std::move(swarm->manager_token);
+  shared_.worker_join_token = std::move(swarm->worker_token);
 }
 
 Status NodeWatcher::RefreshOnce() {

@@ -1,12 +1,13 @@
 // What the leader's threads share: the cluster state (node watcher, endpoints, the controller's
-// events), the controller's and the rebalancer's last published views, and what the node watcher
-// read of the swarm's CA, behind one mutex.
+// events), the controller's, the rebalancer's and the healer's last published views, and what the
+// node watcher read of the swarm's CA, behind one mutex.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
 
 #include "leader/controller/service.h"
+#include "leader/heal/service.h"
 #include "leader/rebalance/service.h"
 #include "leader/state/cluster_state.h"
 #include "protocol/attestation.h"
@@ -29,10 +30,14 @@ struct SharedState {
   ClusterState cluster;       // guarded by mutex
   ControllerView view;        // guarded by mutex; the controller's last cycle
   RebalanceView rebalance;    // guarded by mutex; the rebalancer's last pass
+  HealView heal;              // guarded by mutex; the healer's last pass
   EndpointsHealth endpoints;  // guarded by mutex; published by the endpoints every round
   // guarded by mutex; what the node watcher read of GET /swarm (the manager token is a secret:
   // never logged or shown)
   protocol::SwarmTrust trust;
+  // guarded by mutex; GET /swarm's JoinTokens.Worker, a secret: sent only in a join_answer to the
+  // attested agent of a listed node that left (leader/heal/join.h), never logged or shown
+  std::string worker_join_token;
 };
 
 }  // namespace orcastra::leader

@@ -45,6 +45,15 @@ class SwarmApi {
                             const nlohmann::json& spec) = 0;
   virtual Status UpdateService(const std::string& id, std::uint64_t version,
                                const nlohmann::json& spec) = 0;
+  // One node (GET /nodes/{id}); NotFound when it is gone. The healer's (leader/heal/service.h);
+  // Unsupported by default.
+  virtual Result<docker::Node> InspectNode(const std::string& id) {
+    return Status::Unsupported("InspectNode " + id);
+  }
+  // DELETE /nodes/{id}, never forced (docker::Client::RemoveNode). Unsupported by default.
+  virtual Status RemoveNode(const std::string& id) {
+    return Status::Unsupported("RemoveNode " + id);
+  }
 
   // The config named exactly `name`; nullopt when there is none, Internal when two are.
   virtual Result<std::optional<ConfigObject>> ConfigNamed(const std::string& name) = 0;
@@ -78,6 +87,10 @@ class DockerSwarmApi final : public SwarmApi {
                        const nlohmann::json& spec) override {
     return client_.UpdateService(id, version, spec);
   }
+  Result<docker::Node> InspectNode(const std::string& id) override {
+    return client_.InspectNode(id);
+  }
+  Status RemoveNode(const std::string& id) override { return client_.RemoveNode(id); }
   Result<std::optional<ConfigObject>> ConfigNamed(const std::string& name) override;
   Result<ConfigObject> InspectConfig(const std::string& id) override;
   Result<std::string> CreateConfig(const std::string& name, const Labels& labels,

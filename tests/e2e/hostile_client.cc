@@ -4,7 +4,7 @@
 // agent stayed up, kept answering and counted every refusal.
 //
 //   orcastra_hostile_client --agents tcp://HOST:7470 --control tcp://HOST:7471 [--seconds N]
-//       [--agent-key FILE] [--client-key FILE] [--phases hostile,impersonate,flood]
+//       [--agent-key FILE] [--client-key FILE] [--phases hostile,impersonate,join,flood]
 //       [--swarm-certs DIR --node-id ID --other-node ID] [--flood-connections N]
 //       [--load-connections N --load-rate PER_SECOND]
 //
@@ -14,6 +14,8 @@
 // - impersonate: with the real agent key and this node's own Swarm certificate (--swarm-certs,
 //   --node-id): a hello claiming --other-node, then a proven hello and reports, events and
 //   command results for --other-node, and reports with no hello at all;
+// - join: asks for a join token in plain text, with the operator key, with the agent key and no
+//   hello, proven as --node-id (not down) and claiming --other-node (healing_test);
 // - flood: --flood-connections (default 2000) each of junk TCP connections, half-open ZMTP
 //   greetings held open, plain-text ZMTP clients and CURVE clients with unknown keys, on both
 //   ports;
@@ -146,6 +148,10 @@ class Peer {
         if (const auto* reply = std::get_if<protocol::Reply>(&decoded->body)) {
           kind += reply->ok ? ":ok" : ":error";
         }
+        if (const auto* join = std::get_if<protocol::JoinAnswer>(&decoded->body)) {
+          kind += join->granted ? ":granted" : ":refused";
+          if (!join->join_token.empty()) kind += ":token";
+        }
       }
       ++tally.answers[kind];
     }
@@ -222,25 +228,43 @@ int Dial(const std::string& endpoint) {
   return fd;
 }
 
+// This node's Swarm identity (CERTS/swarm-node.crt and .key): attestations of any node id the
+// caller claims, for `agent_key`.
+class NodeIdentity {
+ public:
+  static std::optional<NodeIdentity> Read(const std::string& certs) {
+    auto key = protocol::ParseSwarmNodeKey(ReadFileText(certs + "/swarm-node.key"));
+    std::string cert = ReadFileText(certs + "/swarm-node.crt");
+    if (!key.ok() || cert.empty()) return std::nullopt;
+    return NodeIdentity(std::move(cert), std::move(key).value());
+  }
+  protocol::Attestation Attest(const std::string& claimed,
+                               const protocol::KeyFile& agent_key) const {
+    protocol::AttestationInput input{claimed, WallMs(), *protocol::NewNonce(),
+                                     agent_key.leader_public_keys.at(0), agent_key.public_key};
+    auto made = protocol::MakeCertAttestation(input, cert_, key_);
+    return made.ok() ? *made : protocol::NoAttestation(made.status().message());
+  }
+
+ private:
+  NodeIdentity(std::string cert, protocol::NodeKey key)
+      : cert_(std::move(cert)), key_(std::move(key)) {}
+  std::string cert_;
+  protocol::NodeKey key_;
+};
+
 // The impersonation phase: the real agent key and this node's own Swarm identity, used to speak
 // for another node. Every attempt must be refused; the test checks the other node's record.
 nlohmann::json Impersonate(zmq::context_t& context, const std::string& endpoint,
                            const protocol::KeyFile& agent_key, const std::string& certs,
                            const std::string& own_node, const std::string& other_node) {
   nlohmann::json out = nlohmann::json::object();
-  auto key_text = ReadFileText(certs + "/swarm-node.key");
-  auto node_key = protocol::ParseSwarmNodeKey(key_text);
-  const std::string cert = ReadFileText(certs + "/swarm-node.crt");
-  if (!node_key.ok() || cert.empty()) {
+  const std::optional<NodeIdentity> identity = NodeIdentity::Read(certs);
+  if (!identity) {
     out["error"] = "cannot read this node's Swarm identity in " + certs;
     return out;
   }
-  auto attest = [&](const std::string& claimed) {
-    protocol::AttestationInput input{claimed, WallMs(), *protocol::NewNonce(),
-                                     agent_key.leader_public_keys.at(0), agent_key.public_key};
-    auto made = protocol::MakeCertAttestation(input, cert, *node_key);
-    return made.ok() ? *made : protocol::NoAttestation(made.status().message());
-  };
+  auto attest = [&](const std::string& claimed) { return identity->Attest(claimed, agent_key); };
   auto hello = [&](const std::string& claimed, protocol::Attestation attestation) {
     protocol::Hello h{"9.9.9", claimed, "impostor", 5000, "procfs"};
     h.attestation = std::move(attestation);
@@ -287,6 +311,44 @@ nlohmann::json Impersonate(zmq::context_t& context, const std::string& endpoint,
     agent.Drain(tally, std::chrono::milliseconds(2000));
     out["proven_then_other_node"] = Report(tally);
   }
+  return out;
+}
+
+// The join phase (healing_test): asks for a join token every way a peer without the right could:
+// in plain text, with the operator's key, with the agent key and no hello, proven as `own_node`
+// (a node that has not left), and claiming `other_node` with this node's certificate. Each case
+// reports what came back; an answer holding a token is counted as "join_answer:...:token".
+nlohmann::json AskJoin(zmq::context_t& context, const std::string& endpoint,
+                       const protocol::KeyFile* agent_key, const protocol::KeyFile* client_key,
+                       const std::string& certs, const std::string& own_node,
+                       const std::string& other_node) {
+  nlohmann::json out = nlohmann::json::object();
+  const std::string ask =
+      protocol::Encode({{1, own_node, 2, WallMs()}, protocol::JoinRequest{"inactive"}});
+  auto run = [&](const char* name, const protocol::KeyFile* key,
+                 const std::vector<std::string>& frames) {
+    Tally tally;
+    Peer peer(context, endpoint, key);
+    for (const auto& frame : frames) peer.Send(frame, tally);
+    peer.Drain(tally, std::chrono::milliseconds(2500));
+    out[name] = Report(tally);
+  };
+  run("plain_text", nullptr, {ask});
+  if (client_key != nullptr) run("operator_key", client_key, {ask});
+  if (agent_key == nullptr) return out;
+  run("no_hello", agent_key, {ask});
+  const std::optional<NodeIdentity> identity = NodeIdentity::Read(certs);
+  if (!identity) {
+    out["error"] = "cannot read this node's Swarm identity in " + certs;
+    return out;
+  }
+  auto hello = [&](const std::string& claimed) {
+    protocol::Hello h{"9.9.9", claimed, "asker", 5000, "procfs"};
+    h.attestation = identity->Attest(claimed, *agent_key);
+    return protocol::Encode({{1, claimed, 1, WallMs()}, h});
+  };
+  run("proven_not_down", agent_key, {hello(own_node), ask});
+  if (!other_node.empty()) run("claiming_other_node", agent_key, {hello(other_node), ask});
   return out;
 }
 
@@ -417,24 +479,15 @@ nlohmann::json Load(zmq::context_t& context, const std::string& endpoint,
                     const std::string& node, int connections, double rate, int seconds) {
   std::vector<std::unique_ptr<Peer>> peers;
   Tally tally;
-  std::optional<protocol::NodeKey> node_key;
-  std::string cert;
+  std::optional<NodeIdentity> identity;
   if (agent_key != nullptr) {
-    auto key = protocol::ParseSwarmNodeKey(ReadFileText(certs + "/swarm-node.key"));
-    cert = ReadFileText(certs + "/swarm-node.crt");
-    if (!key.ok() || cert.empty()) return {{"error", "cannot read the node's Swarm identity"}};
-    node_key.emplace(std::move(key).value());
+    identity = NodeIdentity::Read(certs);
+    if (!identity) return {{"error", "cannot read the node's Swarm identity"}};
   }
   for (int i = 0; i < connections; ++i) {
     peers.push_back(std::make_unique<Peer>(context, endpoint, agent_key));
     protocol::Hello hello{"load", node, "load", 5000, "procfs"};
-    if (agent_key != nullptr) {
-      auto made = protocol::MakeCertAttestation(
-          {node, WallMs(), *protocol::NewNonce(), agent_key->leader_public_keys.at(0),
-           agent_key->public_key},
-          cert, *node_key);
-      if (made.ok()) hello.attestation = *made;
-    }
+    if (identity) hello.attestation = identity->Attest(node, *agent_key);
     peers.back()->Send(protocol::Encode({{1, node, 1, WallMs()}, hello}), tally);
   }
   for (auto& peer : peers) peer->Drain(tally, std::chrono::milliseconds(200));
@@ -532,6 +585,10 @@ int main(int argc, char** argv) {
   if (wanted.contains("impersonate") && agent_key != nullptr) {
     summary["impersonate"] =
         Impersonate(context, agents_endpoint, *agent_key, certs, own_node, other_node);
+  }
+  if (wanted.contains("join")) {
+    summary["join"] =
+        AskJoin(context, agents_endpoint, agent_key, client_key, certs, own_node, other_node);
   }
   if (wanted.contains("flood")) {
     const protocol::KeyFile* source = client_key != nullptr ? client_key : agent_key;

@@ -20,6 +20,7 @@ class FakeSwarmApi final : public leader::SwarmApi {
  public:
   Result<std::vector<docker::Node>> Nodes() override {
     Read();
+    if (fail_nodes) return Status::Unavailable("nodes: the swarm does not have a leader");
     return nodes;
   }
   Result<std::vector<docker::Service>> Services() override {
@@ -40,6 +41,7 @@ class FakeSwarmApi final : public leader::SwarmApi {
       if (node.id != id) continue;
       if (node.version != version) return Status::Conflict("update out of sequence");
       node.spec = spec;
+      if (spec.contains("Role") && spec["Role"].is_string()) node.role = spec["Role"];
       node.labels.clear();
       if (spec.contains("Labels") && spec["Labels"].is_object()) {
         for (const auto& [key, value] : spec["Labels"].items()) node.labels[key] = value;
@@ -75,6 +77,30 @@ class FakeSwarmApi final : public leader::SwarmApi {
       return Status::Ok();
     }
     return Status::NotFound("service " + id + " not found");
+  }
+  Result<docker::Node> InspectNode(const std::string& id) override {
+    Read();
+    std::lock_guard lock(mutex_);
+    for (const auto& node : nodes)
+      if (node.id == id) return node;
+    return Status::NotFound("node " + id + " not found");
+  }
+  // As Swarm: only a down node that is no manager may go (no force).
+  Status RemoveNode(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    writes.push_back("remove " + id);
+    if (fail_removals) return Status::Internal("remove: " + id + ": injected failure");
+    if (!apply_writes) return Status::Ok();
+    for (auto it = nodes.begin(); it != nodes.end(); ++it) {
+      if (it->id != id) continue;
+      if (it->state != "down") return Status::Internal("node " + id + " is not down");
+      if (it->role == "manager" || !it->manager_reachability.empty()) {
+        return Status::Internal("node " + id + " is a cluster manager: it must be demoted");
+      }
+      nodes.erase(it);
+      return Status::Ok();
+    }
+    return Status::NotFound("node " + id + " not found");
   }
   Result<std::optional<leader::ConfigObject>> ConfigNamed(const std::string& name) override {
     std::lock_guard lock(mutex_);
@@ -128,6 +154,8 @@ class FakeSwarmApi final : public leader::SwarmApi {
   std::vector<docker::Service> services;
   std::vector<docker::Task> tasks;
   bool fail_services = false;
+  bool fail_nodes = false;     // Nodes() fails (a daemon without a Raft leader)
+  bool fail_removals = false;  // RemoveNode() fails
   bool apply_writes = false;
   std::uint64_t index = 1000;  // Swarm's Raft index, for the versions of applied writes
   std::vector<std::string> writes;

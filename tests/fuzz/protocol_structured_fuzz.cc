@@ -17,9 +17,11 @@
 
 namespace {
 
-constexpr std::array<std::string_view, 10> kTypes = {
-    "hello",         "node_report",          "event",         "query", "reply", "welcome", "error",
-    "agent_command", "agent_command_result", "service_images"};
+constexpr std::array<std::string_view, 12> kTypes = {
+    "hello",          "node_report",   "event",
+    "query",          "reply",         "welcome",
+    "error",          "agent_command", "agent_command_result",
+    "service_images", "join_request",  "join_answer"};
 
 // Every member name of every body (protocol/messages.h) and the envelope's keys.
 constexpr std::string_view kKeys[] = {"v",
@@ -85,6 +87,12 @@ constexpr std::string_view kKeys[] = {"v",
                                       "active",
                                       "output",
                                       "refs",
+                                      "local_state",
+                                      "granted",
+                                      "retry",
+                                      "reason",
+                                      "join_token",
+                                      "manager_addrs",
                                       "code",
                                       "",
                                       "V",

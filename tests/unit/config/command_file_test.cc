@@ -50,7 +50,7 @@ TEST_CASE("command file: known commands with and without arguments", "[config][c
   CHECK(KnownCommandArg("gc") == CommandArg::kNode);
   CHECK(KnownCommandArg("noop") == CommandArg::kNone);
   CHECK_FALSE(KnownCommandArg("reboot").has_value());
-  CHECK(KnownCommandNames().size() == 11);
+  CHECK(KnownCommandNames().size() == 12);
 }
 
 TEST_CASE("command file: unknown and invalid entries are kept and reported", "[config][command]") {

@@ -84,6 +84,13 @@ std::vector<Message> SampleMessages() {
            .id = 42, .ok = true, .error = "partial", .output = "line 1\nline 2\n\x01\x02"}});
   out.push_back({SampleHeader(),
                  ServiceImages{.refs = {"198.51.100.1:5000/app:1@sha256:abc", "nginx:1.25"}}});
+  out.push_back({SampleHeader(), JoinRequest{.local_state = "inactive"}});
+  out.push_back({SampleHeader(), JoinAnswer{.granted = true,
+                                            .retry = false,
+                                            .reason = "listed, down",
+                                            .join_token = "SWMTKN-1-x-y",
+                                            .manager_addrs = {"198.51.100.11:2377"},
+                                            .answered_by = "m4nager"}});
   return out;
 }
 
@@ -116,10 +123,10 @@ TEST_CASE("protocol: every message type round-trips with every field", "[protoco
   const std::vector<Message> samples = SampleMessages();
   REQUIRE(samples.size() == std::variant_size_v<Body>);
   const std::vector<std::string_view> names = {
-      "hello",         "node_report",   "event",
-      "query",         "reply",         "welcome",
-      "error",         "agent_command", "agent_command_result",
-      "service_images"};
+      "hello",          "node_report",   "event",
+      "query",          "reply",         "welcome",
+      "error",          "agent_command", "agent_command_result",
+      "service_images", "join_request",  "join_answer"};
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const Message& original = samples[i];
     CHECK(original.body.index() == i);

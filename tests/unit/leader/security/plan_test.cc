@@ -125,9 +125,11 @@ TEST_CASE("roles: what each role may send", "[security]") {
   const PeerAuth plain{};
   auto query = [](const std::string& what) { return protocol::Body(protocol::Query{what, {}}); };
   const std::vector<protocol::Body> agent_types = {
-      protocol::Hello{}, protocol::NodeReport{}, protocol::Event{}, protocol::AgentCommandResult{}};
+      protocol::Hello{}, protocol::NodeReport{}, protocol::Event{}, protocol::AgentCommandResult{},
+      protocol::JoinRequest{}};
   const std::vector<protocol::Body> server_types = {
-      protocol::Reply{}, protocol::Welcome{}, protocol::AgentCommand{}, protocol::ServiceImages{}};
+      protocol::Reply{}, protocol::Welcome{}, protocol::AgentCommand{}, protocol::ServiceImages{},
+      protocol::JoinAnswer{}};
 
   for (const auto& body : agent_types) {
     INFO(protocol::TypeName(body));
