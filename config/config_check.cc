@@ -170,30 +170,34 @@ int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::os
   return errors > 0 ? 1 : 0;
 }
 
+// The local daemon (DOCKER_HOST, else Docker's socket), with short timeouts: config check is a
+// command an operator waits for.
+Result<docker::ClientOptions> LocalDaemonOptions(const EnvLookup& env) {
+  std::string host = env("DOCKER_HOST").value_or("");
+  auto socket = docker::SocketPathFromHost(host.empty() ? "unix:///var/run/docker.sock" : host);
+  if (!socket.ok()) return socket.status();
+  docker::ClientOptions options{.socket_path = *socket};
+  options.request_timeout = std::chrono::seconds(5);
+  options.connect_timeout = std::chrono::seconds(2);
+  return options;
+}
+
 }  // namespace
 
 ServiceReader DockerServiceReader(const EnvLookup& env) {
   return [env]() -> Result<std::vector<docker::Service>> {
-    std::string host = env("DOCKER_HOST").value_or("");
-    auto socket = docker::SocketPathFromHost(host.empty() ? "unix:///var/run/docker.sock" : host);
-    if (!socket.ok()) return socket.status();
-    docker::ClientOptions options{.socket_path = *socket};
-    options.request_timeout = std::chrono::seconds(5);
-    options.connect_timeout = std::chrono::seconds(2);
-    docker::Client client(options);
+    auto options = LocalDaemonOptions(env);
+    if (!options.ok()) return options.status();
+    docker::Client client(*options);
     return client.Services();
   };
 }
 
 StoredVersionReader DockerStoredVersionReader(const EnvLookup& env) {
   return [env]() -> Result<std::vector<std::string>> {
-    std::string host = env("DOCKER_HOST").value_or("");
-    auto socket = docker::SocketPathFromHost(host.empty() ? "unix:///var/run/docker.sock" : host);
-    if (!socket.ok()) return socket.status();
-    docker::ClientOptions options{.socket_path = *socket};
-    options.request_timeout = std::chrono::seconds(5);
-    options.connect_timeout = std::chrono::seconds(2);
-    docker::Client client(options);
+    auto options = LocalDaemonOptions(env);
+    if (!options.ok()) return options.status();
+    docker::Client client(*options);
     nlohmann::json filters = {{"label", {kStoredVersionLabel}}};
     auto configs = client.GetJson("/configs?filters=" + docker::UrlEncode(filters.dump()));
     if (!configs.ok()) return configs.status();

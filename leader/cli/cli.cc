@@ -664,8 +664,7 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
     return 2;
   }
   const LeaderTarget target = TargetFor(*flags, env);
-  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1),
-                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  auto timeout = flags->Duration("timeout", "5s", std::chrono::milliseconds(1));
   if (!timeout.ok()) return usage(timeout.status().message());
   const AskOptions ask = DefaultAskOptions(env);
   zmq::context_t context(1);
@@ -750,8 +749,7 @@ int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
     query_args["tail"] = std::to_string(*parsed);
   }
   const LeaderTarget target = TargetFor(*flags, env);
-  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("15s"), std::chrono::seconds(1),
-                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  auto timeout = flags->Duration("timeout", "15s", std::chrono::milliseconds(1));
   if (!timeout.ok()) return usage(timeout.status().message());
   zmq::context_t context(1);
   auto result =
@@ -787,11 +785,9 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
   std::string text = flags->positional[0];
   if (flags->positional.size() == 2) text += ":" + flags->positional[1];
   const LeaderTarget target = TargetFor(*flags, env);
-  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1),
-                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  auto timeout = flags->Duration("timeout", "5s", std::chrono::milliseconds(1));
   if (!timeout.ok()) return usage(timeout.status().message());
-  auto wait = ParseDurationIn(flags->Get("wait").value_or("30s"), std::chrono::seconds(1),
-                              std::chrono::milliseconds(0), std::chrono::hours(1), "--wait");
+  auto wait = flags->Duration("wait", "30s", std::chrono::milliseconds(0));
   if (!wait.ok()) return usage(wait.status().message());
 
   SystemClock clock;

@@ -157,11 +157,9 @@ int RunConfigStoreCommand(const std::string& subcommand, const std::vector<std::
   }
   std::optional<std::string> dir;
   if (!flags->positional.empty()) dir = flags->positional[0];
-  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("15s"), std::chrono::seconds(1),
-                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  auto timeout = flags->Duration("timeout", "15s", std::chrono::milliseconds(1));
   if (!timeout.ok()) return usage(timeout.status().message());
-  auto wait = ParseDurationIn(flags->Get("wait").value_or("30s"), std::chrono::seconds(1),
-                              std::chrono::milliseconds(0), std::chrono::hours(1), "--wait");
+  auto wait = flags->Duration("wait", "30s", std::chrono::milliseconds(0));
   if (!wait.ok()) return usage(wait.status().message());
   const std::string name = "orcastra config " + subcommand;
 

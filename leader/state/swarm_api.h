@@ -100,6 +100,9 @@ class DockerSwarmApi final : public SwarmApi {
   Status DeleteConfig(const std::string& id) override { return client_.RemoveConfig(id); }
 
  private:
+  // GET /configs with these filters; an answer that is not an array is a ParseError.
+  Result<nlohmann::json> ConfigsFiltered(const nlohmann::json& filters);
+
   docker::Client& client_;
 };
 
