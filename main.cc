@@ -49,6 +49,9 @@ Security (doc/security.md): CURVE on both ports. Daemons read their key from a D
 
 Other:
   config check [DIR]  validate the configuration (DIR default: ORCASTRA_CONFIG_DIR, /etc/orcastra)
+  config apply [DIR]  validate like check, then store it in Swarm for every leader instance
+  config show         the configuration in force: source, version, applied when and by whom
+  config diff [DIR]   what `config apply` would change
   health agent|leader [--ready] [--url URL]  ask a daemon's /healthz (or /readyz); exit 0 when
             healthy (the container healthcheck: doc/observability.md)
   version   print the version
@@ -104,8 +107,13 @@ int main(int argc, char** argv) {
   if (command == "logs") return orcastra::leader::RunLogsCommand(args, env);
   if (command == "keys") return orcastra::leader::RunKeysCommand(args, env, std::cout, std::cerr);
   if (command == "config") {
+    if (!args.empty() && (args[0] == "apply" || args[0] == "show" || args[0] == "diff")) {
+      return orcastra::leader::RunConfigStoreCommand(args[0], {args.begin() + 1, args.end()}, env,
+                                                     std::cout, std::cerr);
+    }
     return orcastra::config::RunConfigCommand(args, env, std::cout, std::cerr,
-                                              orcastra::config::DockerServiceReader(env));
+                                              orcastra::config::DockerServiceReader(env),
+                                              orcastra::config::DockerStoredVersionReader(env));
   }
   if (command == "agent" || command == "leader") {
     if (!ConfigureLogging(args, env)) return 2;

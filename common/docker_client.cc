@@ -390,6 +390,7 @@ Status Client::RemoveVolume(std::string_view name) {
   return Delete("/volumes/" + std::string(name));
 }
 
+Status Client::RemoveConfig(std::string_view id) { return Delete("/configs/" + std::string(id)); }
 Status Client::RemoveNode(std::string_view id) { return Delete("/nodes/" + std::string(id)); }
 
 Status Client::Delete(const std::string& path) {

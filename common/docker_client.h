@@ -101,6 +101,8 @@ class Client {
   Result<ImageDeleteResult> RemoveImage(std::string_view name);
   // DELETE /volumes/{name}.
   Status RemoveVolume(std::string_view name);
+  // DELETE /configs/{id}: a Swarm config object (refused while a service uses it).
+  Status RemoveConfig(std::string_view id);
   // DELETE /nodes/{id}, never with force: Swarm itself refuses a node that is not down and a
   // manager that was not demoted first (FailedPrecondition, seen as Internal or Conflict).
   Status RemoveNode(std::string_view id);

@@ -13,6 +13,14 @@ std::optional<std::string> ParsedFlags::Get(const std::string& name) const {
   return it->second;
 }
 
+Result<std::chrono::milliseconds> ParsedFlags::Duration(const std::string& name,
+                                                        std::string_view fallback,
+                                                        std::chrono::milliseconds min) const {
+  const auto value = Get(name);
+  return ParseDurationIn(value ? std::string_view(*value) : fallback, std::chrono::seconds(1), min,
+                         std::chrono::hours(1), "--" + name);
+}
+
 Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const FlagSpec& spec) {
   ParsedFlags out;
   for (std::size_t i = 0; i < args.size(); ++i) {

@@ -22,6 +22,10 @@ struct ParsedFlags {
 
   bool Has(const std::string& name) const { return values.count(name) > 0; }
   std::optional<std::string> Get(const std::string& name) const;
+  // The duration of --NAME (a bare number is seconds) from `min` to 1h, or `fallback` when the
+  // flag is absent; the error names the flag.
+  Result<std::chrono::milliseconds> Duration(const std::string& name, std::string_view fallback,
+                                             std::chrono::milliseconds min) const;
 };
 
 struct FlagSpec {

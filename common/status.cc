@@ -48,4 +48,9 @@ Status Status::WithContext(std::string_view context) const {
   return Status(code_, std::move(msg));
 }
 
+Status Status::WithMessage(std::string message) const {
+  if (ok()) return *this;
+  return Status(code_, std::move(message));
+}
+
 }  // namespace orcastra

@@ -59,6 +59,8 @@ class [[nodiscard]] Status {
 
   // Returns a copy whose message is prefixed by `context` ("reading node report: <message>").
   Status WithContext(std::string_view context) const;
+  // Returns a copy with `message` instead (an error stays the same kind of error).
+  Status WithMessage(std::string message) const;
 
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}

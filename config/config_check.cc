@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/docker_client.h"
+#include "common/strings.h"
 #include "config/dependent_constraints.h"
 #include "config/diagnostic.h"
 #include "config/loader.h"
@@ -23,6 +24,10 @@ manager) and warns about every dependent that lacks its anchor's placement const
 manage_constraints is false; when no manager answers, it says so and does not fail for it.
 DIR defaults to ORCASTRA_CONFIG_DIR, else /etc/orcastra. With DIR, SWARM_FILE, NODES_FILE,
 DEPENDENCIES_FILE and REBALANCE_CONFIG are ignored.
+When configuration versions are stored in Swarm (`orcastra config apply`), it warns that the
+leaders use the stored one and ignore DIR (doc/config-store.md).
+`orcastra config apply|show|diff` store the configuration in Swarm (see `orcastra config apply
+--help`).
 Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage error.
 )";
 
@@ -68,8 +73,38 @@ std::vector<Diagnostic> CheckConstraints(const Config& config, const Settings& s
   return out;
 }
 
+// A warning when configuration versions are stored in Swarm: they win over the directory.
+std::optional<Diagnostic> StoredVersionsWarning(const std::string& dir,
+                                                const StoredVersionReader& stored) {
+  if (!stored) return std::nullopt;
+  auto names = stored();
+  if (!names.ok() || names->empty()) return std::nullopt;
+  std::string newest;
+  std::uint64_t newest_number = 0;
+  const std::string prefix = "orcastra-config-v";
+  for (const auto& name : *names) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    auto number = ParseDecimal(std::string_view(name).substr(prefix.size()));
+    if (number && *number >= newest_number) {
+      newest_number = *number;
+      newest = name;
+    }
+  }
+  return Diagnostic{Severity::kWarning,
+                    dir,
+                    0,
+                    0,
+                    "",
+                    std::to_string(names->size()) +
+                        " configuration version(s) are stored in Swarm (newest " +
+                        (newest.empty() ? std::string("?") : newest) +
+                        "): the leaders use the stored one and ignore this directory; `orcastra "
+                        "config diff` shows the difference, `orcastra config apply` stores it"};
+}
+
 int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
-             std::ostream& err, const ServiceReader& read_services) {
+             std::ostream& err, const ServiceReader& read_services,
+             const StoredVersionReader& stored) {
   SettingsRequest request;
   for (const auto& arg : args) {
     if (arg == "--help" || arg == "-h") {
@@ -103,6 +138,9 @@ int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::os
     diagnostics.insert(diagnostics.end(), modcache.diagnostics.begin(), modcache.diagnostics.end());
     read_modcache = true;
   }
+  if (auto warning = StoredVersionsWarning(settings.settings.paths.dir, stored)) {
+    diagnostics.push_back(*warning);
+  }
   std::string note;
   if (result.config && !HasErrors(diagnostics)) {
     auto constraints = CheckConstraints(*result.config, settings.settings, read_services, &note);
@@ -132,23 +170,52 @@ int RunCheck(const std::vector<std::string>& args, const EnvLookup& env, std::os
   return errors > 0 ? 1 : 0;
 }
 
+// The local daemon (DOCKER_HOST, else Docker's socket), with short timeouts: config check is a
+// command an operator waits for.
+Result<docker::ClientOptions> LocalDaemonOptions(const EnvLookup& env) {
+  std::string host = env("DOCKER_HOST").value_or("");
+  auto socket = docker::SocketPathFromHost(host.empty() ? "unix:///var/run/docker.sock" : host);
+  if (!socket.ok()) return socket.status();
+  docker::ClientOptions options{.socket_path = *socket};
+  options.request_timeout = std::chrono::seconds(5);
+  options.connect_timeout = std::chrono::seconds(2);
+  return options;
+}
+
 }  // namespace
 
 ServiceReader DockerServiceReader(const EnvLookup& env) {
   return [env]() -> Result<std::vector<docker::Service>> {
-    std::string host = env("DOCKER_HOST").value_or("");
-    auto socket = docker::SocketPathFromHost(host.empty() ? "unix:///var/run/docker.sock" : host);
-    if (!socket.ok()) return socket.status();
-    docker::ClientOptions options{.socket_path = *socket};
-    options.request_timeout = std::chrono::seconds(5);
-    options.connect_timeout = std::chrono::seconds(2);
-    docker::Client client(options);
+    auto options = LocalDaemonOptions(env);
+    if (!options.ok()) return options.status();
+    docker::Client client(*options);
     return client.Services();
   };
 }
 
+StoredVersionReader DockerStoredVersionReader(const EnvLookup& env) {
+  return [env]() -> Result<std::vector<std::string>> {
+    auto options = LocalDaemonOptions(env);
+    if (!options.ok()) return options.status();
+    docker::Client client(*options);
+    nlohmann::json filters = {{"label", {kStoredVersionLabel}}};
+    auto configs = client.GetJson("/configs?filters=" + docker::UrlEncode(filters.dump()));
+    if (!configs.ok()) return configs.status();
+    std::vector<std::string> names;
+    if (!configs->is_array()) return names;
+    for (const auto& config : *configs) {
+      if (config.is_object() && config.contains("Spec") && config["Spec"].is_object() &&
+          config["Spec"].contains("Name") && config["Spec"]["Name"].is_string()) {
+        names.push_back(config["Spec"]["Name"].get<std::string>());
+      }
+    }
+    return names;
+  };
+}
+
 int RunConfigCommand(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
-                     std::ostream& err, const ServiceReader& services) {
+                     std::ostream& err, const ServiceReader& services,
+                     const StoredVersionReader& stored) {
   if (args.empty()) {
     err << "orcastra config: missing subcommand\n\n" << kUsage;
     return 2;
@@ -157,11 +224,11 @@ int RunConfigCommand(const std::vector<std::string>& args, const EnvLookup& env,
     out << kUsage;
     return 0;
   }
-  if (args[0] != "check") {
+  if (args[0] != "check") {  // apply, show and diff: leader/cli (main.cc)
     err << "orcastra config: unknown subcommand '" << args[0] << "'\n\n" << kUsage;
     return 2;
   }
-  return RunCheck({args.begin() + 1, args.end()}, env, out, err, services);
+  return RunCheck({args.begin() + 1, args.end()}, env, out, err, services, stored);
 }
 
 }  // namespace orcastra::config

@@ -213,6 +213,10 @@ int RunLeader(const LeaderOptions& options) {
               options.clients_path, clients.CountRole(protocol::Role::kAgent),
               clients.CountRole(protocol::Role::kOperator),
               clients.CountRole(protocol::Role::kReadOnly));
+    // The other leader instances forward queries with the leaders' own key (forward.h).
+    if (clients.FindByKey(key.public_key) == nullptr) {
+      clients.clients.push_back({protocol::Role::kOperator, key.public_key, kPeerLeaderKeyName, 0});
+    }
   }
   zmq::context_t context(1);
   // The ZAP handler is bound before the ROUTERs: a CURVE client connecting while none is bound
@@ -357,14 +361,27 @@ int RunLeader(const LeaderOptions& options) {
                                                options.poll_interval, shared, clock,
                                                [node_docker] { return node_docker->Swarm(); });
   auto node_events = std::make_shared<NodeEventWatcher>(
-      options.docker_socket, options.settings.event_mode, *watcher, [controller, healer] {
+      options.docker_socket, options.settings.event_mode, *watcher,
+      [controller, healer] {
         controller->Poke();
         healer->Poke();
-      });
+      },
+      [controller] { controller->PokeStore(); });
   // `orcastra plan` reads Swarm on a thread of its own, so a slow daemon stalls no endpoint.
   docker::ClientOptions plan_client{.socket_path = options.docker_socket};
   plan_client.request_timeout = std::chrono::seconds(10);
   auto plans = std::make_shared<PlanWorker>(MakeDockerSwarmApi(plan_client), clock);
+  // Queries a standby forwards to the active instance wait on a thread of their own; they speak
+  // to it with the leaders' own key, which every instance admits (kPeerLeaderKeyName).
+  auto forwards = std::make_shared<PlanWorker>(nullptr, clock, kMaxForwardJobs, "forwarder");
+  protocol::ClientSecurity peer_security;
+  peer_security.insecure = options.insecure;
+  if (!options.insecure) {
+    peer_security.key.public_key = key.public_key;
+    peer_security.key.secret_key = key.secret_key;
+    peer_security.key.leader_public_keys = {key.public_key};
+    peer_security.key_path = options.key_path;
+  }
   EndpointsContext wiring;
   wiring.clock = &clock;
   wiring.shared = &shared;
@@ -379,6 +396,14 @@ int RunLeader(const LeaderOptions& options) {
   wiring.outbox = outbox.get();
   wiring.plans = plans.get();
   wiring.event_mode = options.settings.event_mode;
+  wiring.forwards = forwards.get();
+  wiring.forward = [&context, peer_security](const std::string& endpoint,
+                                             const protocol::Message& message) {
+    return protocol::Request(context, endpoint, message, kForwardTimeout, peer_security);
+  };
+  wiring.control_port = options.control_port;
+  wiring.settings = options.settings;
+  wiring.poke_store = [controller] { controller->PokeStore(); };
   std::shared_ptr<ZapHandler> zap;
   if (zap_socket) {
     zap = std::make_shared<ZapHandler>(std::move(*zap_socket), std::move(clients), clock,
@@ -413,6 +438,7 @@ int RunLeader(const LeaderOptions& options) {
   runner.Add(healer);
   runner.Add(rebalancer);
   runner.Add(plans);
+  runner.Add(forwards);
   if (zap) runner.Add(zap);
   runner.Add(endpoints);
   // The HTTP endpoint last: it reports on every loop above and reads only what they publish.

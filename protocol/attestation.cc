@@ -285,8 +285,10 @@ Attestation NoAttestation(std::string why) {
   return out;
 }
 
-Result<AttestedIdentity> VerifyAttestation(const Attestation& a, const AttestationCheck& check,
-                                           const SwarmTrust& trust) {
+namespace {
+
+Result<AttestedIdentity> Verify(const Attestation& a, const AttestationCheck& check,
+                                const SwarmTrust& trust) {
   if (a.method.empty()) {
     return Denied(a.error.empty() ? std::string("the hello carries no attestation")
                                   : "the agent could not attest: " +
@@ -402,6 +404,24 @@ Result<AttestedIdentity> VerifyAttestation(const Attestation& a, const Attestati
   if (verified != 1) return Denied("the signature does not verify with the certificate's key");
   return AttestedIdentity{check.claimed_node_id, a.method,
                           *unit == "swarm-manager" ? "manager" : "worker"};
+}
+
+}  // namespace
+
+Result<AttestedIdentity> VerifyAttestation(const Attestation& a, const AttestationCheck& check,
+                                           const SwarmTrust& trust) {
+  auto result = Verify(a, check, trust);
+  // A refusal quotes the peer's text (its error, method, certificate names), which ends up in logs
+  // and events: the manager token, whoever sent it, never does.
+  const std::string& token = trust.manager_token;
+  if (result.ok() || token.empty()) return result;
+  std::string message = result.status().message();
+  constexpr std::string_view kShown = "<manager token>";
+  for (auto at = message.find(token); at != std::string::npos;
+       at = message.find(token, at + kShown.size())) {
+    message.replace(at, token.size(), kShown);
+  }
+  return result.status().WithMessage(std::move(message));
 }
 
 Result<std::string> NewNonce() {

@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/utf8.h"
+#include "leader/endpoints/forward.h"
 #include "protocol/curve.h"
 #include "protocol/keys.h"
 #include "protocol/protocol.h"
@@ -257,6 +258,26 @@ std::string RenderStatus(const json& status) {
           << Text(Member(anchors, "config_problem")) << "\n";
     }
   }
+  const json& config = Member(status, "config");
+  if (config.is_object() && !config.empty()) {
+    const std::string source = Text(Member(config, "source"), "none");
+    const std::string dir = Text(Member(config, "dir"));
+    out << "Config:      ";
+    if (source == "swarm") {
+      const json& version = Member(config, "version");
+      out << "stored in Swarm, " << Text(Member(version, "name")) << " (applied by '"
+          << Text(Member(version, "applied_by")) << "')"
+          << (Flag(config, "files_present") ? "; the files of " + dir + " are ignored" : "");
+    } else if (source == "files") {
+      out << "the files of " << dir << " (nothing stored in Swarm)";
+    } else {
+      out << "none in force (nothing stored in Swarm, no valid files in " << dir << ")";
+    }
+    out << "\n";
+    if (!Text(Member(config, "store_problem"), "").empty()) {
+      out << "             " << Text(Member(config, "store_problem")) << "\n";
+    }
+  }
   const json& heal = Member(status, "heal");
   if (heal.is_object() && Member(heal, "expected").is_number()) {
     out << "Healing:     " << Count(heal, "expected") << " nodes expected, "
@@ -408,34 +429,96 @@ std::string RenderLogs(const json& logs) {
   return output.is_string() ? output.get<std::string>() : std::string();
 }
 
-namespace {
-
-// One query to the leader at `endpoint`; the error says what failed.
-Result<json> AskLeader(zmq::context_t& context, const std::string& endpoint,
-                       const protocol::ClientSecurity& security, const std::string& what,
-                       std::map<std::string, std::string> args, std::chrono::milliseconds timeout) {
+LeaderAnswer AskLeaderOnce(zmq::context_t& context, const std::string& endpoint,
+                           const protocol::ClientSecurity& security, const std::string& what,
+                           std::map<std::string, std::string> args,
+                           std::chrono::milliseconds timeout) {
   protocol::Message request{{protocol::kMajorVersion, "", 1, 0},
                             protocol::Query{what, std::move(args)}};
   auto answer = protocol::Request(context, endpoint, request, timeout, security);
-  if (!answer.ok()) return answer.status();
+  if (!answer.ok()) {
+    const Status::Code code = answer.status().code();
+    return {answer.status(), code == Status::Code::kTimeout || code == Status::Code::kUnavailable,
+            false};
+  }
   if (const auto* error = std::get_if<protocol::Error>(&answer->body)) {
     const std::string text =
         "the leader refused the query (" + error->code + "): " + error->message;
-    if (error->code == protocol::kErrorForbidden) return Status::PermissionDenied(text);
-    return Status::Unavailable(text);
+    if (error->code == protocol::kErrorForbidden) return {Status::PermissionDenied(text)};
+    return {Status::Unavailable(text)};
   }
   const auto* reply = std::get_if<protocol::Reply>(&answer->body);
   if (reply == nullptr) {
-    return Status::Internal("unexpected '" + std::string(protocol::TypeName(answer->body)) +
-                            "' answer from " + endpoint);
+    return {Status::Internal("unexpected '" + std::string(protocol::TypeName(answer->body)) +
+                             "' answer from " + endpoint)};
   }
-  if (!reply->ok) return Status::Unavailable(reply->error);
+  if (!reply->ok) {
+    json why = json::parse(reply->result_json, nullptr, /*allow_exceptions=*/false);
+    const bool no_active = Text(Member(why, "reason"), "") == kNoActiveReason;
+    return {Status::Unavailable(reply->error), false, no_active};
+  }
   json result = json::parse(reply->result_json, nullptr, /*allow_exceptions=*/false);
-  if (result.is_discarded()) return Status::ParseError("the leader's answer is not valid JSON");
-  return result;
+  if (result.is_discarded()) return {Status::ParseError("the leader's answer is not valid JSON")};
+  return {std::move(result)};
 }
 
-}  // namespace
+LeaderTarget TargetFor(const ParsedFlags& flags, const EnvLookup& env) {
+  if (auto leader = flags.Get("leader")) return {*leader, "--leader"};
+  if (auto named = env("ORCASTRA_LEADER"); named && !named->empty()) {
+    return {*named, "ORCASTRA_LEADER"};
+  }
+  return {kDefaultControlEndpoint, "the default: this host's leader instance"};
+}
+
+Result<json> AskLeader(zmq::context_t& context, const LeaderTarget& target,
+                       const protocol::ClientSecurity& security, const std::string& what,
+                       const std::map<std::string, std::string>& args,
+                       std::chrono::milliseconds timeout, const AskOptions& options) {
+  const auto deadline = std::chrono::steady_clock::now() + options.wait;
+  bool said = false;
+  while (true) {
+    LeaderAnswer answer = AskLeaderOnce(context, target.endpoint, security, what, args, timeout);
+    if (answer.unreachable) {
+      LocalSwarmFacts facts = options.facts ? options.facts() : LocalSwarmFacts{};
+      return Status::Unavailable(
+          ExplainNoLeader(target.endpoint, target.source, answer.result.status(), facts));
+    }
+    if (!answer.no_active || std::chrono::steady_clock::now() >= deadline) {
+      if (answer.no_active && options.wait.count() > 0) {
+        return Status::Unavailable(answer.result.status().message() + " (waited " +
+                                   std::to_string(options.wait.count() / 1000) +
+                                   "s for an active instance: --wait)");
+      }
+      return std::move(answer.result);
+    }
+    if (!said && options.progress != nullptr) {
+      *options.progress << "orcastra: waiting up to " << options.wait.count() / 1000
+                        << "s for an active instance: " << answer.result.status().message() << "\n";
+      said = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+std::string RanOn(const json& answer) {
+  const json& instance = Member(answer, "instance");
+  std::string name = Text(Member(instance, "hostname"), "");
+  if (name.empty()) name = Text(Member(instance, "node_id"), "an unnamed instance");
+  std::string out =
+      "'" + name + "' (" + (Flag(instance, "active") ? "the active instance" : "a standby") + ")";
+  if (Member(answer, "forwarded_by").is_string()) {
+    out += ", forwarded by '" + Text(Member(answer, "forwarded_by")) + "'";
+  }
+  return out;
+}
+
+AskOptions DefaultAskOptions(const EnvLookup& env, std::chrono::milliseconds wait) {
+  AskOptions options;
+  options.wait = wait;
+  options.facts = [env] { return ReadLocalSwarmFacts(env); };
+  options.progress = &std::cerr;
+  return options;
+}
 
 std::string RenderEvents(const json& events) {
   std::vector<std::vector<std::string>> rows;
@@ -460,14 +543,14 @@ std::string RenderEvents(const json& events) {
   return Table(rows);
 }
 
-Result<json> FetchEvents(zmq::context_t& context, const std::string& endpoint,
+Result<json> FetchEvents(zmq::context_t& context, const LeaderTarget& target,
                          const protocol::ClientSecurity& security,
                          std::map<std::string, std::string> args, EventsCursor& cursor,
-                         std::chrono::milliseconds timeout) {
+                         std::chrono::milliseconds timeout, const AskOptions& options) {
   json all = json::array();
   for (int page = 0; page < kMaxEventPages; ++page) {
     args["after"] = std::to_string(cursor.after);
-    auto result = AskLeader(context, endpoint, security, "events", args, timeout);
+    auto result = AskLeader(context, target, security, "events", args, timeout, options);
     if (!result.ok()) return result.status();
     if (!result->is_object() || !result->value("events", json()).is_array() ||
         !result->value("cursor", json()).is_number_unsigned() ||
@@ -580,14 +663,13 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
     std::cerr << "orcastra " << command << ": " << security.status().message() << "\n";
     return 2;
   }
-  std::string endpoint =
-      flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
-  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1),
-                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  const LeaderTarget target = TargetFor(*flags, env);
+  auto timeout = flags->Duration("timeout", "5s", std::chrono::milliseconds(1));
   if (!timeout.ok()) return usage(timeout.status().message());
+  const AskOptions ask = DefaultAskOptions(env);
   zmq::context_t context(1);
   if (!events) {
-    auto result = AskLeader(context, endpoint, *security, command, {}, *timeout);
+    auto result = AskLeader(context, target, *security, command, {}, *timeout, ask);
     if (!result.ok()) {
       std::cerr << "orcastra " << command << ": " << result.status().ToString() << "\n";
       return 1;
@@ -621,7 +703,7 @@ int RunQueryCommand(const std::string& command, const std::vector<std::string>& 
   const bool follow = flags->Has("follow");
   EventsCursor cursor;
   while (true) {
-    auto result = FetchEvents(context, endpoint, *security, query_args, cursor, *timeout);
+    auto result = FetchEvents(context, target, *security, query_args, cursor, *timeout, ask);
     if (!result.ok()) {
       std::cerr << "orcastra " << command << ": " << result.status().ToString() << "\n";
       return 1;
@@ -666,13 +748,12 @@ int RunLogsCommand(const std::vector<std::string>& args, const EnvLookup& env) {
     if (!parsed.ok()) return usage(parsed.status().message());
     query_args["tail"] = std::to_string(*parsed);
   }
-  std::string endpoint =
-      flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
-  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("15s"), std::chrono::seconds(1),
-                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  const LeaderTarget target = TargetFor(*flags, env);
+  auto timeout = flags->Duration("timeout", "15s", std::chrono::milliseconds(1));
   if (!timeout.ok()) return usage(timeout.status().message());
   zmq::context_t context(1);
-  auto result = AskLeader(context, endpoint, *security, "logs", query_args, *timeout);
+  auto result =
+      AskLeader(context, target, *security, "logs", query_args, *timeout, DefaultAskOptions(env));
   if (!result.ok()) {
     std::cerr << "orcastra logs: " << result.status().ToString() << "\n";
     return 1;
@@ -703,35 +784,38 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
   if (flags->positional.empty() || flags->positional.size() > 2) return usage("one command");
   std::string text = flags->positional[0];
   if (flags->positional.size() == 2) text += ":" + flags->positional[1];
-  std::string endpoint =
-      flags->Get("leader").value_or(env("ORCASTRA_LEADER").value_or(kDefaultControlEndpoint));
-  auto timeout = ParseDurationIn(flags->Get("timeout").value_or("5s"), std::chrono::seconds(1),
-                                 std::chrono::milliseconds(1), std::chrono::hours(1), "--timeout");
+  const LeaderTarget target = TargetFor(*flags, env);
+  auto timeout = flags->Duration("timeout", "5s", std::chrono::milliseconds(1));
   if (!timeout.ok()) return usage(timeout.status().message());
-  auto wait = ParseDurationIn(flags->Get("wait").value_or("30s"), std::chrono::seconds(1),
-                              std::chrono::milliseconds(0), std::chrono::hours(1), "--wait");
+  auto wait = flags->Duration("wait", "30s", std::chrono::milliseconds(0));
   if (!wait.ok()) return usage(wait.status().message());
 
   SystemClock clock;
   std::int64_t since_ms = clock.WallMs() - 5000;  // tolerate small clock differences
   zmq::context_t context(1);
-  auto accepted = AskLeader(context, endpoint, *security, "command", {{"command", text}}, *timeout);
+  // While no instance is active (an election), the command is asked again up to --wait.
+  const AskOptions ask = DefaultAskOptions(env, *wait);
+  auto accepted =
+      AskLeader(context, target, *security, "command", {{"command", text}}, *timeout, ask);
   if (!accepted.ok()) {
     std::cerr << "orcastra command: " << accepted.status().ToString() << "\n";
     return 1;
   }
   std::string id = Text(Member(*accepted, "id"));
+  const std::string ran_on = RanOn(*accepted);
   if (flags->Has("no-wait")) {
-    std::cout << "accepted as command " << id
+    std::cout << "accepted as command " << id << " by " << ran_on
               << "; its result goes to `orcastra events --type command`\n";
     return 0;
   }
   auto deadline = std::chrono::steady_clock::now() + *wait;
   EventsCursor cursor;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto events = FetchEvents(context, endpoint, *security,
-                              {{"since_ms", std::to_string(since_ms)}, {"type", "command"}}, cursor,
-                              *timeout);
+    // The result is in the active instance's event log: a standby forwards the query there.
+    auto events = FetchEvents(
+        context, target, *security,
+        {{"since_ms", std::to_string(since_ms)}, {"type", "command"}, {"instance", "active"}},
+        cursor, *timeout, ask);
     if (events.ok()) {
       for (const auto& e : Items(*events)) {
         const json& attrs = Member(e, "attrs");
@@ -740,9 +824,12 @@ int RunCommandCommand(const std::vector<std::string>& args, const EnvLookup& env
         }
         std::string result = Text(Member(attrs, "result"), "");
         if (flags->Has("json")) {
-          std::cout << DumpJson(e, 2) << "\n";
+          json out = e;
+          if (out.is_object()) out["ran_on"] = ran_on;
+          std::cout << DumpJson(out, 2) << "\n";
         } else {
-          std::cout << text << ": " << result << "\n" << Text(Member(e, "message"), "") << "\n";
+          std::cout << text << ": " << result << "\n"
+                    << Text(Member(e, "message"), "") << "\nran on " << ran_on << "\n";
         }
         return result == "failed" ? 1 : 0;
       }

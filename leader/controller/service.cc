@@ -1,5 +1,6 @@
 #include "leader/controller/service.h"
 
+#include <filesystem>
 #include <set>
 
 #include "common/files.h"
@@ -10,6 +11,7 @@
 #include "leader/anchors/commands.h"
 #include "leader/anchors/reconciler.h"
 #include "leader/anchors/views.h"
+#include "leader/config_store/store.h"
 #include "leader/safety/cycle.h"
 #include "leader/safety/store.h"
 
@@ -20,6 +22,11 @@ std::string JoinLines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
   return out;
+}
+
+bool FileExists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
 }
 
 // The command file is small by nature; a bigger one is refused, not read (common/files.h).
@@ -70,7 +77,7 @@ class Controller::Loop {
     held_.clear();
     if (leader) {
       // The safety record before any action: commands and the cycle see its pause and backoff.
-      if (auto config = reloader_.current()) {
+      if (auto config = Current()) {
         held_ = cycle_.Begin(config->swarm, settings_.stack_name);
       }
       RunInbox();
@@ -78,7 +85,7 @@ class Controller::Loop {
     }
     bool settled = true;
     ControllerView view;
-    if (auto config = reloader_.current()) {
+    if (auto config = Current()) {
       ReconcileSettings rs = cycle_.Settings(Settings());
       CycleOutcome outcome = cycle_.Run(config->swarm, rs, leader, settings_.dry_run,
                                         owner_.is_leader_, owner_.clock_.Now());
@@ -104,6 +111,8 @@ class Controller::Loop {
     // stores a pause or resume command.
     if (leader) cycle_.End(settings_.dry_run);
     view.config_problem = config_problem_;
+    view.config_source = SourceJson();
+    view.stored_set = stored_set_;
     view.memory = reconciler_.memory();
     view.cycle_ts_ms = owner_.clock_.WallMs();
     view.acted = leader;
@@ -139,7 +148,7 @@ class Controller::Loop {
   ReconcileSettings Settings() const {
     ReconcileSettings rs;
     rs.default_stack = settings_.stack_name;
-    if (auto config = reloader_.current())
+    if (auto config = Current())
       rs.prune_unknown_labels = config->swarm.options.prune_unknown_labels;
     rs.anchor_grace = owner_.options_.anchor_grace;
     rs.follow_window = owner_.options_.follow_window;
@@ -171,8 +180,103 @@ class Controller::Loop {
     if (owner_.report_) owner_.report_({kind, subject, message, std::move(attrs)});
   }
 
-  // Polls the configuration files; true when a new configuration was loaded or refused.
+  // The configuration in force: the stored one when there is one, else the files'.
+  std::shared_ptr<const config::Config> Current() const {
+    return store_config_ ? store_config_ : reloader_.current();
+  }
+
+  // The configuration's source, as published for `status` and `config show`.
+  nlohmann::json SourceJson() const {
+    nlohmann::json out = {
+        {"source", store_config_         ? "swarm"
+                   : reloader_.current() ? "files"
+                                         : "none"},
+        {"dir", settings_.paths.dir},
+        {"files_present", files_present_},
+        {"version", store_version_ ? VersionJson(*store_version_) : nlohmann::json()},
+        {"store_problem", store_problem_},
+        {"refused_versions", refused_versions_}};
+    return out;
+  }
+
+  // Reads the stored versions when due (every kStoreReadPeriod, or at once after a config event)
+  // and puts the newest good one in force; true when the configuration in force changed or a
+  // version was refused. A failed read keeps what is in force (no decision on partial data).
+  bool ReadStore() {
+    const SteadyTime now = owner_.clock_.Now();
+    const bool poked = owner_.store_woken_.exchange(false);
+    if (!poked && now < next_store_read_) return false;
+    next_store_read_ = now + kStoreReadPeriod;
+    auto stored = ReadStoredVersions(owner_.api_);
+    // A new problem (or its end) runs a pass, so that `status` shows it.
+    const std::string problem_before = store_problem_;
+    if (!stored.ok()) {
+      store_problem_ = "the stored configuration could not be read: " + stored.status().ToString();
+      return store_problem_ != problem_before;
+    }
+    store_problem_ = JoinLines(stored->problems);
+    const bool problem_changed = store_problem_ != problem_before;
+    files_present_ = FileExists(settings_.paths.swarm_file) ||
+                     FileExists(settings_.paths.nodes_file) ||
+                     FileExists(settings_.paths.dependencies_file);
+    StoreChoice choice = ChooseStored(stored->versions, store_version_ ? store_version_->number : 0,
+                                      refused_versions_);
+    if (choice.kind == StoreChoice::Kind::kKeep) return problem_changed;
+    if (choice.kind == StoreChoice::Kind::kNone) {
+      if (!store_config_) return problem_changed;
+      store_config_.reset();
+      store_version_.reset();
+      Emit("config_source", "config",
+           "no configuration is stored in Swarm any more: the files of " + settings_.paths.dir +
+               " are the source");
+      return true;
+    }
+    const StoredVersion& version = *choice.version;
+    std::vector<std::string> lines;
+    std::shared_ptr<const config::Config> loaded;
+    auto set = SetOfVersion(version);
+    if (!set.ok()) {
+      lines.push_back(set.status().message());
+    } else {
+      config::LoadResult result = ValidateSet(*set, version.name, settings_);
+      for (const auto& d : result.diagnostics) lines.push_back(config::FormatDiagnostic(d));
+      if (result.ok()) loaded = std::make_shared<const config::Config>(std::move(*result.config));
+    }
+    if (!loaded) {
+      refused_versions_.insert(version.number);
+      owner_.counters_.config_refused.fetch_add(1, std::memory_order_relaxed);
+      config_problem_ = JoinLines(lines);
+      Logger("controller")
+          ->error("stored configuration {} refused, {}:\n{}", version.name,
+                  Current() ? "the previous one stays in force" : "nothing is reconciled",
+                  config_problem_);
+      Emit("config_refused", version.name,
+           std::string(Current() ? "the previous configuration stays in force"
+                                 : "no configuration in force") +
+               ":\n" + config_problem_,
+           {{"version", std::to_string(version.number)}});
+      return true;
+    }
+    owner_.counters_.config_loaded.fetch_add(1, std::memory_order_relaxed);
+    config_problem_.clear();
+    warned_.clear();
+    store_config_ = std::move(loaded);
+    store_version_ = version;
+    stored_set_ = std::make_shared<const ConfigSet>(std::move(*set));
+    Emit("config_loaded", version.name,
+         "configuration in force: " + version.name + " from Swarm, applied by " +
+             (version.by.name.empty() ? std::string("(not recorded)") : version.by.name) +
+             (files_present_ ? "; the files of " + settings_.paths.dir + " are ignored" : "") +
+             (lines.empty() ? "" : "\n" + JoinLines(lines)),
+         {{"version", std::to_string(version.number)}, {"source", "swarm"}});
+    return true;
+  }
+
+  // Polls the stored configuration, then (while none is in force) the configuration files; true
+  // when a new configuration was loaded or refused.
   bool ReloadConfig() {
+    const bool store_changed = ReadStore();
+    if (store_config_) return store_changed;
     auto outcome = reloader_.Poll();
     using Kind = config::ConfigReloader::Outcome::Kind;
     std::vector<std::string> lines;
@@ -197,7 +301,7 @@ class Controller::Loop {
                                       : "no configuration in force") +
                ":\n" + config_problem_);
     }
-    return outcome.kind != Kind::kUnchanged;
+    return store_changed || outcome.kind != Kind::kUnchanged;
   }
 
   void RunInbox() {
@@ -261,7 +365,7 @@ class Controller::Loop {
     if (auto colon = text.find(':'); colon != std::string::npos) arg = text.substr(colon + 1);
     bool ok = true;
     std::string result;
-    auto config = reloader_.current();
+    auto config = Current();
     const bool dry = settings_.dry_run;
     // Carries out a command's plan; `result` gets its lines (or why it did nothing).
     auto carry_out = [&](const CommandPlan& plan, const Result<Snapshot>& read,
@@ -360,6 +464,14 @@ class Controller::Loop {
   const config::Settings settings_;
   Reconciler reconciler_;
   config::ConfigReloader reloader_;
+  // The stored configuration (leader/config_store/): in force while store_config_ is set.
+  std::shared_ptr<const config::Config> store_config_;
+  std::optional<StoredVersion> store_version_;
+  std::shared_ptr<const ConfigSet> stored_set_;
+  std::set<std::uint64_t> refused_versions_;  // stored versions that did not validate here
+  std::string store_problem_;
+  bool files_present_ = false;
+  SteadyTime next_store_read_{};
   SwarmSafetyStore safety_store_;
   SafetyKeeper safety_;
   SafeCycle cycle_;
@@ -442,6 +554,11 @@ void Controller::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     if (!WaitFor(stop, Step())) break;
   }
+}
+
+void Controller::PokeStore() {
+  store_woken_ = true;
+  Poke();
 }
 
 void Controller::Poke() {

@@ -51,6 +51,7 @@
 #include "config/loader.h"
 #include "config/settings.h"
 #include "leader/anchors/plan.h"
+#include "leader/config_store/plan.h"
 #include "leader/endpoints/remote_commands.h"
 #include "leader/state/swarm_api.h"
 #include "protocol/messages.h"
@@ -85,6 +86,12 @@ struct ControllerView {
   bool has_config = false;
   std::shared_ptr<const config::Config> config;
   std::string config_problem;  // the last refusal, if the config in force is older than the files
+  // Where the configuration in force comes from (doc/config-store.md): "source" (swarm, files,
+  // none), "dir", "files_present", "version" (the stored version in force, VersionJson),
+  // "store_problem", "refused_versions".
+  nlohmann::json config_source;
+  // The files of the stored version in force (null while the files are the source).
+  std::shared_ptr<const ConfigSet> stored_set;
   ReconcileSettings settings;
   ReconcileMemory memory;
   nlohmann::json plan;      // PlanJson of the last cycle (null before the first)
@@ -130,6 +137,10 @@ class Controller final : public Service {
   Result<std::uint64_t> Submit(const std::string& text, const std::string& source);
   // Runs a cycle now (a Swarm or agent event arrived). Thread-safe.
   void Poke();
+  // Reads the stored configuration (and runs a pass) now: a config object changed. Thread-safe.
+  void PokeStore();
+  // How often the stored configuration is read when no config event says it changed.
+  static constexpr std::chrono::seconds kStoreReadPeriod{10};
 
   // How often the loop steps, and how often the configuration and command files are looked at
   // between passes.
@@ -168,9 +179,10 @@ class Controller final : public Service {
   const Publish publish_;
   ControllerCounters counters_;
   mutable std::mutex mutex_;
-  std::deque<Queued> inbox_;   // guarded by mutex_
-  std::uint64_t next_id_ = 1;  // guarded by mutex_
-  bool woken_ = false;         // guarded by mutex_: a cycle is due now
+  std::deque<Queued> inbox_;              // guarded by mutex_
+  std::uint64_t next_id_ = 1;             // guarded by mutex_
+  bool woken_ = false;                    // guarded by mutex_: a cycle is due now
+  std::atomic<bool> store_woken_{false};  // the stored configuration is to be read now
 
   // The loop's state: the controller's thread only. A (re)started Run() begins a fresh Loop (the
   // safety record is read again).

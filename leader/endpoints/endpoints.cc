@@ -11,6 +11,7 @@
 #include "common/strings.h"
 #include "common/utf8.h"
 #include "leader/anchors/views.h"
+#include "leader/config_store/store.h"
 #include "leader/heal/join.h"
 #include "leader/state/documents.h"
 
@@ -480,7 +481,8 @@ void EndpointsCore::HandleJoinRequest(const std::string& peer,
 
 void EndpointsCore::HandleControl(const protocol::Incoming& incoming) {
   const std::string& peer = incoming.peer_identity;
-  if (!Admit(Outbound::Port::kControl, incoming)) return;
+  const std::optional<PeerAuth> auth = Admit(Outbound::Port::kControl, incoming);
+  if (!auth) return;
   const protocol::Body& body = incoming.message->body;
   if (const auto* error = std::get_if<protocol::Error>(&body)) {
     std::uint64_t suppressed = 0;
@@ -500,12 +502,46 @@ void EndpointsCore::HandleControl(const protocol::Incoming& incoming) {
            protocol::Refusal::kUnknownType);
     return;
   }
+  // Forwarded by another leader instance: only a connection with the leaders' own key says so
+  // (plain text: anyone may, as anyone may do anything).
+  const bool from_peer = auth->authenticated ? auth->key_name == kPeerLeaderKeyName
+                                             : query->args.contains(kArgForwardedBy);
+  RouteInput input;
+  input.runs_on_active = RunsOnActive(*query);
+  input.forwarded = from_peer;
+  input.control_port = context_.control_port;
+  if (input.runs_on_active) {
+    RefreshLease();
+    const LeaseView lease = context_.lease ? context_.lease() : LeaseView{};
+    std::lock_guard lock(shared_.mutex);
+    input.we_are_active = shared_.cluster.IsActive();
+    input.holder_node_id = lease.holder_node_id;
+    input.holder_hostname = lease.holder_hostname;
+    input.holder_address = NodeAddress(shared_.cluster.nodes(), lease.holder_node_id);
+  }
+  const Route route = DecideRoute(input);
+  if (route.kind == Route::Kind::kNoActive) {
+    protocol::Reply reply = NewReply();
+    reply.error = route.reason;
+    reply.result_json = DumpJson({{"reason", kNoActiveReason}});
+    SendReply(peer, query->what, std::move(reply));
+    return;
+  }
+  if (route.kind == Route::Kind::kForward) {
+    StartForward(peer, *query, *auth, route.endpoint,
+                 input.holder_hostname.empty() ? input.holder_node_id : input.holder_hostname);
+    return;
+  }
   if (query->what == "logs") {
     StartLogs(peer, *query);  // answered when the agent's result is in
   } else if (query->what == "plan") {
     StartPlan(peer);  // answered when the plan worker is done
   } else if (query->what == "command") {
     SendReply(peer, query->what, AnswerCommand(*query));
+  } else if (query->what == "config_apply") {
+    StartApply(peer, *query, *auth, from_peer);  // answered when the store is written
+  } else if (query->what == "config_show" || query->what == "config_get") {
+    SendReply(peer, query->what, AnswerConfig(*query));
   } else {
     SendReply(peer, query->what, Answer(*query));
   }
@@ -602,11 +638,9 @@ protocol::Reply EndpointsCore::AnswerCommand(const protocol::Query& query) {
     return reply;
   }
   if (!reply.from_active_leader) {
-    LeaseView lease = context_.lease ? context_.lease() : LeaseView{};
-    reply.error =
-        "this instance is a standby; the active leader is on '" +
-        (lease.holder_hostname.empty() ? std::string("(unknown)") : lease.holder_hostname) +
-        "': ask it (--leader tcp://ITS_ADDRESS:7471)";
+    // Only when the lease moved between the routing and here (HandleControl forwards otherwise).
+    reply.error = "this instance stopped being the active one; retry";
+    reply.result_json = DumpJson({{"reason", kNoActiveReason}});
     return reply;
   }
   if (!context_.submit) {
@@ -619,8 +653,137 @@ protocol::Reply EndpointsCore::AnswerCommand(const protocol::Query& query) {
     return reply;
   }
   reply.ok = true;
-  reply.result_json = DumpJson({{"id", *id}, {"command", text}});
+  reply.result_json = DumpJson({{"id", *id}, {"command", text}, {"instance", InstanceJson()}});
   return reply;
+}
+
+json EndpointsCore::InstanceJson() {
+  std::lock_guard lock(shared_.mutex);
+  const InstanceIdentity& self = shared_.cluster.identity();
+  return {{"node_id", self.node_id},
+          {"hostname", self.hostname},
+          {"active", shared_.cluster.IsActive()}};
+}
+
+protocol::Reply EndpointsCore::AnswerConfig(const protocol::Query& query) {
+  RefreshLease();
+  protocol::Reply reply = NewReply();
+  json instance = InstanceJson();
+  std::lock_guard lock(shared_.mutex);
+  const ControllerView& view = shared_.view;
+  json result = view.config_source.is_object() ? view.config_source : json::object();
+  result["instance"] = std::move(instance);
+  result["files"] = view.config ? json(view.config->files) : json::array();
+  result["config_problem"] = view.config_problem;
+  if (query.what == "config_get") {
+    // The stored set in force here, as `config apply` sends it (EncodeSet), for `config diff`.
+    result["set"] = view.stored_set ? json(EncodeSet(*view.stored_set)) : json();
+  }
+  reply.ok = true;
+  reply.result_json = DumpJson(result);
+  return reply;
+}
+
+void EndpointsCore::StartApply(const std::string& cli_identity, const protocol::Query& query,
+                               const PeerAuth& auth, bool from_peer) {
+  protocol::Reply base = NewReply();
+  auto fail = [&](const std::string& why) {
+    protocol::Reply reply = base;
+    reply.error = why;
+    SendReply(cli_identity, "config_apply", std::move(reply));
+  };
+  auto set = DecodeSet(Arg(query, "set"));
+  if (!set.ok()) return fail("config apply: the configuration sent: " + set.status().message());
+  AppliedBy by;
+  if (from_peer) {
+    by.name = CutText(Arg(query, kArgOnBehalfOfName), 128);
+    by.public_key = CutText(Arg(query, kArgOnBehalfOfKey), 64);
+  } else if (auth.authenticated) {
+    by.name = auth.key_name;
+    if (const protocol::KeySet* keys = context_.security.keys) {
+      if (const protocol::ClientKey* key = keys->FindByName(auth.key_name)) {
+        by.public_key = key->public_key;
+      }
+    }
+  }
+  if (by.name.empty()) by.name = "insecure (plain text: no key)";
+  json instance = InstanceJson();
+  by.via = instance.value("hostname", "") + " (" + instance.value("node_id", "") + ")";
+  if (from_peer) by.via += ", forwarded by " + CutText(Arg(query, kArgForwardedBy), 253);
+  PlanJob job;
+  job.cli_identity = cli_identity;
+  job.what = "config_apply";
+  job.reply = base;
+  job.run = [set = std::move(*set), by, base, instance, settings = context_.settings,
+             clock = context_.clock, poke = context_.poke_store](SwarmApi* api) {
+    protocol::Reply reply = base;
+    if (api == nullptr) {
+      reply.error = "config apply: this worker cannot write to Swarm";
+      return reply;
+    }
+    ApplyOutcome outcome = ExecuteApply(*api, set, by, clock->WallMs(), settings);
+    outcome.answer["instance"] = instance;
+    reply.result_json = DumpJson(outcome.answer);
+    if (!outcome.status.ok()) {
+      reply.error = outcome.status.message();
+      for (const auto& line : outcome.answer.value("diagnostics", json::array())) {
+        if (line.is_string()) reply.error += "\n" + line.get<std::string>();
+      }
+      return reply;
+    }
+    reply.ok = true;
+    if (poke && outcome.answer.value("result", "") == "stored") poke();
+    return reply;
+  };
+  Status queued = context_.plans == nullptr ? Status::Unavailable("no worker to store it")
+                                            : context_.plans->Submit(std::move(job));
+  if (!queued.ok()) {
+    ++counters_.busy;
+    fail("config apply: " + queued.message());
+  }
+}
+
+void EndpointsCore::StartForward(const std::string& cli_identity, const protocol::Query& query,
+                                 const PeerAuth& auth, const std::string& endpoint,
+                                 const std::string& active) {
+  protocol::Reply base = NewReply();
+  json self = InstanceJson();
+  auto fail = [&](const std::string& why) {
+    protocol::Reply reply = base;
+    reply.error = why;
+    SendReply(cli_identity, query.what, std::move(reply));
+  };
+  if (context_.forwards == nullptr || !context_.forward) {
+    return fail("this instance is a standby and cannot forward; the active instance is '" + active +
+                "': ask it with --leader " + endpoint);
+  }
+  protocol::Query forwarded = query;
+  forwarded.args[kArgForwardedBy] = self.value("hostname", "");
+  forwarded.args.erase(kArgOnBehalfOfKey);
+  if (auth.authenticated) {
+    forwarded.args[kArgOnBehalfOfName] = auth.key_name;
+    if (const protocol::KeySet* keys = context_.security.keys) {
+      if (const protocol::ClientKey* key = keys->FindByName(auth.key_name)) {
+        forwarded.args[kArgOnBehalfOfKey] = key->public_key;
+      }
+    }
+  } else {
+    forwarded.args.erase(kArgOnBehalfOfName);
+  }
+  PlanJob job;
+  job.cli_identity = cli_identity;
+  job.what = query.what;
+  job.reply = base;
+  protocol::Message message{OwnHeader(), std::move(forwarded)};
+  job.run = [forward = context_.forward, endpoint, active, base, message,
+             by = self.value("hostname", "")](SwarmApi*) {
+    return ForwardedReply(forward(endpoint, message), base, endpoint, active, by);
+  };
+  Status queued = context_.forwards->Submit(std::move(job));
+  if (!queued.ok()) {
+    ++counters_.busy;
+    fail("forwarding to the active instance '" + active + "': " + queued.message());
+  }
 }
 
 // `orcastra plan`: made by the plan worker (it reads Swarm); answered from Tick().
@@ -824,6 +987,11 @@ json EndpointsCore::SecurityJson() const {
          {protocol::Role::kAgent, protocol::Role::kOperator, protocol::Role::kReadOnly}) {
       clients[std::string(protocol::RoleName(role))] = keys->CountRole(role);
     }
+    // The leaders' own key (forwarding between instances) is not a client of the clients file.
+    if (const protocol::ClientKey* peer = keys->FindByName(kPeerLeaderKeyName)) {
+      auto& count = clients[std::string(protocol::RoleName(peer->role))];
+      count = count.get<std::size_t>() - 1;
+    }
   }
   ZapHandler::Counters zap;
   if (context_.security.zap_counters) zap = context_.security.zap_counters();
@@ -893,9 +1061,11 @@ void EndpointsCore::Tick() {
   guarded("sending agent commands", [&] { SendOutbox(); });
   guarded("sending service images", [&] { SendServiceImages(); });
   guarded("answering plans", [&] {
-    if (context_.plans == nullptr) return;
-    for (PlanAnswer& answer : context_.plans->TakeAnswers()) {
-      SendReply(answer.cli_identity, "plan", std::move(answer.reply));
+    for (PlanWorker* worker : {context_.plans, context_.forwards}) {
+      if (worker == nullptr) continue;
+      for (PlanAnswer& answer : worker->TakeAnswers()) {
+        SendReply(answer.cli_identity, answer.what, std::move(answer.reply));
+      }
     }
   });
   guarded("expiring agent commands", [&] { Deliver(pending_.Expire(clock_.Now())); });

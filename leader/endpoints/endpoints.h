@@ -36,6 +36,7 @@
 #include "common/log.h"
 #include "common/service.h"
 #include "common/status.h"
+#include "leader/endpoints/forward.h"
 #include "leader/endpoints/plan_worker.h"
 #include "leader/endpoints/remote_commands.h"
 #include "leader/security/bindings.h"
@@ -105,6 +106,19 @@ struct EndpointsContext {
   AgentCommandOutbox* outbox = nullptr;
   PlanWorker* plans = nullptr;
   bool event_mode = true;
+  // Every command from any manager (forward.h): a standby hands what must run on the active
+  // instance to `forwards` (a PlanWorker of its own), whose jobs call `forward` (leader.cc: one
+  // request to the active instance's control endpoint with the leaders' own key, which every
+  // instance admits as kPeerLeaderKeyName). Without them a standby refuses such a query, naming
+  // the active instance and its address. `control_port`: every instance's control port.
+  PlanWorker* forwards = nullptr;
+  std::function<Result<protocol::Message>(const std::string& endpoint, const protocol::Message&)>
+      forward;
+  int control_port = 7471;
+  // `config apply` (leader/config_store/): validated with the leader's settings, stored by a job
+  // on `plans`; `poke_store` (Controller::PokeStore) then makes this instance read it at once.
+  config::Settings settings;
+  std::function<void()> poke_store;
   // doc/security.md. With `insecure` (plain text, --insecure) there are no keys and no roles:
   // every peer may send anything, and hellos need no attestation. Otherwise every message must
   // come with the ZAP user id of its connection, its role must permit it, and an agent speaks
@@ -161,9 +175,11 @@ class EndpointsCore {
   // counted: every connection that is not admitted shows as accepted and not handshaken.
   void OnConnectionEvent(Outbound::Port port, const protocol::HandshakeMonitor::Event& event);
 
-  // True while a plan is being made for a CLI that waits (poll more often then).
+  // True while a plan is being made, an apply stored or a query forwarded for a CLI that waits
+  // (poll more often then).
   bool WaitingForPlans() const {
-    return context_.plans != nullptr && context_.plans->in_flight() > 0;
+    return (context_.plans != nullptr && context_.plans->in_flight() > 0) ||
+           (context_.forwards != nullptr && context_.forwards->in_flight() > 0);
   }
   const Counters& counters() const { return counters_; }
   // The counters as SharedState publishes them.
@@ -215,6 +231,17 @@ class EndpointsCore {
   protocol::Reply Answer(const protocol::Query& query);
   protocol::Reply AnswerEvents(const protocol::Query& query, protocol::Reply reply);
   protocol::Reply AnswerCommand(const protocol::Query& query);
+  // `config show` and `config get` (the stored set in force, for `config diff`): from the
+  // controller's view.
+  protocol::Reply AnswerConfig(const protocol::Query& query);
+  // `config apply` on the active instance: a job on the plans' worker.
+  void StartApply(const std::string& cli_identity, const protocol::Query& query,
+                  const PeerAuth& auth, bool from_peer);
+  // A query that must run on the active instance, asked of a standby: a job on `forwards`.
+  void StartForward(const std::string& cli_identity, const protocol::Query& query,
+                    const PeerAuth& auth, const std::string& endpoint, const std::string& active);
+  // {"node_id", "hostname", "active"} of this instance, for answers that say who ran them.
+  nlohmann::json InstanceJson();
   void StartPlan(const std::string& cli_identity);
   void StartLogs(const std::string& cli_identity, const protocol::Query& query);
   void SendOutbox();

@@ -34,15 +34,16 @@ protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protoco
   return reply;
 }
 
-PlanWorker::PlanWorker(std::shared_ptr<SwarmApi> api, const Clock& clock, std::size_t max_jobs)
-    : Service("plan-worker"), api_(std::move(api)), clock_(clock), max_jobs_(max_jobs) {}
+PlanWorker::PlanWorker(std::shared_ptr<SwarmApi> api, const Clock& clock, std::size_t max_jobs,
+                       std::string name)
+    : Service(std::move(name)), api_(std::move(api)), clock_(clock), max_jobs_(max_jobs) {}
 
 Status PlanWorker::Submit(PlanJob job) {
   {
     std::lock_guard lock(mutex_);
     if (in_flight_ >= max_jobs_) {
       return Status::Unavailable("busy: " + std::to_string(in_flight_) +
-                                 " plans are being made already; try again shortly");
+                                 " requests are being worked on already; try again shortly");
     }
     ++in_flight_;
     jobs_.push_back(std::move(job));
@@ -74,17 +75,24 @@ bool PlanWorker::RunOne() {
   }
   protocol::Reply reply;
   try {
-    reply = MakePlanReply(*api_, job.view, job.reply, clock_.Now(), &job.rebalance, clock_.WallMs(),
-                          &job.heal);
+    if (job.run) {
+      reply = job.run(api_.get());
+    } else if (api_ == nullptr) {
+      reply = job.reply;
+      reply.error = "this worker cannot read Swarm";
+    } else {
+      reply = MakePlanReply(*api_, job.view, job.reply, clock_.Now(), &job.rebalance,
+                            clock_.WallMs(), &job.heal);
+    }
   } catch (const std::exception& e) {
-    Logger("leader")->error("making a plan failed: {}", e.what());
+    Logger("leader")->error("{} failed: {}", job.what, e.what());
     reply = job.reply;
     reply.ok = false;
     reply.result_json.clear();
-    reply.error = std::string("internal error while making the plan: ") + e.what();
+    reply.error = "internal error while answering '" + job.what + "': " + e.what();
   }
   std::lock_guard lock(mutex_);
-  answers_.push_back({std::move(job.cli_identity), std::move(reply)});
+  answers_.push_back({std::move(job.cli_identity), std::move(reply), std::move(job.what)});
   return true;
 }
 

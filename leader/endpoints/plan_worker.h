@@ -3,6 +3,10 @@
 // hands each plan query to the PlanWorker, a Service with its own Docker client, and sends the
 // finished reply when it comes back (TakeAnswers).
 //
+// The same worker runs any other request that waits on something slow, as a job with its own
+// `run`: `config apply` (Swarm writes) on the plans' worker, and a query forwarded to the active
+// instance (a blocking request to another leader) on a second worker of its own.
+//
 // Bounded: at most `max_jobs` plans are queued, running or finished and not yet taken; Submit
 // refuses more as busy. Submit and TakeAnswers are thread-safe; RunOne runs on one thread at a time
 // (the worker's, or a test's that never starts it).
@@ -10,6 +14,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,12 +37,17 @@ struct PlanJob {
   ControllerView view;        // the controller's configuration and memory when the query came
   protocol::Reply reply;      // answered_by and from_active_leader filled in
   RebalanceView rebalance{};  // the rebalancer's pressure, memory and settings likewise
-  HealView heal{};            // the healer's settings and memory then (leader/heal/service.h)
+  std::string what = "plan";  // the query, for the answer's error texts
+  // When set, the job: runs on the worker's thread with its SwarmApi (null on a worker without
+  // one) and makes the reply itself. Otherwise a plan is made (MakePlanReply).
+  std::function<protocol::Reply(SwarmApi*)> run{};
+  HealView heal{};  // the healer's settings and memory then (leader/heal/service.h)
 };
 
 struct PlanAnswer {
   std::string cli_identity;
   protocol::Reply reply;
+  std::string what = "plan";
 };
 
 // The `plan` reply: a fresh complete read of Swarm through `api`, planned with the view's
@@ -51,9 +61,10 @@ protocol::Reply MakePlanReply(SwarmApi& api, const ControllerView& view, protoco
 
 class PlanWorker final : public Service {
  public:
-  // `api` is used only by the thread that runs the jobs.
-  PlanWorker(std::shared_ptr<SwarmApi> api, const Clock& clock,
-             std::size_t max_jobs = kMaxPlanJobs);
+  // `api` is used only by the thread that runs the jobs (may be null for a worker whose jobs all
+  // have their own `run` and need no Swarm); `name` names the Service.
+  PlanWorker(std::shared_ptr<SwarmApi> api, const Clock& clock, std::size_t max_jobs = kMaxPlanJobs,
+             std::string name = "plan-worker");
 
   // Queues `job`. Unavailable ("busy", naming how many wait) when max_jobs are in flight.
   Status Submit(PlanJob job);

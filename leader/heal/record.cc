@@ -15,40 +15,6 @@ using std::chrono::milliseconds;
 
 constexpr int kMaxDepth = 8;
 
-Status Bad(std::string_view where, const std::string& path, const std::string& what) {
-  return Status::ParseError(std::string(where) + ": field '" + path + "' " + what);
-}
-
-Result<std::int64_t> Integer(const json& value, std::int64_t lo, std::int64_t hi,
-                             std::string_view where, const std::string& path) {
-  if (!value.is_number_integer()) return Bad(where, path, "is not an integer");
-  std::int64_t out = 0;
-  bool in_range;
-  if (value.is_number_unsigned()) {
-    auto u = value.get<std::uint64_t>();
-    in_range = u <= static_cast<std::uint64_t>(hi);
-    out = static_cast<std::int64_t>(std::min<std::uint64_t>(u, static_cast<std::uint64_t>(hi)));
-    in_range = in_range && out >= lo;
-  } else {
-    out = value.get<std::int64_t>();
-    in_range = out >= lo && out <= hi;
-  }
-  if (!in_range) {
-    return Bad(
-        where, path,
-        "is " + value.dump() + ", not within " + std::to_string(lo) + ".." + std::to_string(hi));
-  }
-  return out;
-}
-
-Result<std::optional<std::int64_t>> OptionalTime(const json& object, const char* key,
-                                                 std::string_view where, const std::string& path) {
-  if (!object.contains(key) || object[key].is_null()) return std::optional<std::int64_t>();
-  auto value = Integer(object[key], 0, kMaxHealEpochMs, where, path + "." + key);
-  if (!value.ok()) return value.status();
-  return std::optional<std::int64_t>(*value);
-}
-
 bool IsAction(std::string_view action) {
   return action == "promote" || action == "demote" || action == "remove";
 }
@@ -83,8 +49,8 @@ Result<HealRecord> DecodeHealRecord(std::string_view text, std::string_view wher
   if (!parsed.ok()) return parsed.status();
   const json& doc = *parsed;
   if (!doc.is_object()) return Status::ParseError(std::string(where) + ": not a JSON object");
-  if (!doc.contains("format")) return Bad(where, "format", "is missing");
-  auto format = Integer(doc["format"], 0, 1'000'000, where, "format");
+  if (!doc.contains("format")) return RecordFieldError(where, "format", "is missing");
+  auto format = RecordInteger(doc["format"], 0, 1'000'000, where, "format");
   if (!format.ok()) return format.status();
   if (*format != kHealRecordFormat) {
     return Status::Unsupported(std::string(where) + ": format " + std::to_string(*format) +
@@ -93,30 +59,34 @@ Result<HealRecord> DecodeHealRecord(std::string_view text, std::string_view wher
   HealRecord record;
   if (doc.contains("nodes")) {
     const json& nodes = doc["nodes"];
-    if (!nodes.is_object()) return Bad(where, "nodes", "is not an object");
+    if (!nodes.is_object()) return RecordFieldError(where, "nodes", "is not an object");
     if (nodes.size() > kMaxHealEntries) {
-      return Bad(where, "nodes",
-                 "has " + std::to_string(nodes.size()) + " entries, more than " +
-                     std::to_string(kMaxHealEntries));
+      return RecordFieldError(where, "nodes",
+                              "has " + std::to_string(nodes.size()) + " entries, more than " +
+                                  std::to_string(kMaxHealEntries));
     }
     for (const auto& [id, value] : nodes.items()) {
       const std::string path = "nodes." + CutText(ToValidUtf8(id), 80);
-      if (!IsHealNodeId(id)) return Bad(where, path, "is not a node id (1..64 of A-Z a-z 0-9)");
-      if (!value.is_object()) return Bad(where, path, "is not an object");
+      if (!IsHealNodeId(id))
+        return RecordFieldError(where, path, "is not a node id (1..64 of A-Z a-z 0-9)");
+      if (!value.is_object()) return RecordFieldError(where, path, "is not an object");
       HealNodeEntry entry;
-      if (!value.contains("attempts")) return Bad(where, path + ".attempts", "is missing");
-      auto attempts = Integer(value["attempts"], 0, kMaxHealAttempts, where, path + ".attempts");
+      if (!value.contains("attempts"))
+        return RecordFieldError(where, path + ".attempts", "is missing");
+      auto attempts =
+          RecordInteger(value["attempts"], 0, kMaxHealAttempts, where, path + ".attempts");
       if (!attempts.ok()) return attempts.status();
       entry.attempts = static_cast<int>(*attempts);
-      auto next = OptionalTime(value, "next_allowed_ms", where, path);
+      auto next = RecordOptionalTime(value, "next_allowed_ms", kMaxHealEpochMs, where, path);
       if (!next.ok()) return next.status();
       entry.next_allowed_ms = *next;
-      auto last = OptionalTime(value, "last_attempt_ms", where, path);
+      auto last = RecordOptionalTime(value, "last_attempt_ms", kMaxHealEpochMs, where, path);
       if (!last.ok()) return last.status();
       entry.last_attempt_ms = *last;
       if (!value.contains("action") || !value["action"].is_string() ||
           !IsAction(value["action"].get<std::string>())) {
-        return Bad(where, path + ".action", "is missing or not promote, demote or remove");
+        return RecordFieldError(where, path + ".action",
+                                "is missing or not promote, demote or remove");
       }
       entry.action = value["action"].get<std::string>();
       record.nodes.emplace(id, std::move(entry));
@@ -124,28 +94,30 @@ Result<HealRecord> DecodeHealRecord(std::string_view text, std::string_view wher
   }
   if (doc.contains("removals")) {
     const json& removals = doc["removals"];
-    if (!removals.is_object()) return Bad(where, "removals", "is not an object");
+    if (!removals.is_object()) return RecordFieldError(where, "removals", "is not an object");
     if (removals.size() > kMaxHealRemovals) {
-      return Bad(where, "removals",
-                 "has " + std::to_string(removals.size()) + " requests, more than " +
-                     std::to_string(kMaxHealRemovals));
+      return RecordFieldError(where, "removals",
+                              "has " + std::to_string(removals.size()) + " requests, more than " +
+                                  std::to_string(kMaxHealRemovals));
     }
     for (const auto& [id, value] : removals.items()) {
       const std::string path = "removals." + CutText(ToValidUtf8(id), 80);
-      if (!IsHealNodeId(id)) return Bad(where, path, "is not a node id (1..64 of A-Z a-z 0-9)");
-      if (!value.is_object()) return Bad(where, path, "is not an object");
+      if (!IsHealNodeId(id))
+        return RecordFieldError(where, path, "is not a node id (1..64 of A-Z a-z 0-9)");
+      if (!value.is_object()) return RecordFieldError(where, path, "is not an object");
       HealRemovalEntry entry;
-      if (!value.contains("at_ms")) return Bad(where, path + ".at_ms", "is missing");
-      auto at = Integer(value["at_ms"], 0, kMaxHealEpochMs, where, path + ".at_ms");
+      if (!value.contains("at_ms")) return RecordFieldError(where, path + ".at_ms", "is missing");
+      auto at = RecordInteger(value["at_ms"], 0, kMaxHealEpochMs, where, path + ".at_ms");
       if (!at.ok()) return at.status();
       entry.at_ms = *at;
       if (value.contains("by")) {
-        if (!value["by"].is_string()) return Bad(where, path + ".by", "is not a string");
+        if (!value["by"].is_string())
+          return RecordFieldError(where, path + ".by", "is not a string");
         entry.by = value["by"].get<std::string>();
         if (entry.by.size() > kMaxHealTextBytes) {
-          return Bad(where, path + ".by",
-                     "has " + std::to_string(entry.by.size()) + " bytes, more than " +
-                         std::to_string(kMaxHealTextBytes));
+          return RecordFieldError(where, path + ".by",
+                                  "has " + std::to_string(entry.by.size()) + " bytes, more than " +
+                                      std::to_string(kMaxHealTextBytes));
         }
       }
       record.removals.emplace(id, std::move(entry));

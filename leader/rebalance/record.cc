@@ -57,24 +57,12 @@ class Reader {
   std::int64_t Integer(const char* key, std::int64_t lo, std::int64_t hi) {
     const json* v = Get(key, true);
     if (v == nullptr) return 0;
-    if (!v->is_number_integer()) return Fail(key, "is not an integer"), 0;
-    bool ok;
-    std::int64_t out;
-    if (v->is_number_unsigned()) {
-      auto u = v->get<std::uint64_t>();
-      ok = u <= static_cast<std::uint64_t>(hi);
-      out = ok ? static_cast<std::int64_t>(u) : 0;
-      ok = ok && out >= lo;
-    } else {
-      out = v->get<std::int64_t>();
-      ok = out >= lo && out <= hi;
+    auto n = RecordInteger(*v, lo, hi, where_, path_ + "." + key);
+    if (!n.ok()) {
+      status_ = n.status();
+      return 0;
     }
-    if (!ok) {
-      return Fail(key, "is " + v->dump() + ", not within " + std::to_string(lo) + ".." +
-                           std::to_string(hi)),
-             0;
-    }
-    return out;
+    return *n;
   }
   std::vector<std::string> List(const char* key, std::size_t max_items, std::size_t max_bytes,
                                 bool names) {
@@ -111,8 +99,7 @@ class Reader {
   }
   void Fail(const std::string& key, const std::string& what) {
     if (!status_.ok()) return;
-    status_ =
-        Status::ParseError(std::string(where_) + ": field '" + path_ + "." + key + "' " + what);
+    status_ = RecordFieldError(where_, path_ + "." + key, what);
   }
 
   const json& object_;

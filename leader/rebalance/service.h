@@ -181,6 +181,10 @@ class CountingSwarmApi final : public SwarmApi {
   Status UpdateConfigLabels(const ConfigObject& current, const Labels& labels) override {
     return ++count_, inner_.UpdateConfigLabels(current, labels);
   }
+  Result<std::vector<ConfigObject>> ConfigsLabelled(const std::string& key) override {
+    return ++count_, inner_.ConfigsLabelled(key);
+  }
+  Status DeleteConfig(const std::string& id) override { return ++count_, inner_.DeleteConfig(id); }
 
  private:
   SwarmApi& inner_;

@@ -15,15 +15,56 @@ using nlohmann::json;
 // The format nests 3 objects deep; unknown keys of a newer version get some room.
 constexpr int kMaxDepth = 8;
 
-std::string Field(const std::string& path) { return "field '" + path + "'"; }
-
-Status Bad(std::string_view where, const std::string& path, const std::string& what) {
-  return Status::ParseError(std::string(where) + ": " + Field(path) + " " + what);
+Result<DependentSafety> DecodeEntry(const json& value, std::string_view where,
+                                    const std::string& path) {
+  if (!value.is_object()) return RecordFieldError(where, path, "is not an object");
+  DependentSafety entry;
+  if (!value.contains("attempts")) return RecordFieldError(where, path + ".attempts", "is missing");
+  auto attempts =
+      RecordInteger(value["attempts"], 0, kMaxSafetyAttempts, where, path + ".attempts");
+  if (!attempts.ok()) return attempts.status();
+  entry.attempts = static_cast<int>(*attempts);
+  auto next = RecordOptionalTime(value, "next_allowed_ms", kMaxSafetyEpochMs, where, path);
+  if (!next.ok()) return next.status();
+  entry.next_allowed_ms = *next;
+  auto last = RecordOptionalTime(value, "last_force_update_ms", kMaxSafetyEpochMs, where, path);
+  if (!last.ok()) return last.status();
+  entry.last_force_update_ms = *last;
+  return entry;
 }
 
-Result<std::int64_t> Integer(const json& value, std::int64_t lo, std::int64_t hi,
-                             std::string_view where, const std::string& path) {
-  if (!value.is_number_integer()) return Bad(where, path, "is not an integer");
+Result<PauseState> DecodePause(const json& value, std::string_view where) {
+  if (!value.is_object()) return RecordFieldError(where, "pause", "is not an object");
+  PauseState pause;
+  if (!value.contains("paused") || !value["paused"].is_boolean()) {
+    return RecordFieldError(where, "pause.paused", "is missing or not true/false");
+  }
+  pause.paused = value["paused"].get<bool>();
+  if (value.contains("by")) {
+    if (!value["by"].is_string()) return RecordFieldError(where, "pause.by", "is not a string");
+    pause.by = value["by"].get<std::string>();
+    if (pause.by.size() > kMaxSafetyPauseByBytes) {
+      return RecordFieldError(
+          where, "pause.by", "is longer than " + std::to_string(kMaxSafetyPauseByBytes) + " bytes");
+    }
+  }
+  if (value.contains("at_ms")) {
+    auto at = RecordInteger(value["at_ms"], 0, kMaxSafetyEpochMs, where, "pause.at_ms");
+    if (!at.ok()) return at.status();
+    pause.at_ms = *at;
+  }
+  return pause;
+}
+
+}  // namespace
+
+Status RecordFieldError(std::string_view where, const std::string& path, const std::string& what) {
+  return Status::ParseError(std::string(where) + ": field '" + path + "' " + what);
+}
+
+Result<std::int64_t> RecordInteger(const json& value, std::int64_t lo, std::int64_t hi,
+                                   std::string_view where, const std::string& path) {
+  if (!value.is_number_integer()) return RecordFieldError(where, path, "is not an integer");
   bool in_range;
   std::int64_t out = 0;
   if (value.is_number_unsigned()) {
@@ -35,63 +76,21 @@ Result<std::int64_t> Integer(const json& value, std::int64_t lo, std::int64_t hi
     in_range = out >= lo && out <= hi;
   }
   if (!in_range) {
-    return Bad(
+    return RecordFieldError(
         where, path,
         "is " + value.dump() + ", not within " + std::to_string(lo) + ".." + std::to_string(hi));
   }
   return out;
 }
 
-// An optional time: absent or null is none.
-Result<std::optional<std::int64_t>> OptionalTime(const json& object, const char* key,
-                                                 std::string_view where, const std::string& path) {
+Result<std::optional<std::int64_t>> RecordOptionalTime(const json& object, const char* key,
+                                                       std::int64_t max_ms, std::string_view where,
+                                                       const std::string& path) {
   if (!object.contains(key) || object[key].is_null()) return std::optional<std::int64_t>();
-  auto value = Integer(object[key], 0, kMaxSafetyEpochMs, where, path + "." + key);
+  auto value = RecordInteger(object[key], 0, max_ms, where, path + "." + key);
   if (!value.ok()) return value.status();
   return std::optional<std::int64_t>(*value);
 }
-
-Result<DependentSafety> DecodeEntry(const json& value, std::string_view where,
-                                    const std::string& path) {
-  if (!value.is_object()) return Bad(where, path, "is not an object");
-  DependentSafety entry;
-  if (!value.contains("attempts")) return Bad(where, path + ".attempts", "is missing");
-  auto attempts = Integer(value["attempts"], 0, kMaxSafetyAttempts, where, path + ".attempts");
-  if (!attempts.ok()) return attempts.status();
-  entry.attempts = static_cast<int>(*attempts);
-  auto next = OptionalTime(value, "next_allowed_ms", where, path);
-  if (!next.ok()) return next.status();
-  entry.next_allowed_ms = *next;
-  auto last = OptionalTime(value, "last_force_update_ms", where, path);
-  if (!last.ok()) return last.status();
-  entry.last_force_update_ms = *last;
-  return entry;
-}
-
-Result<PauseState> DecodePause(const json& value, std::string_view where) {
-  if (!value.is_object()) return Bad(where, "pause", "is not an object");
-  PauseState pause;
-  if (!value.contains("paused") || !value["paused"].is_boolean()) {
-    return Bad(where, "pause.paused", "is missing or not true/false");
-  }
-  pause.paused = value["paused"].get<bool>();
-  if (value.contains("by")) {
-    if (!value["by"].is_string()) return Bad(where, "pause.by", "is not a string");
-    pause.by = value["by"].get<std::string>();
-    if (pause.by.size() > kMaxSafetyPauseByBytes) {
-      return Bad(where, "pause.by",
-                 "is longer than " + std::to_string(kMaxSafetyPauseByBytes) + " bytes");
-    }
-  }
-  if (value.contains("at_ms")) {
-    auto at = Integer(value["at_ms"], 0, kMaxSafetyEpochMs, where, "pause.at_ms");
-    if (!at.ok()) return at.status();
-    pause.at_ms = *at;
-  }
-  return pause;
-}
-
-}  // namespace
 
 namespace {
 // Thrown from the parser callback to stop at the first problem (caught in ParseStrictJson).
@@ -144,8 +143,8 @@ Result<SafetyRecord> DecodeSafetyRecord(std::string_view text, std::string_view 
   if (!parsed.ok()) return parsed.status();
   const json& doc = *parsed;
   if (!doc.is_object()) return Status::ParseError(std::string(where) + ": not a JSON object");
-  if (!doc.contains("format")) return Bad(where, "format", "is missing");
-  auto format = Integer(doc["format"], 0, 1'000'000, where, "format");
+  if (!doc.contains("format")) return RecordFieldError(where, "format", "is missing");
+  auto format = RecordInteger(doc["format"], 0, 1'000'000, where, "format");
   if (!format.ok()) return format.status();
   if (*format != kSafetyRecordFormat) {
     return Status::Unsupported(std::string(where) + ": format " + std::to_string(*format) +
@@ -155,18 +154,19 @@ Result<SafetyRecord> DecodeSafetyRecord(std::string_view text, std::string_view 
   SafetyRecord record;
   if (doc.contains("dependents")) {
     const json& dependents = doc["dependents"];
-    if (!dependents.is_object()) return Bad(where, "dependents", "is not an object");
+    if (!dependents.is_object()) return RecordFieldError(where, "dependents", "is not an object");
     if (dependents.size() > kMaxSafetyEntries) {
-      return Bad(where, "dependents",
-                 "has " + std::to_string(dependents.size()) + " entries, more than " +
-                     std::to_string(kMaxSafetyEntries));
+      return RecordFieldError(where, "dependents",
+                              "has " + std::to_string(dependents.size()) + " entries, more than " +
+                                  std::to_string(kMaxSafetyEntries));
     }
     for (const auto& [name, value] : dependents.items()) {
       const std::string path = "dependents." + CutText(name, 80);
       if (!IsSafetyServiceName(name)) {
-        return Bad(where, path,
-                   "is not a service name (1.." + std::to_string(kMaxSafetyServiceNameBytes) +
-                       " bytes of A-Z a-z 0-9 _ . -)");
+        return RecordFieldError(where, path,
+                                "is not a service name (1.." +
+                                    std::to_string(kMaxSafetyServiceNameBytes) +
+                                    " bytes of A-Z a-z 0-9 _ . -)");
       }
       auto entry = DecodeEntry(value, where, path);
       if (!entry.ok()) return entry.status();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,18 @@ inline constexpr std::size_t kMaxSafetyRecordBytes = 512 * 1024;
 // Never throws. Also used by the rebalance record (leader/rebalance/record.h).
 Result<nlohmann::json> ParseStrictJson(std::string_view text, std::string_view where,
                                        int max_depth);
+
+// The field readers of the records kept in labels (this one, the heal and the rebalance records).
+// Errors are ParseError "WHERE: field 'PATH' WHAT".
+Status RecordFieldError(std::string_view where, const std::string& path, const std::string& what);
+// An integer within [lo, hi]; any other JSON value, or one out of range, is an error.
+Result<std::int64_t> RecordInteger(const nlohmann::json& value, std::int64_t lo, std::int64_t hi,
+                                   std::string_view where, const std::string& path);
+// object[key] as a time in ms within [0, max_ms], its path PATH.KEY; absent or null is none.
+Result<std::optional<std::int64_t>> RecordOptionalTime(const nlohmann::json& object,
+                                                       const char* key, std::int64_t max_ms,
+                                                       std::string_view where,
+                                                       const std::string& path);
 
 // ParseError (or Unsupported for another format) naming the field; `where` prefixes the message
 // ("safety record in config 'orcastra-safety-record'").

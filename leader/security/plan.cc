@@ -21,8 +21,8 @@ ZapDecision Refused(std::string code, std::string text, std::string reason) {
 }
 
 bool ReadOnlyQuery(std::string_view what) {
-  static const std::set<std::string_view> kReads = {"status",  "nodes",    "events",
-                                                    "anchors", "services", "plan"};
+  static const std::set<std::string_view> kReads = {
+      "status", "nodes", "events", "anchors", "services", "plan", "config_show", "config_get"};
   return kReads.contains(what);
 }
 
@@ -122,7 +122,7 @@ Status Permit(const PeerAuth& auth, const protocol::Body& body) {
         return Status::PermissionDenied(auth.Describe() + " may not ask '" +
                                         CutText(query->what, 64) +
                                         "': a read-only key asks status, nodes, events, anchors, "
-                                        "services and plan only");
+                                        "services, plan and config show/diff only");
       }
       break;
   }

@@ -74,8 +74,9 @@ struct PeerAuth {
 
 // Whether `role` may send `body` (for a query: its `what`). Agent: hello, node_report, event,
 // join_request, agent_command_result. Operator: every query. Read-only: the queries that only read
-// cluster state: status, nodes, events, anchors, services, plan (not logs, not command). An `error`
-// is permitted to everyone (it is never answered). PermissionDenied says who may not send what.
+// cluster state: status, nodes, events, anchors, services, plan, config_show, config_get (not logs,
+// not command, not config_apply). An `error` is permitted to everyone (it is never answered).
+// PermissionDenied says who may not send what.
 Status Permit(const PeerAuth& auth, const protocol::Body& body);
 
 // A token bucket: `capacity` tokens, refilled at `per_second`; starts full.

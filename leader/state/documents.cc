@@ -13,6 +13,7 @@ json StatusDocument(const SharedState& shared, const EndpointsHealth& endpoints,
   status["anchors"] =
       AnchorSummaryJson(view.plan, view.dry_run, view.dependents_paused, view.config_problem);
   status["safety"] = view.safety.is_object() ? view.safety : json::object();
+  status["config"] = view.config_source.is_object() ? view.config_source : json::object();
   const json& rebalance = shared.rebalance.status;
   status["rebalance"] = rebalance.is_object() ? rebalance : json::object();
   status["heal"] = shared.heal.status.is_object() ? shared.heal.status : json::object();

@@ -4,6 +4,7 @@
 
 #include "common/docker_events.h"
 #include "common/log.h"
+#include "leader/config_store/plan.h"
 
 namespace orcastra::leader {
 
@@ -67,23 +68,34 @@ void NodeWatcher::Run(std::stop_token stop) {
 }
 
 NodeEventWatcher::NodeEventWatcher(std::string docker_socket, bool event_mode, NodeWatcher& watcher,
-                                   std::function<void()> poke)
+                                   std::function<void()> poke,
+                                   std::function<void()> poke_config_store)
     : Service("node-event-watcher"),
       docker_socket_(std::move(docker_socket)),
       event_mode_(event_mode),
       watcher_(watcher),
-      poke_(std::move(poke)) {}
+      poke_(std::move(poke)),
+      poke_config_store_(std::move(poke_config_store)) {}
 
 void NodeEventWatcher::Run(std::stop_token stop) {
   docker::Client docker({.socket_path = docker_socket_});
   docker::FollowEvents(
-      docker, {{"type", {"node", "service"}}},
+      docker, {{"type", {"node", "service", "config"}}},
       [&](const docker::Event& event) {
+        if (event.type == "config") {
+          // Only the stored configuration's versions (the lease and the records change often).
+          auto name = event.actor_attributes.find("name");
+          if (poke_config_store_ && name != event.actor_attributes.end() &&
+              name->second.rfind(kConfigObjectPrefix, 0) == 0) {
+            poke_config_store_();
+          }
+          return;
+        }
         if (event.type == "node") watcher_.Wake();
         if (event_mode_ && poke_) poke_();
       },
       stop, [&](std::chrono::milliseconds pause) { return WaitFor(stop, pause); },
-      "node and service");
+      "node, service and config");
 }
 
 }  // namespace orcastra::leader

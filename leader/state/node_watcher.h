@@ -60,9 +60,11 @@ class NodeWatcher final : public Service {
 
 class NodeEventWatcher final : public Service {
  public:
-  // `poke` (Controller::Poke) runs on every event when `event_mode` is on.
+  // `poke` (Controller::Poke) runs on every node and service event when `event_mode` is on;
+  // `poke_config_store` (Controller::PokeStore) on every event of a stored configuration version
+  // (config objects named orcastra-config-v*), whatever the event mode.
   NodeEventWatcher(std::string docker_socket, bool event_mode, NodeWatcher& watcher,
-                   std::function<void()> poke);
+                   std::function<void()> poke, std::function<void()> poke_config_store = {});
 
  protected:
   void Run(std::stop_token stop) override;
@@ -72,6 +74,7 @@ class NodeEventWatcher final : public Service {
   const bool event_mode_;
   NodeWatcher& watcher_;
   const std::function<void()> poke_;
+  const std::function<void()> poke_config_store_;
 };
 
 }  // namespace orcastra::leader

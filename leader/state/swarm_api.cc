@@ -65,11 +65,16 @@ Result<ConfigObject> ConfigObjectFromJson(const json& config) {
   return object;
 }
 
-Result<std::optional<ConfigObject>> DockerSwarmApi::ConfigNamed(const std::string& name) {
-  json filters = {{"name", {name}}};
+Result<json> DockerSwarmApi::ConfigsFiltered(const json& filters) {
   auto configs = client_.GetJson("/configs?filters=" + docker::UrlEncode(DumpJson(filters)));
   if (!configs.ok()) return configs.status();
   if (!configs->is_array()) return Status::ParseError("docker GET /configs: expected an array");
+  return configs;
+}
+
+Result<std::optional<ConfigObject>> DockerSwarmApi::ConfigNamed(const std::string& name) {
+  auto configs = ConfigsFiltered({{"name", {name}}});
+  if (!configs.ok()) return configs.status();
   std::optional<ConfigObject> found;
   for (const auto& config : *configs) {
     // The name filter matches prefixes too: keep only the exact name.
@@ -83,6 +88,18 @@ Result<std::optional<ConfigObject>> DockerSwarmApi::ConfigNamed(const std::strin
     found = std::move(object).value();
   }
   return found;
+}
+
+Result<std::vector<ConfigObject>> DockerSwarmApi::ConfigsLabelled(const std::string& key) {
+  auto configs = ConfigsFiltered({{"label", {key}}});
+  if (!configs.ok()) return configs.status();
+  std::vector<ConfigObject> out;
+  for (const auto& config : *configs) {
+    auto object = ConfigObjectFromJson(config);
+    if (!object.ok()) return object.status();
+    out.push_back(std::move(object).value());
+  }
+  return out;
 }
 
 Result<ConfigObject> DockerSwarmApi::InspectConfig(const std::string& id) {

@@ -65,6 +65,10 @@ class SwarmApi {
   // Replaces the labels of `current` (id, name, data as read) when its version is still
   // `current.version`, else Conflict. Swarm does not return the new version: read it again.
   virtual Status UpdateConfigLabels(const ConfigObject& current, const Labels& labels) = 0;
+  // Every config that carries the label `key` (any value), with its data.
+  virtual Result<std::vector<ConfigObject>> ConfigsLabelled(const std::string& key) = 0;
+  // Deletes a config; NotFound when it is gone already.
+  virtual Status DeleteConfig(const std::string& id) = 0;
 };
 
 class DockerSwarmApi final : public SwarmApi {
@@ -92,8 +96,13 @@ class DockerSwarmApi final : public SwarmApi {
   Result<std::string> CreateConfig(const std::string& name, const Labels& labels,
                                    const std::string& data) override;
   Status UpdateConfigLabels(const ConfigObject& current, const Labels& labels) override;
+  Result<std::vector<ConfigObject>> ConfigsLabelled(const std::string& key) override;
+  Status DeleteConfig(const std::string& id) override { return client_.RemoveConfig(id); }
 
  private:
+  // GET /configs with these filters; an answer that is not an array is a ParseError.
+  Result<nlohmann::json> ConfigsFiltered(const nlohmann::json& filters);
+
   docker::Client& client_;
 };
 

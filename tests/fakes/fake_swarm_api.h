@@ -120,6 +120,14 @@ class FakeSwarmApi final : public leader::SwarmApi {
     std::lock_guard lock(mutex_);
     return configs.UpdateConfigLabels(current, labels);
   }
+  Result<std::vector<leader::ConfigObject>> ConfigsLabelled(const std::string& key) override {
+    std::lock_guard lock(mutex_);
+    return configs.ConfigsLabelled(key);
+  }
+  Status DeleteConfig(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    return configs.DeleteConfig(id);
+  }
 
   void Block() {
     std::lock_guard lock(mutex_);

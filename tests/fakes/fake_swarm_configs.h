@@ -63,6 +63,23 @@ class FakeSwarmConfigs {
     return Status::Ok();
   }
 
+  Result<std::vector<leader::ConfigObject>> ConfigsLabelled(const std::string& key) {
+    ++reads;
+    if (!fail_reads.ok()) return fail_reads;
+    std::vector<leader::ConfigObject> out;
+    for (const auto& [id, object] : objects) {
+      if (object.labels.contains(key)) out.push_back(object);
+    }
+    return out;
+  }
+  Status DeleteConfig(const std::string& id) {
+    if (before_write) before_write();
+    ++writes;
+    if (!fail_writes.ok()) return fail_writes;
+    if (objects.erase(id) == 0) return Status::NotFound("config " + id + " not found");
+    return Status::Ok();
+  }
+
   // The object named `name`, or nullptr.
   leader::ConfigObject* Named(const std::string& name) {
     for (auto& [id, object] : objects) {

@@ -21,7 +21,8 @@ void Render(const json& j) {
   for (const std::string& out :
        {leader::RenderNodesTable(j), leader::RenderStatus(j), leader::RenderEvents(j),
         leader::RenderPlan(j), leader::RenderAnchors(j), leader::RenderServices(j),
-        leader::RenderLogs(j), leader::HumanBytes(j)}) {
+        leader::RenderLogs(j), leader::HumanBytes(j), leader::RenderConfigShow(j),
+        leader::RanOn(j)}) {
     FUZZ_CHECK(IsValidUtf8(out));
   }
 }

@@ -195,3 +195,37 @@ TEST_CASE("config check: usage errors exit 2", "[config][check]") {
 
 }  // namespace
 }  // namespace orcastra::config
+
+namespace orcastra::config {
+namespace {
+
+TEST_CASE("config check: warns when configuration versions are stored in Swarm (issue 13)",
+          "[config][check]") {
+  TempDir dir;
+  dir.Write("swarm.yml", "nodes: {}\ndependencies: {}\n");
+  auto run_with = [&](const StoredVersionReader& stored) {
+    std::ostringstream out, err;
+    int code =
+        RunConfigCommand({"check", dir.path()}, FakeEnv({}), out, err, Answering({}), stored);
+    return std::make_pair(code, out.str());
+  };
+  auto [code, out] = run_with([] {
+    return Result<std::vector<std::string>>(
+        std::vector<std::string>{"orcastra-config-v2", "orcastra-config-v10"});
+  });
+  CHECK(code == 0);  // a warning, not an error
+  CHECK_THAT(out, Catch::Contains(dir.path() + ": warning: 2 configuration version(s) are stored "
+                                               "in Swarm (newest orcastra-config-v10): the leaders "
+                                               "use the stored one and ignore this directory"));
+  CHECK_THAT(out, Catch::Contains("0 errors, 1 warning"));
+  // Nothing stored, or the daemon cannot be asked: nothing said.
+  auto [code_none, none] =
+      run_with([] { return Result<std::vector<std::string>>(std::vector<std::string>{}); });
+  CHECK_THAT(none, !Catch::Contains("stored in Swarm"));
+  auto [code_down, down] =
+      run_with([] { return Result<std::vector<std::string>>(Status::Unavailable("no daemon")); });
+  CHECK_THAT(down, !Catch::Contains("stored in Swarm"));
+}
+
+}  // namespace
+}  // namespace orcastra::config

@@ -253,6 +253,31 @@ TEST_CASE("attestation: a manager's token proof, only for managers and with the 
   CHECK(VerifyAttestation(*made, manager, no_token).status().code() == Status::Code::kUnavailable);
 }
 
+// Found by the long run of fuzz_attestation: a refusal quoted the peer's error text, which held the
+// manager token, into the leader's logs and events.
+TEST_CASE("attestation: a refusal never quotes the manager token, whoever sent it",
+          "[attestation]") {
+  Fixture f;
+  const std::string& token = f.trust.manager_token;
+  auto quoted = VerifyAttestation(NoAttestation("cannot read " + token + " twice: " + token),
+                                  f.Check(), f.trust);
+  CHECK(quoted.status().code() == Status::Code::kPermissionDenied);
+  CHECK(Refusal(quoted) ==
+        "attestation refused: the agent could not attest: cannot read <manager token> twice: "
+        "<manager token>");
+  Attestation method = f.Signed(f.swarm.NodeCert(kNode, f.node_key), f.node_key, f.Input());
+  method.method = token;
+  auto shown = VerifyAttestation(method, f.Check(), f.trust);
+  CHECK(shown.status().code() == Status::Code::kParseError);
+  CHECK_THAT(Refusal(shown), Catch::Contains("<manager token>"));
+  CHECK(Refusal(shown).find(token) == std::string::npos);
+  // A token that is a word of the replacement itself is replaced once, not forever.
+  SwarmTrust short_token = f.trust;
+  short_token.manager_token = "manager";
+  CHECK(Refusal(VerifyAttestation(NoAttestation("manager"), f.Check(), short_token)) ==
+        "attestation refused: the agent could not attest: <manager token>");
+}
+
 TEST_CASE("attestation: swarm-node.key as swarmkit writes it", "[attestation]") {
   TestKey key;
   // PKCS#8 with swarmkit's headers (a worker's, and a manager's with its raft DEK).

@@ -98,6 +98,10 @@ class FakeSwarm final : public SwarmApi {
   Status UpdateConfigLabels(const ConfigObject& current, const Labels& labels) override {
     return configs.UpdateConfigLabels(current, labels);
   }
+  Result<std::vector<ConfigObject>> ConfigsLabelled(const std::string& key) override {
+    return configs.ConfigsLabelled(key);
+  }
+  Status DeleteConfig(const std::string& id) override { return configs.DeleteConfig(id); }
 
   std::vector<docker::Node> nodes;
   std::vector<docker::Service> services;

@@ -337,12 +337,27 @@ TEST_CASE("endpoints: every query kind is answered", "[leader][endpoints]") {
     CHECK(h.Ask("command", {{"command", "x"}}).error == "unknown command 'x'");
     CHECK(h.Ask("command").error == "no command given");
   }
-  SECTION("command on a standby names the active one") {
+  SECTION("command on a standby that cannot forward names the active one and its address") {
     h.lease = {false, 3, "id-m2", "m2"};
+    {
+      std::lock_guard lock(h.shared.mutex);
+      docker::Node m2 = MakeNode("id-m2", "m2", "manager");
+      m2.addr = "198.51.100.12";
+      h.shared.cluster.SetNodes({MakeNode("id-m1", "m1", "manager"), m2}, h.clock.Now());
+    }
     protocol::Reply reply = h.Ask("command", {{"command", "relabel_all"}});
     CHECK_FALSE(reply.ok);
     CHECK_FALSE(reply.from_active_leader);
-    CHECK_THAT(reply.error, Catch::Contains("active leader is on 'm2'"));
+    CHECK_THAT(reply.error,
+               Catch::Contains("'m2'") && Catch::Contains("--leader tcp://198.51.100.12:7471"));
+    CHECK(h.submitted.empty());
+  }
+  SECTION("command on a standby while no instance is active: a retryable refusal") {
+    h.lease = {false, 0, "", ""};
+    protocol::Reply reply = h.Ask("command", {{"command", "relabel_all"}});
+    CHECK_FALSE(reply.ok);
+    CHECK_THAT(reply.error, Catch::StartsWith("no instance is active"));
+    CHECK(json::parse(reply.result_json)["reason"] == kNoActiveReason);
     CHECK(h.submitted.empty());
   }
   SECTION("plan") {
@@ -855,7 +870,8 @@ TEST_CASE("endpoints service: the CLI pages through a log larger than one frame 
   protocol::ClientSecurity plain;
   plain.insecure = true;
   EventsCursor cursor;
-  auto all = FetchEvents(context, "inproc://endpoints-test-control", plain, {}, cursor, 5s);
+  auto all =
+      FetchEvents(context, {"inproc://endpoints-test-control", "test"}, plain, {}, cursor, 5s);
   REQUIRE(all.ok());
   CHECK(all->size() == kept);
   CHECK((*all)[0]["subject"] == "e" + std::to_string(1200 - kept));
@@ -867,7 +883,8 @@ TEST_CASE("endpoints service: the CLI pages through a log larger than one frame 
     std::lock_guard lock(shared.mutex);
     shared.cluster.RecordEvent("id-w1", {"k", "new", "m", {}}, 2000);
   }
-  auto next = FetchEvents(context, "inproc://endpoints-test-control", plain, {}, cursor, 5s);
+  auto next =
+      FetchEvents(context, {"inproc://endpoints-test-control", "test"}, plain, {}, cursor, 5s);
   REQUIRE(next.ok());
   REQUIRE(next->size() == 1);
   CHECK((*next)[0]["subject"] == "new");
@@ -878,8 +895,8 @@ TEST_CASE("endpoints service: the CLI pages through a log larger than one frame 
     shared.cluster.SetEventLogId("id-m1/8");
     now_kept = shared.cluster.event_count();
   }
-  auto restarted =
-      FetchEvents(context, "inproc://endpoints-test-control", plain, {{"type", "k"}}, cursor, 5s);
+  auto restarted = FetchEvents(context, {"inproc://endpoints-test-control", "test"}, plain,
+                               {{"type", "k"}}, cursor, 5s);
   REQUIRE(restarted.ok());
   CHECK(restarted->size() == now_kept);  // the whole log of the "new" instance
   CHECK(cursor.log_id == "id-m1/8");

@@ -144,13 +144,14 @@ TEST_CASE("roles: what each role may send", "[security]") {
     CHECK_FALSE(Permit(op, body).ok());
     CHECK_FALSE(Permit(reader, body).ok());
   }
-  for (const char* what : {"status", "nodes", "events", "anchors", "services", "plan"}) {
+  for (const char* what :
+       {"status", "nodes", "events", "anchors", "services", "plan", "config_show", "config_get"}) {
     INFO(what);
     CHECK(Permit(op, query(what)).ok());
     CHECK(Permit(reader, query(what)).ok());
     CHECK_FALSE(Permit(agent, query(what)).ok());
   }
-  for (const char* what : {"command", "logs", "no-such-query", ""}) {
+  for (const char* what : {"command", "logs", "config_apply", "no-such-query", ""}) {
     INFO(what);
     CHECK(Permit(op, query(what)).ok());  // the operator gets "unknown query" for unknown ones
     CHECK(Permit(reader, query(what)).code() == Status::Code::kPermissionDenied);
