@@ -183,6 +183,12 @@ Result<std::optional<StoredVersion>> VersionFromConfig(const ConfigObject& confi
                "' is not its name's number");
   }
   if (*number == 0) return bad("version 0 is not a version");
+  // One name per version: 'v03' would be a second object for version 3 beside 'v3', and the unique
+  // name is what makes a store a compare-and-swap.
+  if (name.substr(prefix.size()) != std::to_string(*number)) {
+    return bad("the version in the name has leading zeros (" + std::string(kConfigObjectPrefix) +
+               std::to_string(*number) + " is its name)");
+  }
   StoredVersion v;
   v.id = config.id;
   v.name = config.name;

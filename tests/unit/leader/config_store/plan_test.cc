@@ -99,6 +99,16 @@ TEST_CASE("config store: a config object's labels as a version", "[leader][confi
     object.labels[kLabelAppliedAt] = "yesterday";
     CHECK_FALSE(VersionFromConfig(object).ok());
   }
+  // Found by the long run of fuzz_config_store: 'orcastra-config-v03' was read as version 3, a
+  // second object for one version beside 'orcastra-config-v3'.
+  SECTION("a version number with leading zeros is refused, naming the canonical name") {
+    ConfigObject zeros{"x", "orcastra-config-v012", 1, {{kLabelVersion, "12"}}, ""};
+    auto bad = VersionFromConfig(zeros);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().code() == Status::Code::kParseError);
+    CHECK_THAT(bad.status().message(),
+               Catch::Contains("leading zeros") && Catch::Contains("orcastra-config-v12 is"));
+  }
 }
 
 TEST_CASE("config store: apply refuses an invalid set with file:line, storing nothing",
