@@ -62,6 +62,11 @@ std::string_view ClosestMatch(std::string_view word,
   std::string_view best;
   std::size_t best_distance = max_distance;
   for (std::string_view candidate : candidates) {
+    // The distance is at least the difference in length: a long word (a hostile file's key) is
+    // not compared letter by letter with every candidate.
+    const std::size_t length_gap = word.size() > candidate.size() ? word.size() - candidate.size()
+                                                                  : candidate.size() - word.size();
+    if (length_gap >= best_distance) continue;
     std::size_t distance = EditDistance(word, candidate);
     if (distance < best_distance) {
       best = candidate;

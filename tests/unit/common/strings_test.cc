@@ -1,6 +1,9 @@
 #include "common/strings.h"
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace orcastra {
 namespace {
@@ -16,6 +19,9 @@ TEST_CASE("edit distance and the closest match", "[strings]") {
   CHECK(ClosestMatch("rotat", known) == "rotate");
   CHECK(ClosestMatch("something_else", known).empty());
   CHECK(ClosestMatch("rotatexx", known, 2).empty());
+  CHECK(ClosestMatch("rotatexx", known, 3) == "rotate");
+  CHECK(ClosestMatch("", {"ab", "abcd"}) == "ab");
+  CHECK(ClosestMatch(std::string(100'000, 'r'), known).empty());
 }
 
 }  // namespace
