@@ -323,13 +323,18 @@ Result<AttestedIdentity> Verify(const Attestation& a, const AttestationCheck& ch
   if (!check.agent_public_key.empty() && a.agent_key != check.agent_public_key) {
     return Denied("it was made for another agent key than the connection's");
   }
-  const std::int64_t skew = check.now_ms - a.ts_ms;
-  const std::int64_t limit =
-      std::chrono::duration_cast<std::chrono::milliseconds>(kMaxAttestationSkew).count();
-  if (skew > limit || skew < -limit) {
-    return Denied("its timestamp is " + std::to_string((skew < 0 ? -skew : skew) / 1000) + " s " +
-                  (skew < 0 ? "ahead of" : "behind") + " this leader's clock (at most " +
-                  std::to_string(limit / 1000) + " s)");
+  // The peer's ts_ms is any int64: the distance is taken in uint64, which holds the difference of
+  // any two int64 exactly (a signed subtraction overflows).
+  const auto limit_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(kMaxAttestationSkew).count());
+  const bool ahead = a.ts_ms > check.now_ms;
+  const auto now = static_cast<std::uint64_t>(check.now_ms);
+  const auto ts = static_cast<std::uint64_t>(a.ts_ms);
+  const std::uint64_t distance_ms = ahead ? ts - now : now - ts;
+  if (distance_ms > limit_ms) {
+    return Denied("its timestamp is " + std::to_string(distance_ms / 1000) + " s " +
+                  (ahead ? "ahead of" : "behind") + " this leader's clock (at most " +
+                  std::to_string(limit_ms / 1000) + " s)");
   }
   const std::string data =
       CanonicalBytes(a.method, check.claimed_node_id, a.ts_ms, a.nonce, a.leader_key, a.agent_key);

@@ -3,7 +3,9 @@
 #include "protocol/attestation.h"
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <ctime>
+#include <limits>
 #include <string>
 
 #include "protocol/keys.h"
@@ -175,6 +177,37 @@ TEST_CASE("attestation: a stale or future timestamp is refused", "[attestation]"
   // Within the window either way.
   const Attestation skewed = f.Signed(cert, f.node_key, f.Input(kNode, kNowMs - 4 * 60 * 1000));
   CHECK(VerifyAttestation(skewed, f.Check(), f.trust).ok());
+}
+
+// Found by the long run of fuzz_attestation: `now_ms - ts_ms` overflowed int64 (UB) for a peer's
+// ts_ms near INT64_MIN.
+TEST_CASE("attestation: a timestamp at either end of int64 is refused, with its distance",
+          "[attestation]") {
+  Fixture f;
+  const std::string cert = f.swarm.NodeCert(kNode, f.node_key);
+  const auto now = static_cast<std::uint64_t>(kNowMs);
+  const std::uint64_t below = now + (std::uint64_t{1} << 63);  // now - INT64_MIN, exactly
+  Attestation oldest = f.Signed(cert, f.node_key, f.Input());
+  oldest.ts_ms = std::numeric_limits<std::int64_t>::min();
+  CHECK(Refusal(VerifyAttestation(oldest, f.Check(), f.trust)) ==
+        "attestation refused: its timestamp is " + std::to_string(below / 1000) +
+            " s behind this leader's clock (at most 300 s)");
+  Attestation latest = f.Signed(cert, f.node_key, f.Input());
+  latest.ts_ms = std::numeric_limits<std::int64_t>::max();
+  const std::uint64_t above = std::uint64_t{std::numeric_limits<std::int64_t>::max()} - now;
+  CHECK(Refusal(VerifyAttestation(latest, f.Check(), f.trust)) ==
+        "attestation refused: its timestamp is " + std::to_string(above / 1000) +
+            " s ahead of this leader's clock (at most 300 s)");
+  // The window's edges: 300 s either way passes the clock check (and fails only the signature).
+  Attestation edge = f.Signed(cert, f.node_key, f.Input());
+  edge.ts_ms = kNowMs - 300'000;
+  CHECK_THAT(Refusal(VerifyAttestation(edge, f.Check(), f.trust)),
+             Catch::Contains("signature does not verify"));
+  edge.ts_ms = kNowMs + 300'000;
+  CHECK_THAT(Refusal(VerifyAttestation(edge, f.Check(), f.trust)),
+             Catch::Contains("signature does not verify"));
+  edge.ts_ms = kNowMs + 300'001;
+  CHECK_THAT(Refusal(VerifyAttestation(edge, f.Check(), f.trust)), Catch::Contains("300 s ahead"));
 }
 
 TEST_CASE("attestation: made for another leader key or agent key is refused", "[attestation]") {
