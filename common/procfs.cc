@@ -289,6 +289,10 @@ Result<LoadAvg> ParseLoadAvg(std::string_view text, std::string_view source) {
     if (!avg.ok()) {
       return avg.status().WithContext(where + ": " + std::string(kAvgNames[i]) + " average");
     }
+    if (*avg > kMaxLoadAverage) {
+      return Status::ParseError(where + ": " + std::string(kAvgNames[i]) + " average " +
+                                Quote(fields[i]) + " is above pid_max (2^22)");
+    }
     *avgs[i] = *avg;
   }
 

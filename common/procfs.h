@@ -54,9 +54,13 @@ struct LoadAvg {
   std::uint32_t total = 0;
 };
 
+// The largest load average there can be: it counts tasks, and Linux has at most pid_max = 2^22.
+// The protocol refuses a report with a larger one (protocol.h).
+inline constexpr double kMaxLoadAverage = 4194304.0;
+
 // Parses "0.52 0.58 0.59 1/389 12345\n" (exactly five fields on one line). Averages must be plain
-// non-negative decimals; wrong field count, bad numbers, runnable > total, or truncated/empty text
-// yield ParseError "<source>:1: ...".
+// decimals from 0 to kMaxLoadAverage; wrong field count, bad numbers, runnable > total, or
+// truncated/empty text yield ParseError "<source>:1: ...".
 Result<LoadAvg> ParseLoadAvg(std::string_view text, std::string_view source);
 
 // Cumulative CPU time of all CPUs in USER_HZ ticks, from the aggregate "cpu " line of /proc/stat.

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/metrics.h"
+#include "common/procfs.h"
 #include "common/utf8.h"
 
 namespace orcastra::protocol {
@@ -211,6 +213,36 @@ std::string Locate(const msgpack::object& o, const std::string& path) {
   }
 }
 
+// The ranges of a body's figures beyond what their C++ types hold: "" or the first problem, naming
+// the field. A peer's double may be NaN, infinite, or (from an integer on the wire) 2^64, which
+// msgpack-cxx's pack_double then converts to uint64 (undefined behaviour) when it is re-encoded.
+template <typename T>
+std::string FigureProblem(const T&) {
+  return "";
+}
+
+std::string FigureProblem(const NodeReport& report) {
+  const struct {
+    const char* path;
+    double value;
+    double max;
+  } figures[] = {
+      {"body.load.avg1", report.load.avg1, procfs::kMaxLoadAverage},
+      {"body.load.avg5", report.load.avg5, procfs::kMaxLoadAverage},
+      {"body.load.avg15", report.load.avg15, procfs::kMaxLoadAverage},
+      {"body.cpu_percent", report.cpu_percent, 100.0},
+      {"body.psi.some_avg10", report.psi.some_avg10, 100.0},
+      {"body.psi.full_avg10", report.psi.full_avg10, 100.0},
+  };
+  for (const auto& figure : figures) {
+    if (!(figure.value >= 0 && figure.value <= figure.max)) {  // NaN fails both
+      return "field " + std::string(figure.path) + ": " + metrics::FormatValue(figure.value) +
+             " is not a number from 0 to " + metrics::FormatValue(figure.max);
+    }
+  }
+  return "";
+}
+
 // Converts a body map into T; on failure names the offending field.
 template <typename T>
 Result<Body> ConvertBody(const msgpack::object& body, std::string_view type,
@@ -219,6 +251,9 @@ Result<Body> ConvertBody(const msgpack::object& body, std::string_view type,
   try {
     T value;
     body.convert(value);
+    if (std::string problem = FigureProblem(value); !problem.empty()) {
+      return Status::ParseError(std::string(type) + " " + From(peer) + ": " + problem);
+    }
     return Body(std::move(value));
   } catch (const std::exception& e) {
     failure = e.what();

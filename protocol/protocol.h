@@ -70,10 +70,12 @@ std::string_view RefusalCode(Refusal refusal);
 // Decodes one frame. `peer` only names the sender in error messages. Errors: ParseError for a frame
 // over `max_bytes` (checked before decoding), garbage, truncated or trailing data, a top level that
 // is not a map, a missing "v"/"type", a field of the wrong type, a string (anywhere in the frame,
-// keys included) that is not well-formed UTF-8 (naming the field); Unsupported for a "v" other than
-// kMajorVersion (naming both versions) or an unknown "type". One exception to the version check: an
-// "error" of any version decodes (header.version says which), because its shape never changes.
-// When the frame is refused and `refusal` is given, *refusal says why.
+// keys included) that is not well-formed UTF-8 (naming the field), a node_report figure that is
+// NaN, infinite or out of its range (load averages 0 to procfs::kMaxLoadAverage, percentages 0 to
+// 100; naming the field); Unsupported for a "v" other than kMajorVersion (naming both versions) or
+// an unknown "type". One exception to the version check: an "error" of any version decodes
+// (header.version says which), because its shape never changes. When the frame is refused and
+// `refusal` is given, *refusal says why.
 Result<Message> Decode(std::string_view frame, std::string_view peer,
                        std::size_t max_bytes = kMaxMessageBytes, Refusal* refusal = nullptr);
 

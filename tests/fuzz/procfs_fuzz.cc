@@ -1,7 +1,8 @@
 // The /proc readers (common/procfs.h) on the same text: ParseMemInfo, ParseLoadAvg, ParseStatCpu,
 // ParsePressure, and the decimal readers under them. Invariants: nothing throws; every error
 // starts with the source; what parses is what the kernel could write (available <= total unless
-// estimated, runnable <= total, averages in 0..100 for PSI, CpuPercent in 0..100).
+// estimated, runnable <= total, load averages up to pid_max (2^22), averages in 0..100 for PSI,
+// CpuPercent in 0..100).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CheckError(load);
   if (load.ok()) {
     FUZZ_CHECK(load->runnable <= load->total);
-    FUZZ_CHECK(std::isfinite(load->avg1) && load->avg1 >= 0);
+    for (double avg : {load->avg1, load->avg5, load->avg15}) {
+      FUZZ_CHECK(avg >= 0 && avg <= procfs::kMaxLoadAverage);  // what the protocol accepts
+    }
   }
   auto cpu = procfs::ParseStatCpu(text, "proc/x");
   CheckError(cpu);

@@ -290,6 +290,12 @@ TEST_CASE("ParseLoadAvg accepts large loads and 32-bit counts", "[procfs][loadav
   CHECK(load->avg15 == 0.0);
   CHECK(load->runnable == 4294967295u);
   CHECK(load->total == 4294967295u);
+  // Up to pid_max (2^22), the most tasks Linux counts; above it the report could not be sent.
+  CHECK(ParseLoadAvg("4194304.00 0.00 0.00 1/1 1\n", "l").ok());
+  Result<LoadAvg> beyond = ParseLoadAvg("0.00 18446744073709551616.00 0.00 1/1 1\n", "l");
+  REQUIRE_FALSE(beyond.ok());
+  CHECK(beyond.status().message() ==
+        "l:1: 5-minute average '18446744073709551616.00' is above pid_max (2^22)");
 }
 
 TEST_CASE("ParseLoadAvg rejects bad files naming file and line", "[procfs][loadavg]") {

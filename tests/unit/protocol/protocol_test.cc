@@ -2,6 +2,7 @@
 #include "protocol/protocol.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <msgpack.hpp>
@@ -762,6 +763,42 @@ TEST_CASE("regression: the answer to a refusal is always valid UTF-8", "[protoco
   CHECK(error.code == "unknown_type");
   CHECK(IsValidUtf8(error.message));
   CHECK(Decode(Encode(reply), "p").ok());
+}
+
+// Found by the long run of fuzz_protocol_structured: the largest uint64 on the wire became the
+// double 2^64 in a report's figure, and re-encoding it was undefined behaviour (msgpack-cxx's
+// pack_double converts it to uint64). NaN and infinities passed as well.
+TEST_CASE("regression: a report figure that is NaN, infinite or out of range is refused",
+          "[protocol][issue8]") {
+  const auto refusal = [](const std::string& frame) {
+    Result<Message> decoded = Decode(frame, "agent-x");
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.status().code() == Status::Code::kParseError);
+    return decoded.status().message();
+  };
+  CHECK(refusal(EnvelopeWithBody(
+            "node_report", std::map<std::string, std::uint64_t>{{"cpu_percent", UINT64_MAX}})) ==
+        "node_report from 'agent-x': field body.cpu_percent: 18446744073709551616 is not a number "
+        "from 0 to 100");
+  using Figures = std::map<std::string, std::map<std::string, double>>;
+  CHECK(refusal(EnvelopeWithBody("node_report", Figures{{"load", {{"avg5", std::nan("")}}}})) ==
+        "node_report from 'agent-x': field body.load.avg5: NaN is not a number from 0 to 4194304");
+  CHECK_THAT(
+      refusal(EnvelopeWithBody("node_report", Figures{{"psi", {{"full_avg10", -HUGE_VAL}}}})),
+      Catch::Contains("field body.psi.full_avg10: -Inf is not a number from 0 to 100"));
+  CHECK_THAT(refusal(EnvelopeWithBody("node_report", Figures{{"load", {{"avg15", -0.5}}}})),
+             Catch::Contains("field body.load.avg15: -0.5 is not"));
+  // The edges of each range decode and re-encode as they were.
+  NodeReport edge{.node_id = "n1"};
+  edge.load = {.avg1 = 0, .avg5 = 4194304, .avg15 = 0.01};
+  edge.cpu_percent = 100;
+  edge.psi = {.present = true, .some_avg10 = 100, .full_avg10 = 0};
+  const Message message{Header{}, edge};
+  Result<Message> decoded = Decode(Encode(message), "p");
+  REQUIRE(decoded.ok());
+  CHECK(*decoded == message);
+  edge.load.avg5 = std::nextafter(4194304.0, 1e7);
+  CHECK_FALSE(Decode(Encode(Message{Header{}, edge}), "p").ok());
 }
 
 }  // namespace
