@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <exception>
 #include <limits>
 #include <map>
@@ -213,34 +214,57 @@ std::string Locate(const msgpack::object& o, const std::string& path) {
   }
 }
 
-// The ranges of a body's figures beyond what their C++ types hold: "" or the first problem, naming
-// the field. A peer's double may be NaN, infinite, or (from an integer on the wire) 2^64, which
-// msgpack-cxx's pack_double then converts to uint64 (undefined behaviour) when it is re-encoded.
+// The figures of a node_report whose ranges are narrower than their C++ type: wire path, the
+// figure (const or not, as `report` is), largest value; the smallest is 0. A peer's double may be
+// NaN, infinite, or (from an integer on the wire) 2^64, which msgpack-cxx's pack_double converts to
+// uint64 (undefined behaviour) when it is encoded.
+template <typename Report>
+auto FiguresOf(Report& report) {
+  using Value = std::conditional_t<std::is_const_v<Report>, const double, double>;
+  struct Figure {
+    const char* path;
+    Value* value;
+    double max;
+  };
+  return std::array<Figure, 6>{{
+      {"body.load.avg1", &report.load.avg1, procfs::kMaxLoadAverage},
+      {"body.load.avg5", &report.load.avg5, procfs::kMaxLoadAverage},
+      {"body.load.avg15", &report.load.avg15, procfs::kMaxLoadAverage},
+      {"body.cpu_percent", &report.cpu_percent, 100.0},
+      {"body.psi.some_avg10", &report.psi.some_avg10, 100.0},
+      {"body.psi.full_avg10", &report.psi.full_avg10, 100.0},
+  }};
+}
+
+// "" or the first figure of a decoded body that is out of its range, naming the field.
 template <typename T>
 std::string FigureProblem(const T&) {
   return "";
 }
 
 std::string FigureProblem(const NodeReport& report) {
-  const struct {
-    const char* path;
-    double value;
-    double max;
-  } figures[] = {
-      {"body.load.avg1", report.load.avg1, procfs::kMaxLoadAverage},
-      {"body.load.avg5", report.load.avg5, procfs::kMaxLoadAverage},
-      {"body.load.avg15", report.load.avg15, procfs::kMaxLoadAverage},
-      {"body.cpu_percent", report.cpu_percent, 100.0},
-      {"body.psi.some_avg10", report.psi.some_avg10, 100.0},
-      {"body.psi.full_avg10", report.psi.full_avg10, 100.0},
-  };
-  for (const auto& figure : figures) {
-    if (!(figure.value >= 0 && figure.value <= figure.max)) {  // NaN fails both
-      return "field " + std::string(figure.path) + ": " + metrics::FormatValue(figure.value) +
+  for (const auto& figure : FiguresOf(report)) {
+    if (!(*figure.value >= 0 && *figure.value <= figure.max)) {  // NaN fails both
+      return "field " + std::string(figure.path) + ": " + metrics::FormatValue(*figure.value) +
              " is not a number from 0 to " + metrics::FormatValue(figure.max);
     }
   }
   return "";
+}
+
+// A body as it goes on the wire: a node_report's figures clamped into their ranges (NaN as 0), so
+// Encode never packs 2^64 and never sends a report that its peer refuses.
+template <typename T>
+const T& ForWire(const T& body) {
+  return body;
+}
+
+NodeReport ForWire(const NodeReport& report) {
+  NodeReport clamped = report;
+  for (const auto& figure : FiguresOf(clamped)) {
+    *figure.value = std::isnan(*figure.value) ? 0 : std::clamp(*figure.value, 0.0, figure.max);
+  }
+  return clamped;
 }
 
 // Converts a body map into T; on failure names the offending field.
@@ -513,7 +537,7 @@ std::string Encode(const Message& message) {
   packer.pack("ts");
   packer.pack(message.header.ts_ms);
   packer.pack("body");
-  std::visit([&packer](const auto& body) { packer.pack(body); }, message.body);
+  std::visit([&packer](const auto& body) { packer.pack(ForWire(body)); }, message.body);
   return std::string(buffer.data(), buffer.size());
 }
 

@@ -55,7 +55,8 @@ struct Message {
 // "agent_command", "agent_command_result", "service_images", "join_request", "join_answer".
 std::string_view TypeName(const Body& body);
 
-// The MessagePack bytes of the envelope of `message`, with "v" = message.header.version.
+// The MessagePack bytes of the envelope of `message`, with "v" = message.header.version. A
+// node_report's figures go out clamped into the ranges Decode accepts (NaN as 0).
 std::string Encode(const Message& message);
 
 // Why Decode refused a frame; each reason is answered with its own wire error code (kError*).
